@@ -1,0 +1,58 @@
+//! `incident-sim lab`: the iproute2 lab on stdin/stdout.
+
+use super::{arg_error, EXIT_USAGE};
+use crate::lab::{Lab, Stream};
+use crate::sim::linux::KernelVersion;
+use std::ffi::OsString;
+use std::io::{BufRead, Write};
+
+pub(super) fn run(args: Vec<OsString>) -> i32 {
+    use lexopt::prelude::*;
+    let mut version = KernelVersion::V5_10;
+    let mut explain = false;
+    let mut p = lexopt::Parser::from_args(args);
+    loop {
+        match p.next() {
+            Ok(Some(Long("kernel"))) => {
+                let v = match p.value() {
+                    Ok(v) => v,
+                    Err(e) => return arg_error("lab", e),
+                };
+                let s = v.to_string_lossy().to_string();
+                match s.parse::<KernelVersion>() {
+                    Ok(k) => version = k,
+                    Err(e) => {
+                        eprintln!("incident-sim lab: --kernel: {e}");
+                        return EXIT_USAGE;
+                    }
+                }
+            }
+            Ok(Some(Long("explain"))) => explain = true,
+            Ok(Some(other)) => return arg_error("lab", other.unexpected()),
+            Ok(None) => break,
+            Err(e) => return arg_error("lab", e),
+        }
+    }
+    let mut lab = Lab::new(version, explain);
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else {
+            eprintln!("incident-sim lab: stdin is not valid UTF-8 text");
+            return EXIT_USAGE;
+        };
+        let out = lab.run_line(&line);
+        for l in out.lines {
+            // Ignore closed pipes (e.g. `| head`): stop quietly.
+            let r = match l.stream {
+                Stream::Out | Stream::Explain => writeln!(stdout.lock(), "{}", l.text),
+                Stream::Err => writeln!(stderr.lock(), "{}", l.text),
+            };
+            if r.is_err() {
+                return 0;
+            }
+        }
+    }
+    0
+}

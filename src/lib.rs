@@ -1,0 +1,25 @@
+//! An explorable, packet-level reproduction of a Kubernetes rollout outage:
+//! gRPC clients reconnecting in a storm, Linux reverse-path filtering silently
+//! dropping SYNs to deleted pod IPs on a secondary ENI without an IPv4
+//! address, the AWS VPC connection-tracking table saturating, and
+//! NodeLocal DNSCache failing as a side effect.
+//!
+//! | layer | module | knows about |
+//! |---|---|---|
+//! | engine | [`sim`] | nothing web: time, seeded RNG, events, the models, metrics, trace |
+//! | lab | [`lab`] | iproute2/sysctl commands over [`sim::linux`] |
+//! | scenario | [`scenario`] | parameters, presets, validation, URL/JSON encoding |
+//! | exports | [`export`] | trace/metrics → CSV, pcap, flow logs, kernel log |
+//! | view model | [`viz`] | snapshots → positions, colours, chart series and drawing |
+//! | UI | `ui` (wasm only) | Yew components, canvas/SVG, animation, URL, browser APIs |
+
+#![forbid(unsafe_code)]
+
+pub mod lab;
+pub mod sim;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

@@ -1,0 +1,635 @@
+//! The forwarding information base: routing tables and policy rules.
+//!
+//! Models `net/ipv4/fib_trie.c` `fib_table_lookup` (longest-prefix match, then
+//! the first alias whose scope and nexthop fit the flow), `fib_rules.c` /
+//! `fib4_rule_action` (rules in priority order; a table without a match sends
+//! the walk on to the next rule, any other result ends it) and `fib_semantics.c`
+//! `fib_props[]` (an `unreachable` route yields `-EHOSTUNREACH`, `blackhole`
+//! `-EINVAL`, `prohibit` `-EACCES`; no route at all is `-ENETUNREACH`).
+//! Tables are kept in the order `ip route show` prints them (the trie's walk:
+//! ascending key, longer prefixes first for the same key, then lower metric).
+
+use super::addr::Prefix;
+use super::errno::Errno;
+use super::netdev::IfIndex;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+/// Table ids with names (`/etc/iproute2/rt_tables`).
+pub const RT_TABLE_DEFAULT: u32 = 253;
+/// The main table.
+pub const RT_TABLE_MAIN: u32 = 254;
+/// The local table.
+pub const RT_TABLE_LOCAL: u32 = 255;
+
+/// iproute2's name for a table id.
+pub fn table_name(id: u32) -> String {
+    match id {
+        RT_TABLE_DEFAULT => "default".into(),
+        RT_TABLE_MAIN => "main".into(),
+        RT_TABLE_LOCAL => "local".into(),
+        n => n.to_string(),
+    }
+}
+
+/// Route type (`rtm_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RouteType {
+    /// A gateway or directly connected route.
+    Unicast,
+    /// An address of this host (table local).
+    Local,
+    /// A broadcast address of this host (table local).
+    Broadcast,
+    /// `unreachable`: lookup fails with `-EHOSTUNREACH`.
+    Unreachable,
+    /// `blackhole`: lookup fails with `-EINVAL`.
+    Blackhole,
+    /// `prohibit`: lookup fails with `-EACCES`.
+    Prohibit,
+}
+
+impl RouteType {
+    /// `fib_props[type].error`: the error a lookup that lands here returns.
+    pub fn error(self) -> Option<Errno> {
+        match self {
+            RouteType::Unreachable => Some(Errno::HostUnreach),
+            RouteType::Blackhole => Some(Errno::Inval),
+            RouteType::Prohibit => Some(Errno::Acces),
+            _ => None,
+        }
+    }
+
+    /// The kernel's `RTN_*` name.
+    pub fn rtn_name(self) -> &'static str {
+        match self {
+            RouteType::Unicast => "RTN_UNICAST",
+            RouteType::Local => "RTN_LOCAL",
+            RouteType::Broadcast => "RTN_BROADCAST",
+            RouteType::Unreachable => "RTN_UNREACHABLE",
+            RouteType::Blackhole => "RTN_BLACKHOLE",
+            RouteType::Prohibit => "RTN_PROHIBIT",
+        }
+    }
+
+    /// The word iproute2 prints before the prefix (nothing for unicast).
+    pub fn keyword(self) -> Option<&'static str> {
+        match self {
+            RouteType::Unicast => None,
+            RouteType::Local => Some("local"),
+            RouteType::Broadcast => Some("broadcast"),
+            RouteType::Unreachable => Some("unreachable"),
+            RouteType::Blackhole => Some("blackhole"),
+            RouteType::Prohibit => Some("prohibit"),
+        }
+    }
+}
+
+/// Route scope (`rtm_scope`); larger is narrower.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope(pub u8);
+
+impl Scope {
+    /// `RT_SCOPE_UNIVERSE` (0).
+    pub const UNIVERSE: Scope = Scope(0);
+    /// `RT_SCOPE_LINK` (253).
+    pub const LINK: Scope = Scope(253);
+    /// `RT_SCOPE_HOST` (254).
+    pub const HOST: Scope = Scope(254);
+    /// `RT_SCOPE_NOWHERE` (255).
+    pub const NOWHERE: Scope = Scope(255);
+
+    /// iproute2's name.
+    pub fn name(self) -> String {
+        match self.0 {
+            0 => "global".into(),
+            200 => "site".into(),
+            253 => "link".into(),
+            254 => "host".into(),
+            255 => "nowhere".into(),
+            n => n.to_string(),
+        }
+    }
+
+    /// Parses iproute2's scope names or a number.
+    pub fn parse(s: &str) -> Option<Scope> {
+        Some(match s {
+            "global" | "universe" => Scope::UNIVERSE,
+            "site" => Scope(200),
+            "link" => Scope::LINK,
+            "host" => Scope::HOST,
+            "nowhere" => Scope::NOWHERE,
+            n => Scope(n.parse().ok()?),
+        })
+    }
+}
+
+/// Route protocol (`rtm_protocol`): who installed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Proto {
+    /// `RTPROT_KERNEL`: added by the kernel (addresses) or by Cilium (`proto kernel`).
+    Kernel,
+    /// `RTPROT_BOOT`: iproute2's default for `ip route add`; `ip route show` hides it.
+    Boot,
+    /// `RTPROT_STATIC`.
+    Static,
+}
+
+impl Proto {
+    /// iproute2's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Kernel => "kernel",
+            Proto::Boot => "boot",
+            Proto::Static => "static",
+        }
+    }
+}
+
+/// One route (`fib_alias` + `fib_info` with a single nexthop).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Destination prefix.
+    pub dst: Prefix,
+    /// Type.
+    pub kind: RouteType,
+    /// Output device, for unicast/local/broadcast routes.
+    pub dev: Option<IfIndex>,
+    /// Gateway.
+    pub gateway: Option<Ipv4Addr>,
+    /// Scope of the route.
+    pub scope: Scope,
+    /// Protocol.
+    pub proto: Proto,
+    /// Preferred source (`src`).
+    pub prefsrc: Option<Ipv4Addr>,
+    /// Metric (`priority`).
+    pub metric: u32,
+}
+
+impl Route {
+    /// The nexthop's scope (`nhc_scope`): `RT_SCOPE_LINK` for a gateway
+    /// nexthop, `RT_SCOPE_HOST` for a device-only nexthop (`fib_check_nh`),
+    /// which `__fib_validate_source` compares with `RT_SCOPE_HOST` to report a
+    /// directly connected source.
+    pub fn nh_scope(&self) -> Scope {
+        if self.gateway.is_some() {
+            Scope::LINK
+        } else {
+            Scope::HOST
+        }
+    }
+}
+
+/// One routing table.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    routes: Vec<Route>,
+}
+
+fn trie_order(a: &Route, b: &Route) -> std::cmp::Ordering {
+    u32::from(a.dst.addr())
+        .cmp(&u32::from(b.dst.addr()))
+        .then(b.dst.len().cmp(&a.dst.len()))
+        .then(a.metric.cmp(&b.metric))
+}
+
+impl Table {
+    /// Routes in `ip route show` order.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// Inserts a route at its place in the walk order (after equal keys).
+    pub fn insert(&mut self, r: Route) {
+        let pos = self
+            .routes
+            .partition_point(|x| trie_order(x, &r) != std::cmp::Ordering::Greater);
+        self.routes.insert(pos, r);
+    }
+
+    /// Index of the route with the same key (`dst`, metric), if any: what
+    /// `NLM_F_EXCL` tests for `File exists` and `NLM_F_REPLACE` replaces.
+    pub fn find_same_key(&self, dst: Prefix, metric: u32) -> Option<usize> {
+        self.routes
+            .iter()
+            .position(|x| x.dst == dst && x.metric == metric)
+    }
+
+    /// Replaces the route at `i`.
+    pub fn replace_at(&mut self, i: usize, r: Route) {
+        self.routes[i] = r;
+    }
+
+    /// Removes and returns the route at `i`.
+    pub fn remove_at(&mut self, i: usize) -> Route {
+        self.routes.remove(i)
+    }
+
+    /// Removes every route matching `pred`; returns how many.
+    pub fn remove_where(&mut self, mut pred: impl FnMut(&Route) -> bool) -> usize {
+        let before = self.routes.len();
+        self.routes.retain(|r| !pred(r));
+        before - self.routes.len()
+    }
+
+    /// `fib_table_lookup`: the longest prefix containing `daddr` that has an
+    /// alias usable for this flow. An error route returns its error as soon
+    /// as the walk reaches it; when `oif` is set, aliases whose nexthop uses
+    /// another device are skipped and the walk backtracks to shorter prefixes.
+    ///
+    /// Routes whose scope is narrower than `min_scope` are skipped
+    /// (`fa_info->fib_scope < flp->flowi4_scope`); input and output lookups
+    /// use `RT_SCOPE_UNIVERSE`, so everything matches, while the gateway check
+    /// of `ip route add … via` asks for at least `RT_SCOPE_LINK`.
+    pub fn lookup(
+        &self,
+        daddr: Ipv4Addr,
+        oif: Option<IfIndex>,
+        min_scope: Scope,
+    ) -> Option<Result<Route, Errno>> {
+        let mut best: Option<(u8, usize)> = None;
+        for (i, r) in self.routes.iter().enumerate() {
+            if !r.dst.contains(daddr) || r.scope < min_scope {
+                continue;
+            }
+            if r.kind.error().is_none() {
+                if let Some(o) = oif {
+                    if r.dev != Some(o) {
+                        continue;
+                    }
+                }
+            }
+            let better = match best {
+                None => true,
+                Some((len, j)) => {
+                    r.dst.len() > len || (r.dst.len() == len && self.routes[j].metric > r.metric)
+                }
+            };
+            if better {
+                best = Some((r.dst.len(), i));
+            }
+        }
+        best.map(|(_, i)| {
+            let r = self.routes[i];
+            match r.kind.error() {
+                Some(e) => Err(e),
+                None => Ok(r),
+            }
+        })
+    }
+}
+
+/// What a rule does (`FR_ACT_TO_TBL` only: `lookup N`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Priority (`pref`); lower runs first.
+    pub priority: u32,
+    /// `from` selector (`0/0` = all).
+    pub from: Prefix,
+    /// `to` selector (`0/0` = all).
+    pub to: Prefix,
+    /// Table to look up.
+    pub table: u32,
+}
+
+impl Rule {
+    /// True if the flow matches this rule's selectors (`fib4_rule_match`).
+    pub fn matches(&self, saddr: Ipv4Addr, daddr: Ipv4Addr) -> bool {
+        self.from.contains(saddr) && self.to.contains(daddr)
+    }
+}
+
+impl fmt::Display for Rule {
+    /// `ip rule show` format: `PRIO:\tfrom SEL [to SEL] lookup TABLE`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:\tfrom ", self.priority)?;
+        if self.from.is_default() {
+            write!(f, "all")?;
+        } else {
+            write!(f, "{}", self.from)?;
+        }
+        if !self.to.is_default() {
+            write!(f, " to {}", self.to)?;
+        }
+        write!(f, " lookup {}", table_name(self.table))
+    }
+}
+
+/// The result of a successful `fib_lookup`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FibResult {
+    /// The route found.
+    pub route: Route,
+    /// The table it is in.
+    pub table: u32,
+    /// The priority of the rule that led there.
+    pub rule: u32,
+}
+
+/// Where a failed lookup stopped (for step-through display).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FibMiss {
+    /// The errno.
+    pub errno: Errno,
+    /// The rule and table that returned it (`None` for "no rule matched").
+    pub at: Option<(u32, u32, Prefix)>,
+}
+
+/// Tables and rules of one network namespace.
+#[derive(Clone, Debug)]
+pub struct Fib {
+    tables: Vec<(u32, Table)>,
+    rules: Vec<Rule>,
+    /// True once any rule beyond the three defaults was added
+    /// (`net->ipv4.fib_has_custom_rules`, set by `fib4_rule_configure` and
+    /// never cleared), which takes `fib_validate_source` off its fast path.
+    pub has_custom_rules: bool,
+    /// True once a local route was added by hand
+    /// (`net->ipv4.fib_has_custom_local_routes`).
+    pub has_custom_local_routes: bool,
+    generation: u64,
+}
+
+impl Default for Fib {
+    fn default() -> Self {
+        Fib {
+            tables: vec![
+                (RT_TABLE_DEFAULT, Table::default()),
+                (RT_TABLE_MAIN, Table::default()),
+                (RT_TABLE_LOCAL, Table::default()),
+            ],
+            rules: vec![
+                Rule {
+                    priority: 0,
+                    from: Prefix::ANY,
+                    to: Prefix::ANY,
+                    table: RT_TABLE_LOCAL,
+                },
+                Rule {
+                    priority: 32766,
+                    from: Prefix::ANY,
+                    to: Prefix::ANY,
+                    table: RT_TABLE_MAIN,
+                },
+                Rule {
+                    priority: 32767,
+                    from: Prefix::ANY,
+                    to: Prefix::ANY,
+                    table: RT_TABLE_DEFAULT,
+                },
+            ],
+            has_custom_rules: false,
+            has_custom_local_routes: false,
+            generation: 0,
+        }
+    }
+}
+
+impl Fib {
+    /// A counter bumped on every change (lets callers memoise decisions).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn touch(&mut self) {
+        self.generation += 1;
+    }
+
+    /// The table with this id, if it exists.
+    pub fn table(&self, id: u32) -> Option<&Table> {
+        self.tables.iter().find(|(i, _)| *i == id).map(|(_, t)| t)
+    }
+
+    /// The table with this id, created if missing (as `fib_new_table` does).
+    pub fn table_mut(&mut self, id: u32) -> &mut Table {
+        self.touch();
+        if let Some(pos) = self.tables.iter().position(|(i, _)| *i == id) {
+            return &mut self.tables[pos].1;
+        }
+        let pos = self.tables.partition_point(|(i, _)| *i < id);
+        self.tables.insert(pos, (id, Table::default()));
+        &mut self.tables[pos].1
+    }
+
+    /// All tables, by id.
+    pub fn tables(&self) -> impl Iterator<Item = (u32, &Table)> {
+        self.tables.iter().map(|(i, t)| (*i, t))
+    }
+
+    /// Rules in priority order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Adds a rule after existing rules of the same priority.
+    pub fn add_rule(&mut self, rule: Rule) {
+        self.touch();
+        self.has_custom_rules = true;
+        let pos = self.rules.partition_point(|r| r.priority <= rule.priority);
+        self.rules.insert(pos, rule);
+    }
+
+    /// Removes the first rule matching `pred`; returns it.
+    pub fn remove_rule(&mut self, pred: impl Fn(&Rule) -> bool) -> Option<Rule> {
+        let pos = self.rules.iter().position(pred)?;
+        self.touch();
+        Some(self.rules.remove(pos))
+    }
+
+    /// The priority a rule added without `priority` gets
+    /// (`fib_default_rule_pref`): one less than the priority of the second
+    /// rule in the list, i.e. just before `main` with the default rules.
+    pub fn default_rule_pref(&self) -> u32 {
+        match self.rules.get(1) {
+            Some(r) if r.priority > 0 => r.priority - 1,
+            _ => 0,
+        }
+    }
+
+    /// Removes every route (in every table) matching `pred`.
+    pub fn remove_routes_where(&mut self, pred: impl Fn(&Route) -> bool) -> usize {
+        self.touch();
+        self.tables
+            .iter_mut()
+            .map(|(_, t)| t.remove_where(&pred))
+            .sum()
+    }
+
+    /// `fib_lookup` (rules enabled): walks the rules in priority order.
+    /// Returns the route, or the errno and where the walk stopped.
+    pub fn lookup(
+        &self,
+        daddr: Ipv4Addr,
+        saddr: Ipv4Addr,
+        oif: Option<IfIndex>,
+    ) -> Result<FibResult, FibMiss> {
+        self.lookup_scoped(daddr, saddr, oif, Scope::UNIVERSE)
+    }
+
+    /// `fib_lookup` with a minimum route scope (see [`Table::lookup`]).
+    pub fn lookup_scoped(
+        &self,
+        daddr: Ipv4Addr,
+        saddr: Ipv4Addr,
+        oif: Option<IfIndex>,
+        min_scope: Scope,
+    ) -> Result<FibResult, FibMiss> {
+        for rule in &self.rules {
+            if !rule.matches(saddr, daddr) {
+                continue;
+            }
+            let Some(table) = self.table(rule.table) else {
+                continue;
+            };
+            match table.lookup(daddr, oif, min_scope) {
+                None => continue,
+                Some(Ok(route)) => {
+                    return Ok(FibResult {
+                        route,
+                        table: rule.table,
+                        rule: rule.priority,
+                    })
+                }
+                Some(Err(errno)) => {
+                    let dst = table
+                        .routes()
+                        .iter()
+                        .filter(|r| r.dst.contains(daddr))
+                        .max_by_key(|r| r.dst.len())
+                        .map(|r| r.dst)
+                        .unwrap_or(Prefix::ANY);
+                    return Err(FibMiss {
+                        errno,
+                        at: Some((rule.priority, rule.table, dst)),
+                    });
+                }
+            }
+        }
+        Err(FibMiss {
+            errno: Errno::NetUnreach,
+            at: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    fn uni(dst: &str, dev: u32, gw: Option<&str>) -> Route {
+        Route {
+            dst: dst.parse().unwrap(),
+            kind: RouteType::Unicast,
+            dev: Some(IfIndex(dev)),
+            gateway: gw.map(ip),
+            scope: if gw.is_some() {
+                Scope::UNIVERSE
+            } else {
+                Scope::LINK
+            },
+            proto: Proto::Boot,
+            prefsrc: None,
+            metric: 0,
+        }
+    }
+
+    #[test]
+    fn longest_prefix_wins_and_error_routes_return_their_errno() {
+        let mut t = Table::default();
+        t.insert(uni("default", 2, Some("10.0.0.1")));
+        t.insert(uni("10.0.64.0/18", 3, None));
+        assert_eq!(
+            t.lookup(ip("10.0.64.9"), None, Scope::UNIVERSE)
+                .unwrap()
+                .unwrap()
+                .dev,
+            Some(IfIndex(3))
+        );
+        t.insert(Route {
+            kind: RouteType::Unreachable,
+            dev: None,
+            ..uni("10.0.64.9", 0, None)
+        });
+        assert_eq!(
+            t.lookup(ip("10.0.64.9"), None, Scope::UNIVERSE),
+            Some(Err(Errno::HostUnreach))
+        );
+        assert_eq!(
+            t.lookup(ip("10.0.64.10"), None, Scope::UNIVERSE)
+                .unwrap()
+                .unwrap()
+                .dev,
+            Some(IfIndex(3))
+        );
+    }
+
+    #[test]
+    fn oif_restricted_lookup_backtracks_to_shorter_prefixes() {
+        let mut t = Table::default();
+        t.insert(uni("default", 3, Some("10.0.0.1")));
+        t.insert(uni("10.0.128.0/17", 2, None));
+        let r = t
+            .lookup(ip("10.0.200.1"), Some(IfIndex(3)), Scope::UNIVERSE)
+            .unwrap()
+            .unwrap();
+        assert!(r.dst.is_default());
+        assert!(t
+            .lookup(ip("10.0.200.1"), Some(IfIndex(9)), Scope::UNIVERSE)
+            .is_none());
+    }
+
+    #[test]
+    fn rules_walk_in_priority_order_and_fall_through_empty_tables() {
+        let mut fib = Fib::default();
+        fib.table_mut(RT_TABLE_MAIN)
+            .insert(uni("default", 2, Some("10.0.0.1")));
+        fib.table_mut(11)
+            .insert(uni("default", 3, Some("10.0.64.1")));
+        fib.add_rule(Rule {
+            priority: 111,
+            from: "10.0.64.7".parse().unwrap(),
+            to: Prefix::ANY,
+            table: 11,
+        });
+        fib.add_rule(Rule {
+            priority: 50,
+            from: Prefix::ANY,
+            to: Prefix::ANY,
+            table: 99, // does not exist: skipped like -EAGAIN
+        });
+        let a = fib.lookup(ip("10.0.130.1"), ip("10.0.64.7"), None).unwrap();
+        assert_eq!((a.rule, a.table, a.route.dev), (111, 11, Some(IfIndex(3))));
+        let b = fib.lookup(ip("10.0.130.1"), ip("10.0.64.8"), None).unwrap();
+        assert_eq!((b.rule, b.table), (32766, RT_TABLE_MAIN));
+        assert!(fib.has_custom_rules);
+    }
+
+    #[test]
+    fn no_route_anywhere_is_enetunreach() {
+        let fib = Fib::default();
+        let miss = fib.lookup(ip("10.9.9.9"), ip("0.0.0.0"), None).unwrap_err();
+        assert_eq!(miss.errno, Errno::NetUnreach);
+    }
+
+    #[test]
+    fn default_rule_pref_is_just_before_main() {
+        let fib = Fib::default();
+        assert_eq!(fib.default_rule_pref(), 32765);
+    }
+
+    #[test]
+    fn rule_display_matches_ip_rule_show() {
+        let r = Rule {
+            priority: 20,
+            from: Prefix::ANY,
+            to: "10.0.64.7".parse().unwrap(),
+            table: RT_TABLE_MAIN,
+        };
+        assert_eq!(r.to_string(), "20:\tfrom all to 10.0.64.7 lookup main");
+    }
+}

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod lab;
+pub mod scenario;
 pub mod sim;
 
 #[cfg(not(target_arch = "wasm32"))]

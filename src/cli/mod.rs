@@ -3,7 +3,12 @@
 //! Subcommands print the same figures the page shows. Bad input gets a
 //! one-line message naming what was wrong and exit code 2; nothing panics.
 
+mod bench;
+mod calibrate;
+mod info;
 mod lab;
+mod run;
+mod series;
 
 use std::ffi::OsString;
 
@@ -13,6 +18,15 @@ pub const EXIT_USAGE: i32 = 2;
 const USAGE: &str = "usage: incident-sim <command> [options]
 
 commands:
+  presets                              one line per preset
+  params                               every parameter: key, unit, default, range, source
+  calibrate [--seed N] [--markdown]    the calibration table; exits 1 if a row does not hold
+  bench [--preset NAME] [--runs N] [--json] [--set KEY=VALUE]...
+                                       wall time, events/s and peak memory of a full run
+  run --preset NAME [--seed N] [--set KEY=VALUE]... [--json]
+                                       run a scenario and print its figures
+  series --preset NAME --metric NAME [--node N] [--csv] [--seed N] [--set KEY=VALUE]...
+                                       print one per-second series
   lab [--kernel VERSION] [--explain]   read ip/sysctl commands from stdin, answer like a real node
   help                                 this text";
 
@@ -26,6 +40,12 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let rest: Vec<OsString> = it.collect();
     match cmd.to_str() {
         Some("lab") => lab::run(rest),
+        Some("run") => run::run(rest),
+        Some("presets") => no_args("presets", &rest).unwrap_or_else(info::presets),
+        Some("params") => no_args("params", &rest).unwrap_or_else(info::params),
+        Some("calibrate") => calibrate::run(rest),
+        Some("bench") => bench::run(rest),
+        Some("series") => series::run(rest),
         Some("help") | Some("--help") | Some("-h") => {
             println!("{USAGE}");
             0
@@ -39,6 +59,18 @@ pub fn main(args: Vec<OsString>) -> i32 {
             EXIT_USAGE
         }
     }
+}
+
+/// Commands that take no arguments refuse any.
+fn no_args(cmd: &str, rest: &[OsString]) -> Option<i32> {
+    if let Some(a) = rest.first() {
+        eprintln!(
+            "incident-sim {cmd}: unexpected argument {:?}",
+            a.to_string_lossy()
+        );
+        return Some(EXIT_USAGE);
+    }
+    None
 }
 
 /// Turns a lexopt error into our one-line message.

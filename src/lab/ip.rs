@@ -4,12 +4,14 @@
 //! and malformed arguments get iproute2's own messages (checked against
 //! iproute2 6.1 on a 6.18 kernel; see `tests/lab_netns.rs`).
 
+use super::inet::{addr_error, parse_addr, parse_prefix, prefix_error, InetPrefix};
 use super::{format_steps, Lab, Output};
-use crate::sim::linux::addr::{parse_loose, Prefix, PrefixError};
+use crate::sim::linux::addr::Prefix;
 use crate::sim::linux::fib::{
     table_name, Proto, Route, RouteType, Rule, Scope, RT_TABLE_DEFAULT, RT_TABLE_LOCAL,
     RT_TABLE_MAIN,
 };
+use crate::sim::linux::input::sends_redirect;
 use crate::sim::linux::ns::RouteSelector;
 use crate::sim::linux::{route_input, DevKind, Errno, InputPacket, InputVerdict, NetlinkError};
 use std::net::Ipv4Addr;
@@ -31,10 +33,9 @@ fn no_device(out: &mut Output, name: &str) {
     out.err(format!("Cannot find device \"{name}\""));
 }
 
-fn bad_prefix(out: &mut Output, s: &str) {
-    out.err(format!(
-        "Error: any valid prefix is expected rather than \"{s}\"."
-    ));
+fn incomplete(out: &mut Output) -> bool {
+    out.err("Command line is not complete. Try option \"help\"");
+    true
 }
 
 fn wrong_arg(out: &mut Output, arg: &str, what: &str) {
@@ -206,10 +207,11 @@ fn addr(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
     let Some(local) = local else {
         return false;
     };
-    let (ip, len) = match parse_loose(local) {
-        Ok(v) if local != "default" && local != "all" && local != "any" => v,
-        _ => {
-            bad_prefix(out, local);
+    let (ip, len) = match parse_prefix(local, false) {
+        Some(p) if p.bytelen > 0 && !local.starts_with("default") => (p.addr, p.bitlen),
+        Some(_) => return false,
+        None => {
+            out.err(prefix_error(local, false));
             return true;
         }
     };
@@ -304,18 +306,23 @@ fn parse_route_spec(args: &[&str], out: &mut Output) -> Result<RouteSpec, bool> 
         src: None,
     };
     let mut i = 0;
+    let mut family_known = false;
     let val = |i: usize| args.get(i + 1).copied();
     while i < args.len() {
         let w = args[i];
         match w {
             "via" => {
-                let Some(v) = val(i) else { return Err(false) };
-                match v.parse::<Ipv4Addr>() {
-                    Ok(g) => s.gateway = Some(g),
-                    Err(_) => {
-                        out.err(format!(
-                            "Error: inet address is expected rather than \"{v}\"."
-                        ));
+                let Some(v) = val(i) else {
+                    incomplete(out);
+                    return Err(true);
+                };
+                match parse_addr(v) {
+                    Some(g) => {
+                        s.gateway = Some(g);
+                        family_known = true;
+                    }
+                    None => {
+                        out.err(addr_error(v, family_known));
                         return Err(true);
                     }
                 }
@@ -368,13 +375,17 @@ fn parse_route_spec(args: &[&str], out: &mut Output) -> Result<RouteSpec, bool> 
                 i += 2;
             }
             "src" => {
-                let v = val(i).ok_or(false)?;
-                match v.parse::<Ipv4Addr>() {
-                    Ok(a) => s.src = Some(a),
-                    Err(_) => {
-                        out.err(format!(
-                            "Error: inet address is expected rather than \"{v}\"."
-                        ));
+                let Some(v) = val(i) else {
+                    incomplete(out);
+                    return Err(true);
+                };
+                match parse_addr(v) {
+                    Some(a) => {
+                        s.src = Some(a);
+                        family_known = true;
+                    }
+                    None => {
+                        out.err(addr_error(v, family_known));
                         return Err(true);
                     }
                 }
@@ -392,17 +403,25 @@ fn parse_route_spec(args: &[&str], out: &mut Output) -> Result<RouteSpec, bool> 
                 });
                 i += 1;
             }
-            "local" | "broadcast" | "multicast" | "throw" | "nat" | "anycast" | "onlink"
-            | "mtu" | "advmss" | "nexthop" | "nhid" | "encap" | "tos" | "realms" | "weight"
-            | "expires" => return Err(false),
+            "local" if s.dst.is_none() && s.kind.is_none() => {
+                s.kind = Some(RouteType::Local);
+                i += 1;
+            }
+            "broadcast" | "multicast" | "throw" | "nat" | "anycast" | "onlink" | "mtu"
+            | "advmss" | "nexthop" | "nhid" | "encap" | "tos" | "realms" | "weight" | "expires" => {
+                return Err(false)
+            }
             "to" if s.dst.is_none() => {
                 i += 1;
             }
             _ if s.dst.is_none() => {
-                match parse_loose(w) {
-                    Ok((a, l)) => s.dst = Some((a, l, w.to_string())),
-                    Err(_) => {
-                        bad_prefix(out, w);
+                match parse_prefix(w, family_known) {
+                    Some(p) => {
+                        family_known |= p.bytelen > 0 || p.bitlen > 0;
+                        s.dst = Some((p.addr, p.bitlen, w.to_string()))
+                    }
+                    None => {
+                        out.err(prefix_error(w, family_known));
                         return Err(true);
                     }
                 }
@@ -425,11 +444,8 @@ fn route_modify(lab: &mut Lab, args: &[&str], out: &mut Output, replace: bool) -
     let Some((addr, len, _)) = s.dst else {
         return false;
     };
-    let Some(dst) = Prefix::new(addr, len) else {
-        out.err("Error: Invalid prefix for given prefix length.");
-        return true;
-    };
     let kind = s.kind.unwrap_or(RouteType::Unicast);
+    // iproute2 resolves the device name before anything reaches the kernel.
     let dev = match &s.dev {
         Some(name) => match lab.ns.ifindex(name) {
             Some(i) => Some(i),
@@ -440,23 +456,28 @@ fn route_modify(lab: &mut Lab, args: &[&str], out: &mut Output, replace: bool) -
         },
         None => None,
     };
+    // rtm_to_fib_config (5.10 fib_frontend.c:825-829).
+    let Some(dst) = Prefix::new(addr, len) else {
+        out.err("Error: Invalid prefix for given prefix length.");
+        return true;
+    };
+    // fib_create_info: error routes take no nexthop.
     if kind.error().is_some() && (dev.is_some() || s.gateway.is_some()) {
         out.err("Error: Gateway, device and multipath can not be specified for this route type.");
         return true;
     }
-    if kind == RouteType::Unicast && dev.is_none() && s.gateway.is_none() {
-        // fib_check_nh with neither a device nor a gateway: -ENODEV.
-        nl_err(out, NetlinkError::plain(Errno::NoDev));
-        return true;
-    }
-    // iproute2: unicast without a gateway gets scope link; everything else global.
-    let scope = s
-        .scope
-        .unwrap_or(if kind == RouteType::Unicast && s.gateway.is_none() {
-            Scope::LINK
-        } else {
-            Scope::UNIVERSE
-        });
+    // iproute_modify's defaults: `local` routes go to table local with scope
+    // host; unicast without a gateway gets scope link; the rest global.
+    let scope = s.scope.unwrap_or(match kind {
+        RouteType::Local => Scope::HOST,
+        RouteType::Unicast if s.gateway.is_none() => Scope::LINK,
+        _ => Scope::UNIVERSE,
+    });
+    let table = s.table.unwrap_or(if kind == RouteType::Local {
+        RT_TABLE_LOCAL
+    } else {
+        RT_TABLE_MAIN
+    });
     let r = Route {
         dst,
         kind,
@@ -467,10 +488,7 @@ fn route_modify(lab: &mut Lab, args: &[&str], out: &mut Output, replace: bool) -
         prefsrc: s.src,
         metric: s.metric.unwrap_or(0),
     };
-    if let Err(e) = lab
-        .ns
-        .route_add(s.table.unwrap_or(RT_TABLE_MAIN), r, replace)
-    {
+    if let Err(e) = lab.ns.route_add(table, r, replace) {
         nl_err(out, e);
     }
     true
@@ -484,10 +502,10 @@ fn route_delete(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
     let Some((addr, len, _)) = s.dst else {
         return false;
     };
-    let Some(dst) = Prefix::new(addr, len) else {
-        out.err("Error: Invalid prefix for given prefix length.");
-        return true;
-    };
+    if s.src.is_some() || s.scope.is_some() || s.proto.is_some() {
+        // fib_table_delete also matches these; the selector does not model them.
+        return false;
+    }
     let dev = match &s.dev {
         Some(name) => match lab.ns.ifindex(name) {
             Some(i) => Some(i),
@@ -498,6 +516,10 @@ fn route_delete(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
         },
         None => None,
     };
+    let Some(dst) = Prefix::new(addr, len) else {
+        out.err("Error: Invalid prefix for given prefix length.");
+        return true;
+    };
     let sel = RouteSelector {
         dst: Some(dst),
         kind: s.kind,
@@ -505,7 +527,12 @@ fn route_delete(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
         gateway: s.gateway,
         metric: s.metric,
     };
-    if let Err(e) = lab.ns.route_del(s.table.unwrap_or(RT_TABLE_MAIN), sel) {
+    let table = s.table.unwrap_or(if s.kind == Some(RouteType::Local) {
+        RT_TABLE_LOCAL
+    } else {
+        RT_TABLE_MAIN
+    });
+    if let Err(e) = lab.ns.route_del(table, sel) {
         nl_err(out, e);
     }
     true
@@ -518,7 +545,7 @@ fn route_show(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
             Some(t) => t,
             None if *t == "all" => return false,
             None => {
-                wrong_arg(out, t, "\"table\" value is invalid");
+                wrong_arg(out, t, "table id value is invalid");
                 return true;
             }
         },
@@ -536,52 +563,115 @@ fn route_show(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
 }
 
 fn route_get(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
-    let mut dst: Option<Ipv4Addr> = None;
-    let mut from: Option<Ipv4Addr> = None;
+    // iproute_get (iproute2 6.1 ip/iproute.c): words are matched in this
+    // order; anything unknown is the destination (a later one replaces an
+    // earlier one). The family becomes inet with the first address parsed.
+    let mut dst: Option<InetPrefix> = None;
+    let mut from: Option<InetPrefix> = None;
     let mut iif: Option<&str> = None;
+    let mut family_known = false;
     let mut i = 0;
     while i < args.len() {
-        match args[i] {
-            "from" => {
-                let Some(v) = args.get(i + 1) else {
-                    return false;
-                };
-                match parse_loose(v) {
-                    Ok((a, 32)) => from = Some(a),
-                    _ => {
-                        bad_prefix(out, v);
-                        return true;
-                    }
-                }
-                i += 2;
+        let w = args[i];
+        if w == "tos" || matches(w, "dsfield") {
+            return false;
+        } else if matches(w, "from") {
+            let Some(v) = args.get(i + 1) else {
+                return incomplete(out);
+            };
+            if matches(v, "help") {
+                return false;
             }
-            "iif" => {
-                iif = args.get(i + 1).copied();
-                i += 2;
-            }
-            "to" => i += 1,
-            "oif" | "tos" | "mark" | "vrf" | "uid" | "ipproto" | "sport" | "dport" | "fibmatch"
-            | "connected" => return false,
-            w if dst.is_none() => {
-                match parse_loose(w) {
-                    Ok((a, 32)) => dst = Some(a),
-                    Err(PrefixError::Malformed) | Err(PrefixError::HostBits) | Ok(_) => {
-                        bad_prefix(out, w);
-                        return true;
-                    }
+            match parse_prefix(v, family_known) {
+                Some(p) => {
+                    family_known |= p.bytelen > 0 || p.bitlen > 0;
+                    from = Some(p);
                 }
+                None => {
+                    out.err(prefix_error(v, family_known));
+                    return true;
+                }
+            }
+            i += 2;
+        } else if matches(w, "iif") {
+            let Some(v) = args.get(i + 1) else {
+                return incomplete(out);
+            };
+            iif = Some(v);
+            i += 2;
+        } else if [
+            "mark",
+            "oif",
+            "notify",
+            "connected",
+            "vrf",
+            "uid",
+            "fibmatch",
+        ]
+        .iter()
+        .any(|k| matches(w, k))
+            || ["dev", "as"].contains(&w)
+            || ["sport", "dport", "ipproto"].iter().any(|k| matches(w, k))
+        {
+            return false;
+        } else {
+            let v = if w == "to" {
                 i += 1;
+                match args.get(i) {
+                    Some(v) => *v,
+                    None => return incomplete(out),
+                }
+            } else {
+                w
+            };
+            if matches(v, "help") {
+                return false;
             }
-            w => {
-                out.err(garbage("to", w));
+            let Some(mut p) = parse_prefix(v, family_known) else {
+                out.err(prefix_error(v, family_known));
                 return true;
+            };
+            family_known |= p.bytelen > 0 || p.bitlen > 0;
+            if family_known && p.bitlen != 32 {
+                out.err(format!(
+                    "Warning: /{} as prefix is invalid, only /32 (or none) is supported.",
+                    p.bitlen
+                ));
+                p.bitlen = 32;
             }
+            dst = Some(p);
+            i += 1;
         }
     }
-    let Some(dst) = dst else {
+    let Some(dstp) = dst else {
         out.err("need at least a destination address");
         return true;
     };
+    if let Some(name) = iif {
+        if lab.ns.ifindex(name).is_none() {
+            no_device(out, name);
+            return true;
+        }
+    }
+    // inet_rtm_valid_getroute_req (strict checking, which iproute2 turns
+    // on): 5.10 route.c:3119-3143.
+    let src_len = from.map(|p| p.bitlen).unwrap_or(0);
+    if (src_len != 0 && src_len != 32) || (dstp.bitlen != 0 && dstp.bitlen != 32) {
+        out.err("Error: ipv4: Invalid values in header for route get request.");
+        return true;
+    }
+    if from.is_some_and(|p| p.bytelen > 0 && p.bitlen == 0)
+        || (dstp.bytelen > 0 && dstp.bitlen == 0)
+    {
+        out.err("Error: ipv4: rtm_src_len and rtm_dst_len must be 32 for IPv4.");
+        return true;
+    }
+    let dst = dstp.addr;
+    let from = from.map(|p| p.addr).filter(|a| !a.is_unspecified());
+    if dst.is_multicast() {
+        // ip_route_input_rcu / output take multicast paths the lab does not model.
+        return false;
+    }
     match iif {
         Some(name) => {
             let Some(dev) = lab.ns.ifindex(name) else {
@@ -613,11 +703,20 @@ fn route_get(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
                         l.push_str(&format!(" via {g}"));
                     }
                     l.push_str(&format!(" dev {}", lab.ns.dev_name(odev)));
-                    if let Some(t) = d.table.filter(|t| *t != RT_TABLE_MAIN) {
+                    if let Some(t) = d.table.filter(|t| shown_table(lab, *t)) {
                         l.push_str(&format!(" table {}", table_name(t)));
                     }
                     out.out(format!("{l} "));
-                    out.out(format!("    cache iif {name} "));
+                    let pkt = InputPacket {
+                        saddr,
+                        daddr: dst,
+                        iif: dev,
+                    };
+                    if sends_redirect(&lab.ns, &pkt, d.verdict) {
+                        out.out(format!("    cache <redirect> iif {name} "));
+                    } else {
+                        out.out(format!("    cache iif {name} "));
+                    }
                 }
                 InputVerdict::LocalDeliver | InputVerdict::Broadcast => {
                     let word = if d.verdict == InputVerdict::Broadcast {
@@ -626,7 +725,7 @@ fn route_get(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
                         "local"
                     };
                     let mut l = format!("{word} {dst}{from_txt} dev lo");
-                    if let Some(t) = d.table.filter(|t| *t != RT_TABLE_MAIN) {
+                    if let Some(t) = d.table.filter(|t| shown_table(lab, *t)) {
                         l.push_str(&format!(" table {}", table_name(t)));
                     }
                     out.out(format!("{l} "));
@@ -653,23 +752,45 @@ fn route_get(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
             }
             lab.last_steps = steps;
         }
+        None if dst.is_unspecified() => {
+            // ip_route_output_key_hash_rcu: no destination means the source,
+            // or 127.0.0.1, over loopback (5.10 route.c:2700-2709).
+            if let Some(f) = from {
+                if let Err(e) = lab.ns.route_output(f, Some(f)) {
+                    nl_err(out, e);
+                    return true;
+                }
+                out.out(format!("local 0.0.0.0 from {f} dev lo uid 0 "));
+            } else {
+                out.out("local 0.0.0.0 dev lo src 127.0.0.1 uid 0 ");
+            }
+            out.out("    cache <local> ");
+        }
         None => match lab.ns.route_output(dst, from) {
             Ok(o) => {
+                // rt_fill_info: RTA_SRC only for a non-zero `from`, RTA_PREFSRC
+                // only when the flow's source differs from it.
+                let from = from.filter(|f| !f.is_unspecified());
                 let r = &o.route;
                 let from_txt = from.map(|f| format!(" from {f}")).unwrap_or_default();
-                let mut l = String::new();
-                if r.kind == RouteType::Local {
-                    l.push_str(&format!("local {dst}{from_txt} dev lo"));
-                } else {
-                    l.push_str(&format!("{dst}{from_txt}"));
-                    if let Some(g) = r.gateway {
-                        l.push_str(&format!(" via {g}"));
+                let mut l = match r.kind {
+                    RouteType::Local => format!("local {dst}{from_txt} dev lo"),
+                    RouteType::Broadcast => format!(
+                        "broadcast {dst}{from_txt} dev {}",
+                        r.dev.map(|d| lab.ns.dev_name(d)).unwrap_or_default()
+                    ),
+                    _ => {
+                        let mut l = format!("{dst}{from_txt}");
+                        if let Some(g) = r.gateway {
+                            l.push_str(&format!(" via {g}"));
+                        }
+                        if let Some(dv) = r.dev {
+                            l.push_str(&format!(" dev {}", lab.ns.dev_name(dv)));
+                        }
+                        l
                     }
-                    if let Some(dv) = r.dev {
-                        l.push_str(&format!(" dev {}", lab.ns.dev_name(dv)));
-                    }
-                }
-                if o.table != RT_TABLE_MAIN {
+                };
+                if shown_table(lab, o.table) {
                     l.push_str(&format!(" table {}", table_name(o.table)));
                 }
                 if from.is_none() {
@@ -677,16 +798,23 @@ fn route_get(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
                 }
                 l.push_str(" uid 0 ");
                 out.out(l);
-                out.out(if r.kind == RouteType::Local {
-                    "    cache <local> "
-                } else {
-                    "    cache "
+                out.out(match r.kind {
+                    RouteType::Local => "    cache <local> ",
+                    RouteType::Broadcast => "    cache <local,brd> ",
+                    _ => "    cache ",
                 });
             }
             Err(e) => nl_err(out, e),
         },
     }
     true
+}
+
+/// Whether `ip route get` names the table: not for main, and not for local
+/// while no `ip rule` was ever added (the kernel then keeps local and main
+/// merged in one trie and reports the hit as main).
+fn shown_table(lab: &Lab, t: u32) -> bool {
+    t != RT_TABLE_MAIN && (t != RT_TABLE_LOCAL || lab.ns.fib.has_custom_rules)
 }
 
 // ----- ip rule ------------------------------------------------------------
@@ -709,10 +837,15 @@ fn rule(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
     } else {
         return false;
     };
+    if !add && rest.is_empty() {
+        out.err("\"ip rule del\" requires arguments.");
+        return true;
+    }
     let mut from = None;
     let mut to = None;
     let mut table = None;
     let mut prio = None;
+    let mut family_known = false;
     let mut i = 0;
     while i < rest.len() {
         let w = rest[i];
@@ -721,10 +854,13 @@ fn rule(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
         };
         match w {
             "from" | "to" => {
-                let p = match parse_loose(v) {
-                    Ok((a, l)) => Prefix::truncating(a, l),
-                    Err(_) => {
-                        bad_prefix(out, v);
+                let p = match parse_prefix(v, family_known) {
+                    Some(p) => {
+                        family_known |= p.bytelen > 0 || p.bitlen > 0;
+                        Prefix::truncating(p.addr, p.bitlen)
+                    }
+                    None => {
+                        out.err(prefix_error(v, family_known));
                         return true;
                     }
                 };
@@ -760,7 +896,9 @@ fn rule(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
             to: to.unwrap_or(Prefix::ANY),
             table: table.unwrap_or(RT_TABLE_MAIN),
         };
-        lab.ns.fib.add_rule(r);
+        if let Err(e) = lab.ns.rule_add(r) {
+            nl_err(out, e);
+        }
     } else if let Err(e) = lab.ns.rule_del(prio, from, to, table) {
         nl_err(out, e);
     }

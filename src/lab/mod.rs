@@ -10,6 +10,7 @@
 //! `ip route get … iif DEV` runs the very [`route_input`] the engine uses for
 //! every packet, and with `--explain` prints its step-through.
 
+mod inet;
 mod ip;
 mod sysctl;
 

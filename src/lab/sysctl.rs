@@ -76,8 +76,8 @@ pub(super) fn run(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
             }
             true
         }
-        [keys @ ..]
-            if !keys.is_empty() && keys.iter().all(|k| !k.starts_with('-') && !k.contains('=')) =>
+        keys if !keys.is_empty()
+            && keys.iter().all(|k| !k.starts_with('-') && !k.contains('=')) =>
         {
             for key in keys {
                 match read(lab, key) {

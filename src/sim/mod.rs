@@ -8,14 +8,39 @@
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`time`] | `SimTime`, `SimDuration` |
-//! | [`rng`] | `SimRng`: per-component streams from one seed |
-//! | [`queue`] | the `(time, seq)` event queue |
-//! | [`linux`] | the node's kernel: devices, FIB, rules, rp_filter, ICMP limits |
+//! | [`engine`] | `Sim`: the state of the system, the event loop, `step`/`run_until` |
+//! | [`params`] | every knob, with the incident's values as defaults |
+//! | [`cluster`] | the rollout, pods, Cilium's part, external-dns and Route 53 |
+//! | [`client`] | gRPC channels, subchannel states, backoff, the DNS resolver |
+//! | [`fabric`] | packets through the VPC and the node's kernel |
+//! | [`node`] | a node: its `NetNs`, VPC and Linux conntrack, ICMP limits |
+//! | [`nodelocal`] | NodeLocal DNSCache and the service's users |
+//! | [`linux`] | the kernel's ingress path (shared with the lab) |
+//! | [`backoff`] | grpc-go and spec backoff arithmetic |
+//! | [`expiry`] | bounded counting of entries by expiry time |
+//! | [`metrics`] | per-second series |
+//! | [`trace`] | sampled packets, notable events, kernel log |
+//! | [`summary`] | the run's figures (the CLI's `--json`) |
+//! | [`time`], [`rng`], [`queue`] | time, seeded streams, the event queue |
 
 #![deny(missing_docs)]
 
+pub mod backoff;
+pub mod client;
+pub mod cluster;
+pub mod engine;
+pub mod expiry;
+pub mod fabric;
 pub mod linux;
+pub mod metrics;
+pub mod node;
+pub mod nodelocal;
+pub mod params;
 pub mod queue;
 pub mod rng;
+pub mod summary;
 pub mod time;
+pub mod trace;
+
+pub use engine::Sim;
+pub use params::Params;

@@ -3,6 +3,14 @@
 //! `seq` is assigned at insertion, so events scheduled for the same microsecond
 //! run in the order they were scheduled (FIFO), on every target. Time jumps to
 //! the next event; nothing ticks.
+//!
+//! Nearly every event of this simulation is scheduled less than a few seconds
+//! ahead (latencies, dial deadlines, backoffs), and a plain binary heap of
+//! ~10⁵ pending events spends most of its time in cache misses. The queue is
+//! therefore a calendar: a ring of 1 ms buckets covering the next 4.096 s, a
+//! small heap for the bucket being drained, and an overflow heap for events
+//! further ahead. The pop order is exactly the `(time, seq)` order a single
+//! heap would give (tested below against one).
 
 use super::time::SimTime;
 use std::cmp::Ordering;
@@ -35,16 +43,32 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+const SLOT_US: u64 = 1_000;
+const SLOTS: usize = 4_096;
+
 /// A min-queue of events keyed by `(time, insertion sequence)`.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// Events of the slot being drained (and any earlier stragglers).
+    current: BinaryHeap<Entry<E>>,
+    /// The slot `current` holds: events with `at / SLOT_US == cur_slot`.
+    cur_slot: u64,
+    /// Future slots `cur_slot+1 ..= cur_slot+SLOTS-1`, unsorted.
+    ring: Vec<Vec<Entry<E>>>,
+    /// Events in the ring.
+    in_ring: usize,
+    /// Events beyond the ring.
+    overflow: BinaryHeap<Entry<E>>,
     next_seq: u64,
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            current: BinaryHeap::new(),
+            cur_slot: 0,
+            ring: (0..SLOTS).map(|_| Vec::new()).collect(),
+            in_ring: 0,
+            overflow: BinaryHeap::new(),
             next_seq: 0,
         }
     }
@@ -56,32 +80,73 @@ impl<E> EventQueue<E> {
         Self::default()
     }
 
+    fn place(&mut self, e: Entry<E>) {
+        let slot = e.at.micros() / SLOT_US;
+        if slot <= self.cur_slot {
+            self.current.push(e);
+        } else if slot < self.cur_slot + SLOTS as u64 {
+            self.ring[(slot % SLOTS as u64) as usize].push(e);
+            self.in_ring += 1;
+        } else {
+            self.overflow.push(e);
+        }
+    }
+
     /// Schedules `event` at `at`; returns the sequence number it was given.
     pub fn push(&mut self, at: SimTime, event: E) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { at, seq, event });
+        self.place(Entry { at, seq, event });
         seq
+    }
+
+    /// Moves `current` forward to the next slot holding events.
+    fn refill(&mut self) {
+        while self.current.is_empty() {
+            if self.in_ring == 0 {
+                // Jump straight to the overflow's first slot.
+                let Some(first) = self.overflow.peek() else {
+                    return;
+                };
+                self.cur_slot = first.at.micros() / SLOT_US - 1;
+            }
+            self.cur_slot += 1;
+            let idx = (self.cur_slot % SLOTS as u64) as usize;
+            let bucket = std::mem::take(&mut self.ring[idx]);
+            self.in_ring -= bucket.len();
+            self.current.extend(bucket);
+            // The slot that just left the ring's far end can take overflow events.
+            let horizon = self.cur_slot + SLOTS as u64 - 1;
+            while let Some(top) = self.overflow.peek() {
+                if top.at.micros() / SLOT_US > horizon {
+                    break;
+                }
+                let e = self.overflow.pop().expect("peeked");
+                self.place(e);
+            }
+        }
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, u64, E)> {
-        self.heap.pop().map(|e| (e.at, e.seq, e.event))
+        self.refill();
+        self.current.pop().map(|e| (e.at, e.seq, e.event))
     }
 
     /// The time of the earliest event, if any.
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.at)
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.refill();
+        self.current.peek().map(|e| e.at)
     }
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.current.len() + self.in_ring + self.overflow.len()
     }
 
     /// True when nothing is scheduled.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
     /// Total events ever scheduled (the next sequence number).
@@ -97,24 +162,51 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
-        /// Events come out in non-decreasing time, FIFO among equal times.
+        /// Events come out in non-decreasing time, FIFO among equal times,
+        /// exactly as one binary heap keyed by (time, seq) would order them,
+        /// also when events are pushed while draining.
         #[test]
-        fn pops_in_time_then_insertion_order(times in proptest::collection::vec(0u64..50, 0..200)) {
+        fn pops_in_time_then_insertion_order(
+            times in proptest::collection::vec(0u64..20_000_000, 0..300),
+            later in proptest::collection::vec((0u64..6_000_000, 0usize..300), 0..100),
+        ) {
             let mut q = EventQueue::new();
+            let mut reference: BinaryHeap<Entry<usize>> = BinaryHeap::new();
+            let mut seq = 0u64;
             for (i, t) in times.iter().enumerate() {
                 q.push(SimTime(*t), i);
+                reference.push(Entry { at: SimTime(*t), seq, event: i });
+                seq += 1;
             }
-            let mut last: Option<(SimTime, usize)> = None;
-            let mut n = 0;
-            while let Some((at, _, idx)) = q.pop() {
-                prop_assert_eq!(SimTime(times[idx]), at);
-                if let Some((lt, li)) = last {
-                    prop_assert!(lt < at || (lt == at && li < idx));
+            let mut popped = 0usize;
+            let mut last: Option<(SimTime, u64)> = None;
+            let mut next_later = later.iter();
+            loop {
+                let got = q.pop();
+                let want = reference.pop();
+                match (got, want) {
+                    (None, None) => break,
+                    (Some((at, s, ev)), Some(w)) => {
+                        prop_assert_eq!((at, s, ev), (w.at, w.seq, w.event));
+                        if let Some(l) = last {
+                            prop_assert!(l < (at, s));
+                        }
+                        last = Some((at, s));
+                        popped += 1;
+                        // Push a future event while draining, now and then.
+                        if popped % 3 == 0 {
+                            if let Some((dt, id)) = next_later.next() {
+                                let t = SimTime(at.micros() + dt);
+                                q.push(t, 1_000 + id);
+                                reference.push(Entry { at: t, seq, event: 1_000 + id });
+                                seq += 1;
+                            }
+                        }
+                    }
+                    (g, w) => prop_assert!(false, "queue {:?} vs reference {:?}", g.map(|x| x.0), w.map(|x| x.at)),
                 }
-                last = Some((at, idx));
-                n += 1;
             }
-            prop_assert_eq!(n, times.len());
+            prop_assert!(q.is_empty());
         }
     }
 }

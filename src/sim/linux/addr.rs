@@ -58,6 +58,7 @@ impl Prefix {
     }
 
     /// The prefix length.
+    #[allow(clippy::len_without_is_empty)] // a prefix length, not a size
     pub fn len(self) -> u8 {
         self.len
     }

@@ -5,9 +5,9 @@
 //! where control went next. The model code in [`super::input`] and
 //! [`super::validate`] emits one step per check it passes, in the kernel's
 //! order, so the page can walk a reader through one packet's real path.
-//! Line numbers are those of Linux 5.10.89 (identical in 5.15.24 over these
-//! functions, facts.md §1.0/§1.1); for later kernels only the function is
-//! named, because their control flow is the same but the lines moved.
+//! Line numbers are those of Linux 5.10.262; for 6.13+ kernels only the
+//! function is named, because their control flow is the same but the lines
+//! moved and errors became drop reasons.
 
 use super::version::KernelVersion;
 use serde::Serialize;
@@ -102,50 +102,52 @@ impl Check {
         }
     }
 
-    /// Source file and 5.10.89 lines this check paraphrases.
+    /// Source file and lines this check paraphrases, in Linux 5.10.262 (the
+    /// last 5.10 LTS; 5.10.89, which facts.md cites, differs by a line or two
+    /// in `fib_frontend.c`).
     pub fn lines_5_10(self) -> &'static str {
         use Check::*;
         match self {
-            InSourceMartian => "net/ipv4/route.c:2145-2146",
-            InLimitedBroadcast => "net/ipv4/route.c:2150-2151",
-            InZeroNet => "net/ipv4/route.c:2156-2160",
-            InLoopback => "net/ipv4/route.c:2165-2172",
-            InFibLookup => "net/ipv4/route.c:2175-2191",
-            InNoRoute => "net/ipv4/route.c:2192-2196, 2306-2314",
-            InBroadcast => "net/ipv4/route.c:2198-2202",
-            InLocal => "net/ipv4/route.c:2204-2210",
-            InForwarding => "net/ipv4/route.c:2212-2215",
-            InNotUnicast => "net/ipv4/route.c:2216-2217",
-            InMkroute => "net/ipv4/route.c:1834-1838",
-            InMartianSource => "net/ipv4/route.c:1787-1806",
-            InMartianDestination => "net/ipv4/route.c:2316-2323",
-            InIpError => "net/ipv4/route.c:960-1010",
-            InForward => "net/ipv4/ip_forward.c:ip_forward",
-            InLocalDeliver => "net/ipv4/ip_input.c:ip_local_deliver",
-            VsEffectiveRpFilter => "net/ipv4/fib_frontend.c:425",
-            VsFastPath => "net/ipv4/fib_frontend.c:428-429",
-            VsAcceptLocal => "net/ipv4/fib_frontend.c:430-431",
-            VsCustomRules => "net/ipv4/fib_frontend.c:436-438",
-            VsLocalSource => "net/ipv4/fib_frontend.c:439-440",
-            VsFastAccept => "net/ipv4/fib_frontend.c:442-444",
-            FvsReverseKey => "net/ipv4/fib_frontend.c:354-365",
-            FvsNoAddr => "net/ipv4/fib_frontend.c:367",
-            FvsLookup => "net/ipv4/fib_frontend.c:378-379",
-            FvsRouteType => "net/ipv4/fib_frontend.c:380-382",
-            FvsDevMatch => "net/ipv4/fib_frontend.c:385-394",
-            FvsNoAddrJump => "net/ipv4/fib_frontend.c:395-396",
-            FvsStrict => "net/ipv4/fib_frontend.c:397-398",
-            FvsLoose => "net/ipv4/fib_frontend.c:399-406",
-            FvsLastResort => "net/ipv4/fib_frontend.c:408-412",
-            FvsEInval => "net/ipv4/fib_frontend.c:414-415",
-            FvsERpf => "net/ipv4/fib_frontend.c:416-417",
+            InSourceMartian => "net/ipv4/route.c:2187-2188",
+            InLimitedBroadcast => "net/ipv4/route.c:2192-2193",
+            InZeroNet => "net/ipv4/route.c:2198-2202",
+            InLoopback => "net/ipv4/route.c:2207-2212",
+            InFibLookup => "net/ipv4/route.c:2238",
+            InNoRoute => "net/ipv4/route.c:2239-2242, 2340-2345",
+            InBroadcast => "net/ipv4/route.c:2245-2251",
+            InLocal => "net/ipv4/route.c:2254-2259",
+            InForwarding => "net/ipv4/route.c:2262-2265",
+            InNotUnicast => "net/ipv4/route.c:2266-2267",
+            InMkroute => "net/ipv4/route.c:1862-1869",
+            InMartianSource => "net/ipv4/route.c:1815-1836",
+            InMartianDestination => "net/ipv4/route.c:2350-2356",
+            InIpError => "net/ipv4/route.c:977-1051",
+            InForward => "net/ipv4/ip_forward.c:ip_forward()",
+            InLocalDeliver => "net/ipv4/ip_input.c:ip_local_deliver()",
+            VsEffectiveRpFilter => "net/ipv4/fib_frontend.c:424",
+            VsFastPath => "net/ipv4/fib_frontend.c:427-428",
+            VsAcceptLocal => "net/ipv4/fib_frontend.c:429-430",
+            VsCustomRules => "net/ipv4/fib_frontend.c:435-437",
+            VsLocalSource => "net/ipv4/fib_frontend.c:438-439",
+            VsFastAccept => "net/ipv4/fib_frontend.c:441-443",
+            FvsReverseKey => "net/ipv4/fib_frontend.c:354-364",
+            FvsNoAddr => "net/ipv4/fib_frontend.c:366",
+            FvsLookup => "net/ipv4/fib_frontend.c:377-378",
+            FvsRouteType => "net/ipv4/fib_frontend.c:379-381",
+            FvsDevMatch => "net/ipv4/fib_frontend.c:384-393",
+            FvsNoAddrJump => "net/ipv4/fib_frontend.c:394-395",
+            FvsStrict => "net/ipv4/fib_frontend.c:396-397",
+            FvsLoose => "net/ipv4/fib_frontend.c:398-405",
+            FvsLastResort => "net/ipv4/fib_frontend.c:407-411",
+            FvsEInval => "net/ipv4/fib_frontend.c:413-414",
+            FvsERpf => "net/ipv4/fib_frontend.c:415-416",
         }
     }
 
     /// Where to read this check for the given kernel version.
     pub fn location(self, v: KernelVersion) -> String {
         if v < KernelVersion::V6_13 {
-            format!("{} (Linux 5.10.89)", self.lines_5_10())
+            format!("{} (Linux 5.10.262)", self.lines_5_10())
         } else {
             let file = self.lines_5_10().split(':').next().unwrap_or("");
             format!(

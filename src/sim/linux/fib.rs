@@ -396,6 +396,12 @@ impl Fib {
         self.generation += 1;
     }
 
+    /// Marks the namespace as changed (devices, addresses, sysctls): every
+    /// cached routing decision is stale.
+    pub fn bump_generation(&mut self) {
+        self.touch();
+    }
+
     /// The table with this id, if it exists.
     pub fn table(&self, id: u32) -> Option<&Table> {
         self.tables.iter().find(|(i, _)| *i == id).map(|(_, t)| t)

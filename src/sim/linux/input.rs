@@ -119,8 +119,10 @@ pub enum Fate {
 fn is_lbcast(a: Ipv4Addr) -> bool {
     a == Ipv4Addr::BROADCAST
 }
+/// `ipv4_is_zeronet`: since 5.3 only `0.0.0.0` itself (0.0.0.0/8 became
+/// usable unicast space, include/linux/in.h).
 fn is_zeronet(a: Ipv4Addr) -> bool {
-    a.octets()[0] == 0
+    a.is_unspecified()
 }
 
 /// `ip_route_input_slow()` for one packet. Pure: counters and logs are the
@@ -162,6 +164,24 @@ pub fn route_input(ns: &NetNs, p: InputPacket, mut steps: Steps<'_>) -> InputDec
             Next::Goto("brd_input"),
             format!("destination {} is the limited broadcast", p.daddr)
         );
+        // brd_input: a non-zero source is validated with dst 0 and oif 0
+        // (5.10 route.c:2276-2281), exactly like a directed broadcast.
+        if !is_zeronet(p.saddr) {
+            let v = fib_validate_source(
+                ns,
+                ValidateArgs {
+                    saddr: p.saddr,
+                    daddr: Ipv4Addr::UNSPECIFIED,
+                    oif: None,
+                    dev: p.iif,
+                },
+                steps.as_deref_mut(),
+            );
+            if v.rejected() {
+                let (e, rp) = reject_errno(ns, v);
+                return martian_src(ns, e, rp, steps);
+            }
+        }
         return InputDecision {
             verdict: InputVerdict::Broadcast,
             table: None,
@@ -172,7 +192,7 @@ pub fn route_input(ns: &NetNs, p: InputPacket, mut steps: Steps<'_>) -> InputDec
             steps,
             Check::InZeroNet,
             Next::Goto("martian_source"),
-            format!("source {} is in 0.0.0.0/8", p.saddr)
+            format!("source {} is 0.0.0.0", p.saddr)
         );
         return martian_src(ns, Errno::Inval, false, steps);
     }
@@ -181,7 +201,7 @@ pub fn route_input(ns: &NetNs, p: InputPacket, mut steps: Steps<'_>) -> InputDec
             steps,
             Check::InZeroNet,
             Next::Goto("martian_destination"),
-            format!("destination {} is in 0.0.0.0/8", p.daddr)
+            format!("destination {} is 0.0.0.0", p.daddr)
         );
         return martian_dst(ns, p, steps);
     }
@@ -392,6 +412,20 @@ pub fn route_input(ns: &NetNs, p: InputPacket, mut steps: Steps<'_>) -> InputDec
             direct_src,
         },
         table: Some(res.table),
+    }
+}
+
+/// Whether `__mkroute_input` marks the forwarded packet `IPSKB_DOREDIRECT`
+/// (`ip route get` shows `<redirect>`): it leaves through its ingress device,
+/// `fib_validate_source` returned 1 (the source is "direct", see
+/// [`Validity::Accept`]) and `send_redirects` is on (5.10 route.c:1872-1880).
+/// `shared_media` defaults to 1, so `inet_addr_onlink` is never consulted.
+pub fn sends_redirect(ns: &NetNs, p: &InputPacket, v: InputVerdict) -> bool {
+    match v {
+        InputVerdict::Forward {
+            dev, direct_src, ..
+        } => dev == p.iif && direct_src && ns.dev(dev).is_some_and(|d| ns.sysctl.send_redirects(d)),
+        _ => false,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Network devices, their IPv4 addresses, and the per-device `net.ipv4.conf`
 //! settings the ingress path reads.
 //!
-//! Effective values follow `include/linux/inetdevice.h` (5.10.89 L85–110,
+//! Effective values follow `include/linux/inetdevice.h` (5.10.262 L85–110,
 //! facts.md §1.3): `rp_filter` is `max(all, dev)` (`IN_DEV_MAXCONF`);
 //! `accept_local`, `log_martians` and `src_valid_mark` are `all || dev`
 //! (`IN_DEV_ORCONF`); `forwarding` is the device's own value
@@ -93,7 +93,7 @@ pub struct Netdev {
 
 impl Netdev {
     /// `no_addr` in `__fib_validate_source`: the device has no IPv4 address
-    /// (`idev->ifa_list == NULL`, fib_frontend.c L367 in 5.10.89).
+    /// (`idev->ifa_list == NULL`, fib_frontend.c L366 in 5.10.262).
     pub fn no_addr(&self) -> bool {
         self.addrs.is_empty()
     }

@@ -142,6 +142,7 @@ impl NetNs {
     /// `ip link add NAME type KIND`: the new device starts down with the
     /// `net.ipv4.conf.default` settings copied in (`devinet.c`).
     pub fn link_add(&mut self, name: &str, kind: DevKind) -> Result<IfIndex, NetlinkError> {
+        self.fib.bump_generation();
         if self.dev_by_name(name).is_some() {
             return Err(Errno::Exist.into());
         }
@@ -170,6 +171,7 @@ impl NetNs {
 
     /// `ip link del NAME`: removes the device, its addresses and every route through it.
     pub fn link_del(&mut self, name: &str) -> Result<(), NetlinkError> {
+        self.fib.bump_generation();
         let idx = self.ifindex(name).ok_or(Errno::NoDev)?;
         if idx == IfIndex::LOOPBACK {
             return Err(Errno::NoEnt.into());
@@ -180,10 +182,13 @@ impl NetNs {
     }
 
     /// `ip link set NAME up|down`. Down flushes every route through the
-    /// device, local ones included (`fib_disable_ip` → `fib_sync_down_dev` →
+    /// device except `scope host` ones (the `local` routes), whose nexthop scope is
+    /// `RT_SCOPE_NOWHERE` (`fib_disable_ip` → `fib_sync_down_dev` →
     /// `fib_flush`); up re-adds the kernel routes of its addresses
-    /// (`fib_netdev_event(NETDEV_UP)` → `fib_add_ifaddr` per address).
+    /// (`fib_netdev_event(NETDEV_UP)` → `fib_add_ifaddr` per address); user
+    /// routes through it are gone for good.
     pub fn link_set_up(&mut self, name: &str, up: bool) -> Result<(), NetlinkError> {
+        self.fib.bump_generation();
         let d = self.dev_mut_by_name(name).ok_or(Errno::NoDev)?;
         if d.up == up {
             return Ok(());
@@ -193,53 +198,86 @@ impl NetNs {
         let addrs = d.addrs.clone();
         if up {
             for a in addrs {
-                self.add_ifaddr_routes(idx, a, true);
+                self.add_ifaddr_routes(idx, a);
             }
         } else {
-            self.fib.remove_routes_where(|r| r.dev == Some(idx));
+            // fib_sync_down_dev (5.10 fib_semantics.c:2003-2066) spares
+            // nexthops of scope RT_SCOPE_NOWHERE: those of every route
+            // created with scope host (1551-1565), local ones or not.
+            self.fib
+                .remove_routes_where(|r| r.dev == Some(idx) && r.scope != Scope::HOST);
         }
         Ok(())
     }
 
     // ----- addresses -------------------------------------------------------
 
-    /// `ip addr add A/N dev NAME`.
+    /// `ip addr add A/N dev NAME` (`__inet_insert_ifa`, 5.10 devinet.c).
+    /// The same address and length twice is `EEXIST`, with the extack
+    /// `ipv4: Address already assigned` from 6.3 on. An address in the
+    /// subnet of an existing primary (same length) becomes a secondary and
+    /// goes to the end of the list; a primary goes after the last primary.
     pub fn addr_add(&mut self, name: &str, addr: Ipv4Addr, len: u8) -> Result<(), NetlinkError> {
+        self.fib.bump_generation();
+        let extack = self.version.has_addr_not_found_extack();
         let d = self.dev_mut_by_name(name).ok_or(Errno::NoDev)?;
-        if d.addrs
-            .iter()
-            .any(|a| a.addr == addr && a.prefix_len == len)
-        {
-            return Err(Errno::Exist.into());
-        }
         let a = IfAddr {
             addr,
             prefix_len: len,
         };
-        // A second address in an existing prefix is a "secondary" and adds no
-        // prefix route of its own.
-        let primary = !d.addrs.iter().any(|x| {
-            x.prefix_len == len && Prefix::truncating(x.addr, len) == Prefix::truncating(addr, len)
-        });
-        d.addrs.push(a);
-        let (idx, up) = (d.index, d.up);
-        self.add_ifaddr_routes(idx, a, primary);
-        let _ = up;
+        if d.addrs.iter().any(|x| same_subnet(x, &a) && x.addr == addr) {
+            return Err(if extack {
+                NetlinkError::ext(Errno::Exist, "ipv4: Address already assigned")
+            } else {
+                Errno::Exist.into()
+            });
+        }
+        let secondary = d.addrs.iter().any(|x| same_subnet(x, &a));
+        if secondary {
+            d.addrs.push(a);
+        } else {
+            let last_primary = (0..d.addrs.len())
+                .rfind(|&i| !is_secondary(&d.addrs, i))
+                .map_or(0, |i| i + 1);
+            d.addrs.insert(last_primary, a);
+        }
+        let idx = d.index;
+        self.add_ifaddr_routes(idx, a);
         Ok(())
     }
 
-    /// The routes `fib_add_ifaddr` installs for an address: `local A` in the
-    /// local table (even while the device is down); then, only when it is up,
-    /// the prefix route in main (a `local` route in table local for
-    /// loopback) and the directed broadcast of the prefix for `/0`–`/30`.
-    /// Kernels before 5.? also added `broadcast <network address>`; see
-    /// [`KernelVersion::adds_network_broadcast`].
-    fn add_ifaddr_routes(&mut self, dev: IfIndex, a: IfAddr, primary: bool) {
-        let up = self.dev(dev).map(|d| d.up).unwrap_or(false);
-        let is_lo = self
-            .dev(dev)
-            .map(|d| d.kind == DevKind::Loopback)
-            .unwrap_or(false);
+    /// The primary address of `a`'s subnet on device `dev` (`a` itself if it
+    /// is a primary): whose address is the `src` of the kernel routes.
+    fn primary_of(&self, dev: IfIndex, a: IfAddr) -> IfAddr {
+        self.dev(dev)
+            .and_then(|d| {
+                d.addrs
+                    .iter()
+                    .enumerate()
+                    .find(|(i, x)| same_subnet(x, &a) && !is_secondary(&d.addrs, *i))
+                    .map(|(_, x)| *x)
+            })
+            .unwrap_or(a)
+    }
+
+    /// `fib_add_ifaddr` (5.10 fib_frontend.c:1111-1157): `local A` in the
+    /// local table (even while the device is down), with the subnet's
+    /// primary address as `src`; then, only when the device is up and `a` is
+    /// a primary, the prefix route in main (a `local` route in table local
+    /// for loopback) and, for `/0`–`/30`, the directed broadcast of the
+    /// prefix, plus on kernels before 5.14 `broadcast <network address>`
+    /// (see [`KernelVersion::adds_network_broadcast`]).
+    fn add_ifaddr_routes(&mut self, dev: IfIndex, a: IfAddr) {
+        let Some(d) = self.dev(dev) else {
+            return;
+        };
+        let (up, is_lo) = (d.up, d.kind == DevKind::Loopback);
+        let primary = !d
+            .addrs
+            .iter()
+            .position(|x| *x == a)
+            .is_some_and(|i| is_secondary(&d.addrs, i));
+        let prim = self.primary_of(dev, a);
         let magic = |kind: RouteType, dst: Prefix| Route {
             dst,
             kind,
@@ -251,7 +289,7 @@ impl NetNs {
                 Scope::LINK
             },
             proto: Proto::Kernel,
-            prefsrc: Some(a.addr),
+            prefsrc: Some(prim.addr),
             metric: 0,
         };
         self.insert_kernel_route(
@@ -262,7 +300,7 @@ impl NetNs {
             return;
         }
         let prefix = Prefix::truncating(a.addr, a.prefix_len);
-        let zeronet = prefix.addr().octets()[0] == 0;
+        let zeronet = prefix.addr().is_unspecified();
         if !zeronet && primary && (prefix.addr() != a.addr || a.prefix_len < 32) {
             if is_lo {
                 self.insert_kernel_route(RT_TABLE_LOCAL, magic(RouteType::Local, prefix));
@@ -284,32 +322,198 @@ impl NetNs {
         }
     }
 
+    /// `fib_magic(RTM_NEWROUTE, …)`: `NLM_F_CREATE | NLM_F_APPEND`, so a route
+    /// identical to an existing one is silently not added again, while one
+    /// that differs (another device or `src`) is added beside it.
     fn insert_kernel_route(&mut self, table: u32, r: Route) {
         let t = self.fib.table_mut(table);
-        if t.routes()
-            .iter()
-            .any(|x| x.dst == r.dst && x.kind == r.kind && x.dev == r.dev && x.metric == r.metric)
-        {
+        if t.routes().iter().any(|x| {
+            x.dst == r.dst
+                && x.kind == r.kind
+                && x.dev == r.dev
+                && x.metric == r.metric
+                && x.prefsrc == r.prefsrc
+        }) {
             return;
         }
         t.insert(r);
     }
 
-    /// `ip addr del A/N dev NAME`: removes the address and the kernel routes
-    /// that carry it as their source (`fib_del_ifaddr`).
+    /// `fib_magic(RTM_DELROUTE, …)`: removes the kernel route of that type,
+    /// key, device and `src`, if there is one.
+    fn delete_kernel_route(
+        &mut self,
+        kind: RouteType,
+        dst: Prefix,
+        dev: IfIndex,
+        prefsrc: Ipv4Addr,
+    ) {
+        let table = if kind == RouteType::Unicast {
+            RT_TABLE_MAIN
+        } else {
+            RT_TABLE_LOCAL
+        };
+        let t = self.fib.table_mut(table);
+        if let Some(i) = t.routes().iter().position(|x| {
+            x.dst == dst
+                && x.kind == kind
+                && x.dev == Some(dev)
+                && x.proto == Proto::Kernel
+                && x.prefsrc == Some(prefsrc)
+        }) {
+            t.remove_at(i);
+        }
+    }
+
+    /// `ip addr del A/N dev NAME` (`inet_rtm_deladdr` → `__inet_del_ifa`):
+    /// deleting a primary first deletes its secondaries (`promote_secondaries`
+    /// is 0), each through [`Self::del_ifaddr_routes`]; deleting the last
+    /// address flushes every route through the device (`fib_inetaddr_event`
+    /// → `fib_disable_ip(force)`). No such address: `EADDRNOTAVAIL`.
     pub fn addr_del(&mut self, name: &str, addr: Ipv4Addr, len: u8) -> Result<(), NetlinkError> {
-        let d = self.dev_mut_by_name(name).ok_or(Errno::NoDev)?;
+        self.fib.bump_generation();
+        let d = self.dev_by_name(name).ok_or(Errno::NoDev)?;
+        let idx = d.index;
         let pos = d
             .addrs
             .iter()
             .position(|a| a.addr == addr && a.prefix_len == len)
             .ok_or(Errno::AddrNotAvail)?;
-        d.addrs.remove(pos);
-        let idx = d.index;
-        self.fib.remove_routes_where(|r| {
-            r.proto == Proto::Kernel && r.dev == Some(idx) && r.prefsrc == Some(addr)
-        });
+        let victim = d.addrs[pos];
+        let primary = !is_secondary(&d.addrs, pos);
+        if primary {
+            // 1. Secondaries of the same subnet go first.
+            loop {
+                let d = self.dev(idx).expect("device");
+                let Some(j) = (pos + 1..d.addrs.len())
+                    .find(|&j| same_subnet(&d.addrs[j], &victim) && is_secondary(&d.addrs, j))
+                else {
+                    break;
+                };
+                let sec = d.addrs[j];
+                self.dev_mut(idx).addrs.remove(j);
+                self.del_ifaddr_routes(idx, sec, Some(victim));
+            }
+        }
+        // 2./3. Unlink, then announce (NETDEV_DOWN).
+        let prim = self.primary_of(idx, victim);
+        self.dev_mut(idx).addrs.retain(|a| *a != victim);
+        self.del_ifaddr_routes(idx, victim, (!primary).then_some(prim));
+        if self.dev(idx).is_some_and(|d| d.addrs.is_empty()) {
+            self.fib.remove_routes_where(|r| r.dev == Some(idx));
+        }
         Ok(())
+    }
+
+    fn dev_mut(&mut self, i: IfIndex) -> &mut Netdev {
+        self.devs
+            .iter_mut()
+            .find(|d| d.index == i)
+            .expect("device exists")
+    }
+
+    /// `fib_del_ifaddr(ifa, NULL)` (5.10 fib_frontend.c:1185-1308) for an
+    /// address already unlinked from the device; `prim` is the primary of its
+    /// subnet if it was a secondary. Removes its prefix route (primaries
+    /// only), the subnet's broadcast routes unless another primary with the
+    /// same local address still covers them, and its `local` route unless
+    /// that address is still configured; once the address is gone for good,
+    /// every main-table route with it as `src` is flushed too
+    /// (`fib_sync_down_addr`).
+    fn del_ifaddr_routes(&mut self, dev: IfIndex, ifa: IfAddr, prim: Option<IfAddr>) {
+        let is_lo = self.dev(dev).is_some_and(|d| d.kind == DevKind::Loopback);
+        let secondary = prim.is_some();
+        let prim = prim.unwrap_or(ifa);
+        let any = Prefix::truncating(ifa.addr, ifa.prefix_len);
+        let brd = any.broadcast();
+        let mut subnet = false;
+        if !secondary
+            && !any.addr().is_unspecified()
+            && (any.addr() != ifa.addr || ifa.prefix_len < 32)
+        {
+            let kind = if is_lo {
+                RouteType::Local
+            } else {
+                RouteType::Unicast
+            };
+            self.delete_kernel_route(kind, any, dev, prim.addr);
+            subnet = true;
+        }
+        let (mut local_ok, mut brd1_ok, mut brd0_ok) = (false, false, false);
+        let mut same_prefsrc = false;
+        let addrs = self.dev(dev).map(|d| d.addrs.clone()).unwrap_or_default();
+        for (i, ifa1) in addrs.iter().enumerate() {
+            let prim1 = if is_secondary(&addrs, i) {
+                if same_subnet(ifa1, &prim) {
+                    prim
+                } else {
+                    if !same_prefsrc {
+                        continue;
+                    }
+                    let p1 = self.primary_of(dev, *ifa1);
+                    if p1.addr != prim.addr {
+                        continue;
+                    }
+                    p1
+                }
+            } else {
+                if prim.addr != ifa1.addr {
+                    continue;
+                }
+                if prim != *ifa1 {
+                    same_prefsrc = true;
+                }
+                *ifa1
+            };
+            if ifa.addr == ifa1.addr {
+                local_ok = true;
+            }
+            if prim1 == *ifa1 && ifa1.prefix_len < 31 {
+                let any1 = Prefix::truncating(ifa1.addr, ifa1.prefix_len);
+                if !any1.addr().is_unspecified() {
+                    let brd1 = any1.broadcast();
+                    if brd == brd1 || brd == any1.addr() {
+                        brd1_ok = true;
+                    }
+                    if any.addr() == brd1 || any.addr() == any1.addr() {
+                        brd0_ok = true;
+                    }
+                }
+            }
+        }
+        if subnet && ifa.prefix_len < 31 {
+            if !brd1_ok {
+                self.delete_kernel_route(RouteType::Broadcast, Prefix::host(brd), dev, prim.addr);
+            }
+            if !brd0_ok {
+                self.delete_kernel_route(
+                    RouteType::Broadcast,
+                    Prefix::host(any.addr()),
+                    dev,
+                    prim.addr,
+                );
+            }
+        }
+        if !local_ok {
+            self.delete_kernel_route(RouteType::Local, Prefix::host(ifa.addr), dev, prim.addr);
+            let still_local = self
+                .fib
+                .table(RT_TABLE_LOCAL)
+                .and_then(|t| t.lookup(ifa.addr, None, Scope::UNIVERSE))
+                .is_some_and(
+                    |x| matches!(x, Ok(r) if r.kind == RouteType::Local && r.dev == Some(dev)),
+                );
+            if !still_local {
+                let gone = ifa.addr;
+                if let Some(t) = self.fib.table(RT_TABLE_MAIN) {
+                    if t.routes().iter().any(|r| r.prefsrc == Some(gone)) {
+                        self.fib
+                            .table_mut(RT_TABLE_MAIN)
+                            .remove_where(|r| r.prefsrc == Some(gone));
+                    }
+                }
+            }
+        }
     }
 
     // ----- sysctl ----------------------------------------------------------
@@ -323,12 +527,12 @@ impl NetNs {
         for d in &mut self.devs {
             d.conf.forwarding = on;
         }
-        self.fib.table_mut(RT_TABLE_MAIN); // bump the generation: decisions changed
+        self.fib.bump_generation();
     }
 
     /// `net.ipv4.conf.<scope>` for writing: `all`, `default` or a device.
     pub fn conf_mut(&mut self, scope: &str) -> Option<&mut DevConf> {
-        self.fib.table_mut(RT_TABLE_MAIN); // bump the generation
+        self.fib.bump_generation();
         match scope {
             "all" => Some(&mut self.sysctl.all),
             "default" => Some(&mut self.sysctl.default),
@@ -348,64 +552,91 @@ impl NetNs {
     // ----- routes ----------------------------------------------------------
 
     /// `ip route add|replace ROUTE [table N]`, with the kernel's checks
-    /// (`fib_create_info`, `fib_check_nh`): the nexthop device must be up,
-    /// a gateway must be reachable through a link-scope route (on the given
-    /// device, if one was given), and an existing route with the same prefix
-    /// and metric is `File exists` unless replacing.
+    /// (`fib_create_info` → `fib_check_nh`, 5.10 fib_semantics.c:1116-1240,
+    /// then `fib_valid_prefsrc`, 1379-1401):
+    /// - a gateway is looked up with scope at least `link` (so only through a
+    ///   connected or local route), restricted to the given device; for a table
+    ///   other than main that table is tried first, then the full rule walk.
+    ///   Anything but a unicast or local result is `Nexthop has invalid
+    ///   gateway`; a gateway that is our own address is accepted;
+    /// - a device-only nexthop must be up (`Device for nexthop is not up`);
+    /// - `src` must be a local address (`Invalid prefsrc address`);
+    /// - an existing route with the same prefix and metric is `File exists`
+    ///   unless replacing.
     pub fn route_add(
         &mut self,
         table: u32,
         mut r: Route,
         replace: bool,
     ) -> Result<(), NetlinkError> {
-        if r.kind.error().is_none() && r.kind != RouteType::Broadcast {
+        if r.kind.error().is_none() && r.scope == Scope::HOST {
+            // fib_create_info, 5.10 fib_semantics.c:1551-1568: a host-scope
+            // route (every `local` route) needs a device, up or not, and no
+            // gateway.
+            if r.gateway.is_some() {
+                return Err(NetlinkError::ext(
+                    Errno::Inval,
+                    "Route with host scope can not have a gateway",
+                ));
+            }
+            if r.dev.is_none() {
+                return Err(Errno::NoDev.into());
+            }
+        } else if r.kind.error().is_none() && r.kind != RouteType::Broadcast {
             if let Some(gw) = r.gateway {
                 let want_scope = Scope(r.scope.0.saturating_add(1)).max(Scope::LINK);
-                let tbl_hit = self
-                    .fib
-                    .table(table)
-                    .and_then(|t| t.lookup(gw, r.dev, want_scope))
-                    .and_then(|x| x.ok());
+                let tbl_hit = if table != RT_TABLE_MAIN {
+                    self.fib
+                        .table(table)
+                        .and_then(|t| t.lookup(gw, r.dev, want_scope))
+                        .and_then(|x| x.ok())
+                } else {
+                    None
+                };
                 let found = match tbl_hit {
-                    Some(x) => Some(x),
+                    Some(x) => Ok(x),
                     None => self
                         .fib
                         .lookup_scoped(gw, Ipv4Addr::UNSPECIFIED, r.dev, want_scope)
-                        .ok()
                         .map(|x| x.route),
                 };
-                let Some(nh) =
-                    found.filter(|x| matches!(x.kind, RouteType::Unicast | RouteType::Local))
-                else {
-                    return Err(NetlinkError::ext(
-                        Errno::NetUnreach,
-                        "Nexthop has invalid gateway",
-                    ));
+                let nh = match found {
+                    Ok(nh) if matches!(nh.kind, RouteType::Unicast | RouteType::Local) => nh,
+                    Ok(_) => {
+                        return Err(NetlinkError::ext(
+                            Errno::Inval,
+                            "Nexthop has invalid gateway",
+                        ))
+                    }
+                    Err(m) => {
+                        return Err(NetlinkError::ext(m.errno, "Nexthop has invalid gateway"))
+                    }
                 };
-                if nh.kind == RouteType::Local {
+                r.dev = r.dev.or(nh.dev);
+                // fib_check_nh_v4_gw: a found gateway on a down device is a
+                // plain -ENETDOWN (no extack).
+                let up = r.dev.and_then(|d| self.dev(d)).is_some_and(|d| d.up);
+                if !up {
+                    return Err(Errno::NetDown.into());
+                }
+            } else {
+                let Some(dev) = r.dev else {
+                    // fib_check_nh_nongw: no device at all.
+                    return Err(Errno::NoDev.into());
+                };
+                let up = self.dev(dev).is_some_and(|d| d.up);
+                if !up {
                     return Err(NetlinkError::ext(
-                        Errno::Inval,
-                        "Nexthop has invalid gateway",
+                        Errno::NetDown,
+                        "Device for nexthop is not up",
                     ));
                 }
-                r.dev = r.dev.or(nh.dev);
-            }
-            let Some(dev) = r.dev else {
-                return Err(NetlinkError::ext(
-                    Errno::Inval,
-                    "Nexthop device required for onlink",
-                ));
-            };
-            let up = self.dev(dev).map(|d| d.up).unwrap_or(false);
-            if !up {
-                return Err(NetlinkError::ext(
-                    Errno::NetDown,
-                    "Nexthop device is not up",
-                ));
             }
         }
-        if table == RT_TABLE_LOCAL {
-            self.fib.has_custom_local_routes = true;
+        if let Some(src) = r.prefsrc {
+            if !self.prefsrc_valid(table, src) {
+                return Err(NetlinkError::ext(Errno::Inval, "Invalid prefsrc address"));
+            }
         }
         let t = self.fib.table_mut(table);
         match t.find_same_key(r.dst, r.metric) {
@@ -413,7 +644,33 @@ impl NetNs {
             Some(_) => return Err(Errno::Exist.into()),
             None => t.insert(r),
         }
+        // inet_rtm_newroute (5.10 fib_frontend.c:905-907): any successfully
+        // added `local` route, in whatever table.
+        if r.kind == RouteType::Local {
+            self.fib.has_custom_local_routes = true;
+        }
         Ok(())
+    }
+
+    /// `fib_valid_prefsrc` / `inet_addr_type_table`: `src` is an address the
+    /// route's table (main counts as local), or else the local table, says is
+    /// `local`.
+    fn prefsrc_valid(&self, table: u32, src: Ipv4Addr) -> bool {
+        if src.is_unspecified() || src == Ipv4Addr::BROADCAST || src.is_multicast() {
+            return false;
+        }
+        let tb = if table == RT_TABLE_MAIN {
+            RT_TABLE_LOCAL
+        } else {
+            table
+        };
+        let is_local = |id: u32| {
+            self.fib
+                .table(id)
+                .and_then(|t| t.lookup(src, None, Scope::UNIVERSE))
+                .is_some_and(|x| matches!(x, Ok(r) if r.kind == RouteType::Local))
+        };
+        is_local(tb) || (tb != RT_TABLE_LOCAL && is_local(RT_TABLE_LOCAL))
     }
 
     /// `ip route del SELECTOR [table N]` (`fib_table_delete`): the first route
@@ -421,16 +678,19 @@ impl NetNs {
     /// ones given; `No such process` if none.
     pub fn route_del(&mut self, table: u32, sel: RouteSelector) -> Result<Route, NetlinkError> {
         let dst = sel.dst.ok_or(Errno::Inval)?;
+        if self.fib.table(table).is_none() {
+            return Err(NetlinkError::ext(Errno::Srch, "FIB table does not exist"));
+        }
         let t = self.fib.table_mut(table);
         let pos = t
             .routes()
             .iter()
             .position(|r| {
                 r.dst == dst
-                    && sel.kind.is_none_or(|k| k == r.kind)
-                    && sel.dev.is_none_or(|d| r.dev == Some(d))
-                    && sel.gateway.is_none_or(|g| r.gateway == Some(g))
-                    && sel.metric.is_none_or(|m| m == r.metric)
+                    && sel.kind.map_or(true, |k| k == r.kind)
+                    && sel.dev.map_or(true, |d| r.dev == Some(d))
+                    && sel.gateway.map_or(true, |g| r.gateway == Some(g))
+                    && sel.metric.map_or(true, |m| m == r.metric)
             })
             .ok_or(Errno::Srch)?;
         Ok(t.remove_at(pos))
@@ -438,9 +698,11 @@ impl NetNs {
 
     // ----- rules -----------------------------------------------------------
 
-    /// `ip rule add`: `File exists` if an identical rule is there.
+    /// `ip rule add`: `File exists` if an identical rule (same priority
+    /// included) is there; a rule added without a priority gets a fresh one
+    /// first, so it never collides.
     pub fn rule_add(&mut self, rule: Rule) -> Result<(), NetlinkError> {
-        if self.fib.rules().iter().any(|r| *r == rule) {
+        if self.fib.rules().contains(&rule) {
             return Err(Errno::Exist.into());
         }
         self.fib.add_rule(rule);
@@ -455,33 +717,43 @@ impl NetNs {
         to: Option<Prefix>,
         table: Option<u32>,
     ) -> Result<Rule, NetlinkError> {
-        self.fib
-            .remove_rule(|r| {
-                priority.is_none_or(|p| p == r.priority)
-                    && from.is_none_or(|f| f == r.from)
-                    && to.is_none_or(|t| t == r.to)
-                    && table.is_none_or(|t| t == r.table)
-            })
-            .ok_or_else(|| Errno::NoEnt.into())
+        let removed = self.fib.remove_rule(|r| {
+            priority.map_or(true, |p| p == r.priority)
+                && from.map_or(true, |f| f == r.from)
+                && to.map_or(true, |t| t == r.to)
+                && table.map_or(true, |t| t == r.table)
+        });
+        // fib4_rule_delete (5.10 fib_rules.c:287-301, same in 6.12, and seen
+        // on 6.18: `ip rule del pref 32767` alone makes `ip route get` say
+        // `table local`) unmerges local/main and sets fib_has_custom_rules
+        // for a rule it actually deleted. 7.3 no longer has that hook.
+        if removed.is_some() && self.version <= KernelVersion::V6_18 {
+            self.fib.has_custom_rules = true;
+        }
+        removed.ok_or_else(|| Errno::NoEnt.into())
     }
 
     // ----- lookups ---------------------------------------------------------
 
-    /// `ip_route_output_key` for `ip route get DST [from SRC]`: a given
-    /// source must be one of our addresses (`-EINVAL` otherwise); the source
-    /// is otherwise the route's `src` or the first address of the output device.
+    /// `ip_route_output_key` for `ip route get DST [from SRC]`
+    /// (`ip_route_output_key_hash_rcu`, 5.10 route.c:2590-2660): a given
+    /// source that is multicast or the limited broadcast is `-EINVAL`; one
+    /// that is not an address of this host is `-ENETUNREACH`; `0.0.0.0` is
+    /// no source at all. Without a source, a `local` route gives its `src` or
+    /// else the destination itself, other routes their `src` or the address
+    /// `inet_select_addr` picks on the output device.
     pub fn route_output(
         &self,
         daddr: Ipv4Addr,
         saddr: Option<Ipv4Addr>,
     ) -> Result<OutputRoute, NetlinkError> {
+        let saddr = saddr.filter(|s| !s.is_unspecified());
         if let Some(s) = saddr {
-            if s.is_multicast()
-                || s == Ipv4Addr::BROADCAST
-                || s.octets()[0] == 0
-                || !self.is_local_addr(s)
-            {
+            if s.is_multicast() || s == Ipv4Addr::BROADCAST {
                 return Err(Errno::Inval.into());
+            }
+            if !self.is_local_addr(s) {
+                return Err(Errno::NetUnreach.into());
             }
         }
         let res = self
@@ -490,6 +762,7 @@ impl NetNs {
             .map_err(|m| NetlinkError::plain(m.errno))?;
         let src = match saddr {
             Some(s) => s,
+            None if res.route.kind == RouteType::Local => res.route.prefsrc.unwrap_or(daddr),
             None => res
                 .route
                 .prefsrc
@@ -559,4 +832,18 @@ impl NetNs {
     pub fn martian_log_line(daddr: Ipv4Addr, saddr: Ipv4Addr, dev: &str) -> String {
         format!("IPv4: martian source {daddr} from {saddr}, on dev {dev}")
     }
+}
+
+/// Same mask and same subnet (`ifa1->ifa_mask == ifa->ifa_mask &&
+/// inet_ifa_match(ifa1->ifa_address, ifa)`).
+fn same_subnet(a: &IfAddr, b: &IfAddr) -> bool {
+    a.prefix_len == b.prefix_len
+        && Prefix::truncating(a.addr, a.prefix_len) == Prefix::truncating(b.addr, b.prefix_len)
+}
+
+/// `IFA_F_SECONDARY`: an earlier address of the list is in the same subnet
+/// (a secondary is only ever added after its primary, and deleting a primary
+/// deletes its secondaries, so the first of a subnet is its primary).
+fn is_secondary(addrs: &[IfAddr], i: usize) -> bool {
+    addrs[..i].iter().any(|x| same_subnet(x, &addrs[i]))
 }

@@ -1,9 +1,9 @@
 //! Reverse-path source validation: `fib_validate_source()` and
-//! `__fib_validate_source()` (`net/ipv4/fib_frontend.c`, 5.10.89 L335–449).
+//! `__fib_validate_source()` (`net/ipv4/fib_frontend.c`, 5.10.262 L343–448).
 //!
 //! Paraphrased from the kernel's control flow (facts.md §1.1, §1.2), one
 //! [`Check`] per branch. The detail that decided the incident: the
-//! `no_addr` test (L395–396) comes *before* the rp_filter mode is looked at,
+//! `no_addr` test (L394–395) comes *before* the rp_filter mode is looked at,
 //! so on a device without an IPv4 address a source whose reverse route uses
 //! another device goes to `last_resort`, which rejects whenever rp_filter is
 //! non-zero: loose mode behaves like strict mode there.
@@ -180,9 +180,14 @@ pub fn validate_full(ns: &NetNs, a: ValidateArgs, rpf: i32, mut steps: Steps<'_>
 
     let dev_match = res.route.dev == Some(a.dev)
         || (res.route.kind == RouteType::Local && a.dev == IfIndex::LOOPBACK);
+    let direct_scope = if ns.version.direct_src_scope_is_host() {
+        Scope::HOST
+    } else {
+        Scope::LINK
+    };
     if dev_match {
         let v = Validity::Accept {
-            direct: res.route.nh_scope() >= Scope::HOST,
+            direct: res.route.nh_scope() >= direct_scope,
         };
         step!(steps, Check::FvsDevMatch, Next::Return(ret_text(v)),
             format!("dev_match = 1: the reply would leave through {} itself: accept", dev.name),
@@ -210,7 +215,7 @@ pub fn validate_full(ns: &NetNs, a: ValidateArgs, rpf: i32, mut steps: Steps<'_>
     step!(steps, Check::FvsStrict, Next::Continue, format!("rp_filter = {rpf}: not strict"), "rpf" => rpf);
 
     let second = ns.fib.lookup(a.saddr, a.daddr, Some(a.dev));
-    let direct = matches!(second, Ok(r) if r.route.kind == RouteType::Unicast && r.route.nh_scope() >= Scope::HOST);
+    let direct = matches!(second, Ok(r) if r.route.kind == RouteType::Unicast && r.route.nh_scope() >= direct_scope);
     let v = Validity::Accept { direct };
     step!(steps, Check::FvsLoose, Next::Return(ret_text(v)),
         format!("loose mode: second lookup restricted to oif {} ({}); whatever it finds, the source is reachable: accept",

@@ -9,9 +9,10 @@
 //!   `Invalid cross-device link` (facts.md §1.8; observed on this project's 6.18
 //!   test machine in a network namespace);
 //! - the client's SYN retransmission schedule: 5.x doubles the RTO from 1 s
-//!   (1, 3, 7, 15, 31, 63 s; facts.md §1.7); kernels with
-//!   `net.ipv4.tcp_syn_linear_timeouts` (default 4) retransmit the first four
-//!   SYNs after 1 s each before doubling.
+//!   (1, 3, 7, 15, 31, 63 s; facts.md §1.7); 6.5+ has
+//!   `net.ipv4.tcp_syn_linear_timeouts` (default 4): 1, 2, 3, 4, 5, 7, 11, … s;
+//! - 5.14 stopped installing `broadcast <network address>` routes;
+//! - 6.12 charges the global ICMP budget after the per-peer check.
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,11 +37,8 @@ impl KernelVersion {
         major: 6,
         minor: 13,
     };
-    /// The first release with `tcp_syn_linear_timeouts`.
-    pub const V6_11: KernelVersion = KernelVersion {
-        major: 6,
-        minor: 11,
-    };
+    /// The first release with `tcp_syn_linear_timeouts` (commit ccce324dabfe).
+    pub const V6_5: KernelVersion = KernelVersion { major: 6, minor: 5 };
     /// The kernel of this project's test machines.
     pub const V6_18: KernelVersion = KernelVersion {
         major: 6,
@@ -54,30 +52,40 @@ impl KernelVersion {
     }
 
     /// Whether `ip addr del` of a missing address carries the extack
-    /// `ipv4: Address not found` (seen on 6.18) rather than the bare
-    /// `EADDRNOTAVAIL` of 5.10.
+    /// `ipv4: Address not found`, and `ip addr add` of an existing one
+    /// `ipv4: Address already assigned` (both seen on 6.18, both in 6.12's
+    /// devinet.c, added together in 6.3), rather than the bare
+    /// `EADDRNOTAVAIL` / `EEXIST` of 5.10 (whose devinet.c has neither text).
     pub fn has_addr_not_found_extack(self) -> bool {
         self >= KernelVersion { major: 6, minor: 3 }
     }
 
     /// Whether `fib_add_ifaddr` still installs `broadcast <network address>`
-    /// for a prefix shorter than /31 (removed in a later kernel; the 6.18
-    /// test machine does not install it).
+    /// for a prefix shorter than /31: removed in 5.14 by commit 94c821c74bf5
+    /// ("ip: Treat IPv4 segment's lowest address as unicast"), not backported.
     pub fn adds_network_broadcast(self) -> bool {
         self < KernelVersion {
             major: 5,
-            minor: 16,
+            minor: 14,
         }
     }
 
     /// The client kernel's SYN retransmission times, in ms after the first SYN,
     /// for `tcp_syn_retries` = 6 (the default).
+    ///
+    /// 5.x: the RTO starts at `TCP_TIMEOUT_INIT` (1 s) and doubles
+    /// (`tcp_timer.c`), so SYNs leave at 0, 1, 3, 7, 15, 31, 63 s and
+    /// `connect()` gives up at 127 s. 6.5+: `tcp_syn_linear_timeouts` = 4 keeps
+    /// the RTO at 1 s for the first five intervals and raises the give-up count
+    /// to `syn_retries + linear_timeouts`: 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s
+    /// (measured on 6.18: SYNs at +1.01 … +68.2 s).
     pub fn syn_retransmit_offsets_ms(self) -> Vec<u64> {
-        let linear = if self >= Self::V6_11 { 4 } else { 0 };
+        let linear: u32 = if self >= Self::V6_5 { 4 } else { 0 };
+        let retries = 6 + linear;
         let mut rto = 1_000u64;
         let mut t = 0u64;
-        let mut out = Vec::with_capacity(6);
-        for i in 0..6 {
+        let mut out = Vec::with_capacity(retries as usize);
+        for i in 0..retries {
             t += rto;
             out.push(t);
             if i >= linear {
@@ -85,6 +93,35 @@ impl KernelVersion {
             }
         }
         out
+    }
+
+    /// When `connect()` gives up with `ETIMEDOUT`, in ms after the first SYN.
+    pub fn syn_give_up_ms(self) -> u64 {
+        let offs = self.syn_retransmit_offsets_ms();
+        let last = *offs.last().unwrap_or(&0);
+        let prev = if offs.len() >= 2 {
+            offs[offs.len() - 2]
+        } else {
+            0
+        };
+        last + 2 * (last - prev)
+    }
+
+    /// The nexthop scope `__fib_validate_source` compares with to return 1
+    /// (`RTCF_DIRECTSRC`, the redirect hint): `RT_SCOPE_LINK` in 5.10.262,
+    /// `RT_SCOPE_HOST` in 6.12. It never decides acceptance.
+    pub fn direct_src_scope_is_host(self) -> bool {
+        self.major >= 6
+    }
+
+    /// Whether `icmp_send` charges the host-wide ICMP budget only after the
+    /// per-peer check passed (6.12+: "icmp: change the order of rate limits")
+    /// rather than before it (5.10).
+    pub fn icmp_global_after_peer(self) -> bool {
+        self >= KernelVersion {
+            major: 6,
+            minor: 12,
+        }
     }
 }
 
@@ -100,7 +137,7 @@ impl FromStr for KernelVersion {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad =
             || format!("invalid kernel version {s:?} (expected MAJOR.MINOR, e.g. 5.10 or 6.18)");
-        let mut it = s.split(|c: char| c == '.' || c == '-');
+        let mut it = s.split(['.', '-']);
         let major: u16 = it.next().and_then(|m| m.parse().ok()).ok_or_else(bad)?;
         let minor: u16 = it.next().and_then(|m| m.parse().ok()).ok_or_else(bad)?;
         if !(3..=7).contains(&major) {
@@ -140,7 +177,9 @@ mod tests {
     fn linear_syn_timeouts_on_new_kernels() {
         assert_eq!(
             KernelVersion::V6_18.syn_retransmit_offsets_ms(),
-            vec![1_000, 2_000, 3_000, 4_000, 5_000, 7_000]
+            vec![1_000, 2_000, 3_000, 4_000, 5_000, 7_000, 11_000, 19_000, 35_000, 67_000]
         );
+        assert_eq!(KernelVersion::V6_18.syn_give_up_ms(), 131_000);
+        assert_eq!(KernelVersion::V5_10.syn_give_up_ms(), 127_000);
     }
 }

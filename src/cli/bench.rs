@@ -1,0 +1,79 @@
+//! `incident-sim bench`: wall time, events per second and peak memory of a
+//! preset's full run (native).
+
+use super::run::{parse_scenario, value};
+use super::EXIT_USAGE;
+use crate::sim::Sim;
+use std::ffi::OsString;
+use std::time::Instant;
+
+/// Peak resident memory of this process (Linux `VmHWM`), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+pub(super) fn run(args: Vec<OsString>) -> i32 {
+    let mut runs: u32 = 3;
+    let mut json = false;
+    let sc = match parse_scenario("bench", args, |p, a| match a {
+        "runs" => {
+            let v = value("bench", p)?;
+            runs = match v.parse::<u32>() {
+                Ok(n) if (1..=100).contains(&n) => n,
+                _ => {
+                    eprintln!(
+                        "incident-sim bench: --runs: {v:?} is out of range (allowed 1..=100)"
+                    );
+                    return Err(EXIT_USAGE);
+                }
+            };
+            Ok(true)
+        }
+        "json" => {
+            json = true;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let params = sc.params().expect("validated");
+    let mut walls = Vec::new();
+    let mut events = 0;
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        let mut sim = Sim::new(&params, sc.seed);
+        sim.run_to_end();
+        walls.push(t0.elapsed().as_secs_f64());
+        events = sim.events();
+    }
+    walls.sort_by(|a, b| a.total_cmp(b));
+    let median = walls[walls.len() / 2];
+    let rss = peak_rss_kib().unwrap_or(0);
+    if json {
+        println!(
+            "{{\"preset\":\"{}\",\"runs\":{runs},\"events\":{events},\"sim_seconds\":{},\"wall_s_median\":{median:.3},\"wall_s_min\":{:.3},\"events_per_s\":{:.0},\"peak_rss_mib\":{:.1}}}",
+            sc.preset,
+            params.duration_s,
+            walls[0],
+            events as f64 / median,
+            rss as f64 / 1024.0
+        );
+    } else {
+        println!(
+            "preset {} ({} simulated s, seed {})",
+            sc.preset, params.duration_s, sc.seed
+        );
+        println!("  runs             {runs}");
+        println!("  events           {events}");
+        println!("  wall (median)    {median:.3} s   (min {:.3} s)", walls[0]);
+        println!("  events/s         {:.0}", events as f64 / median);
+        println!("  peak memory      {:.1} MiB (VmHWM)", rss as f64 / 1024.0);
+    }
+    0
+}

@@ -1,0 +1,174 @@
+//! Scenarios: a preset, parameter overrides and a seed, validated into
+//! engine parameters; encoded to and from URLs and JSON.
+
+pub mod calibration;
+pub mod catalog;
+pub mod presets;
+
+use crate::sim::params::Params;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The default root seed.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// A scenario as a reader sets it up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// Preset name.
+    pub preset: String,
+    /// Overrides on top of the preset, in the order given (later wins).
+    #[serde(default)]
+    pub set: Vec<(String, String)>,
+    /// Root seed.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_seed() -> u64 {
+    DEFAULT_SEED
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            preset: "incident".into(),
+            set: Vec::new(),
+            seed: DEFAULT_SEED,
+        }
+    }
+}
+
+/// Why a scenario is not usable; the text is one line naming what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError(pub String);
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// A scenario of a preset.
+    pub fn preset(name: &str) -> Scenario {
+        Scenario {
+            preset: name.into(),
+            ..Scenario::default()
+        }
+    }
+
+    /// Builds and validates the engine parameters.
+    pub fn params(&self) -> Result<Params, ScenarioError> {
+        let preset = presets::preset(&self.preset).ok_or_else(|| {
+            let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
+            ScenarioError(format!(
+                "unknown preset {:?} (presets: {})",
+                self.preset,
+                names.join(", ")
+            ))
+        })?;
+        let mut p = Params::default();
+        for (k, v) in preset
+            .overrides
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .chain(self.set.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        {
+            apply(&mut p, k, v)?;
+        }
+        validate(&p)?;
+        Ok(p)
+    }
+
+    /// Keys whose value differs from the incident's configuration.
+    pub fn differences(&self) -> Vec<&'static str> {
+        let Ok(p) = self.params() else {
+            return Vec::new();
+        };
+        let d = Params::default();
+        catalog::PARAMS
+            .iter()
+            .filter(|s| (s.get)(&p) != (s.get)(&d))
+            .map(|s| s.key)
+            .collect()
+    }
+}
+
+/// Sets one parameter from text, checking key and range.
+pub fn apply(p: &mut Params, key: &str, value: &str) -> Result<(), ScenarioError> {
+    let spec = catalog::spec(key).ok_or_else(|| {
+        ScenarioError(format!(
+            "unknown parameter {key:?} (see `incident-sim params`)"
+        ))
+    })?;
+    let v = spec.check(value).map_err(ScenarioError)?;
+    (spec.set)(p, &v);
+    Ok(())
+}
+
+/// Checks what single ranges cannot: pod IPs per node, time spans.
+pub fn validate(p: &Params) -> Result<(), ScenarioError> {
+    let per_node = p.replicas.div_ceil(p.service_nodes.max(1));
+    // Old and new pods (plus surge) must fit the node's ENI slots (.10-.249).
+    if per_node * 3 > 240 {
+        return Err(ScenarioError(format!(
+            "replicas: {} over {} nodes is {per_node} pods per node; at most 80 per node fit an ENI's addresses (raise service_nodes)",
+            p.replicas, p.service_nodes
+        )));
+    }
+    if p.rollout && p.rollout_start_s >= p.duration_s {
+        return Err(ScenarioError(format!(
+            "rollout_start_s: {} is not before the end of the run (duration_s {})",
+            p.rollout_start_s, p.duration_s
+        )));
+    }
+    if u64::from(p.clients) * u64::from(p.replicas) > 400_000 {
+        return Err(ScenarioError(format!(
+            "clients × replicas = {} subchannels exceeds 400000 (memory bound); lower clients or replicas",
+            u64::from(p.clients) * u64::from(p.replicas)
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_builds_and_differs_only_where_it_says() {
+        for pr in presets::PRESETS {
+            let s = Scenario::preset(pr.name);
+            s.params().unwrap_or_else(|e| panic!("{}: {e}", pr.name));
+            let diff = s.differences();
+            for k in &diff {
+                assert!(
+                    pr.overrides.iter().any(|(o, _)| o == k),
+                    "{}: {k} differs but is not an override",
+                    pr.name
+                );
+            }
+        }
+        assert!(Scenario::preset("incident").differences().is_empty());
+    }
+
+    #[test]
+    fn unknown_presets_and_keys_are_named() {
+        let e = Scenario::preset("nope").params().unwrap_err();
+        assert!(e.0.contains("\"nope\"") && e.0.contains("incident"), "{e}");
+        let mut s = Scenario::default();
+        s.set.push(("frobs".into(), "1".into()));
+        assert!(s.params().unwrap_err().0.contains("frobs"));
+    }
+
+    #[test]
+    fn cross_field_limits_hold() {
+        let mut s = Scenario::default();
+        s.set.push(("replicas".into(), "200".into()));
+        s.set.push(("service_nodes".into(), "1".into()));
+        assert!(s.params().unwrap_err().0.contains("per node"));
+    }
+}

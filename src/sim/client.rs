@@ -1,0 +1,587 @@
+//! The gRPC clients: channels, subchannel state machines, backoff and the
+//! DNS resolver, per grpc-go ≤1.40 / ≥1.41 and the spec (facts.md §2).
+//!
+//! Each client holds one channel per backend address (the post's clients),
+//! i.e. one subchannel per resolved IP. A subchannel's connection attempt is
+//! a `connect()` on a fresh socket: one SYN from a new ephemeral port, then
+//! the client kernel's retransmissions on the same 5-tuple while the dial
+//! deadline allows (facts.md §1.7). The resolver re-resolves only when asked
+//! (`ResolveNow`, which every reconnect asks for) and at most once per
+//! `min_time_between_resolutions` (facts.md §2.4); it reads the service name
+//! through its node's DNS cache, which keeps an answer for the record's TTL.
+
+use super::backoff::BackoffConfig;
+use super::cluster::Phase;
+use super::engine::{Ev, ReplyKind, Sim};
+use super::metrics::Global;
+use super::params::{GrpcSemantics, LbPolicy};
+use super::rng::SimRng;
+use super::time::{SimDuration, SimTime};
+use super::trace::{Fate, PacketKind, PacketRecord, Trigger};
+use std::net::Ipv4Addr;
+
+/// Port the service listens on.
+pub const SERVICE_PORT: u16 = 8443;
+
+/// Subchannel connectivity state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// IDLE.
+    Idle,
+    /// CONNECTING.
+    Connecting,
+    /// READY.
+    Ready,
+    /// TRANSIENT_FAILURE.
+    TransientFailure,
+    /// Removed (address gone from DNS).
+    Shutdown,
+}
+
+/// One subchannel (with `channel_per_backend`, one channel).
+#[derive(Clone, Debug)]
+pub struct Sub {
+    /// Owning client.
+    pub client: u32,
+    /// Backend pod.
+    pub pod: u32,
+    /// State.
+    pub state: ConnState,
+    /// Lifecycle generation (stale events are ignored).
+    pub gen: u32,
+    /// grpc-go `backoffIdx`.
+    pub backoff_idx: u32,
+    /// Attempts made.
+    pub attempt: u32,
+    /// This attempt's backoff (grpc-go), µs.
+    pub backoff_for: u64,
+    /// Spec: current backoff and the attempt's deadline.
+    pub spec_backoff: u64,
+    /// Spec: when the next attempt may start.
+    pub spec_deadline: SimTime,
+    /// Dial deadline of the current attempt.
+    pub dial_deadline: SimTime,
+    /// Source port of the current attempt.
+    pub sport: u16,
+    /// VPC half-open entry expiry of the current attempt's flow (0 = none).
+    pub vpc_expiry: SimTime,
+    /// Linux conntrack SYN_SENT expiry (0 = none).
+    pub ct_expiry: SimTime,
+    /// Why the next attempt happens.
+    pub next_trigger: Trigger,
+    /// Sample id of the last SYN sampled (u32::MAX = none).
+    pub last_sample: u32,
+    /// When the previous attempt started.
+    pub last_attempt: SimTime,
+}
+
+impl Sub {
+    /// READY?
+    pub fn is_ready(&self) -> bool {
+        self.state == ConnState::Ready
+    }
+}
+
+/// One gRPC client process.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// Its pod's IP (shared by the containers of that pod).
+    pub ip: Ipv4Addr,
+    /// Which client node's DNS cache it reads through.
+    pub dns_node: u16,
+    /// Subchannels by backend pod.
+    pub subs: Vec<(u32, u32)>,
+    /// Last resolution.
+    pub last_resolution: Option<SimTime>,
+    /// A resolution is scheduled.
+    pub resolve_pending: bool,
+    /// Its packets go into the sampled trace.
+    pub sampled: bool,
+    /// Randomness (ports, jitter).
+    pub rng: SimRng,
+}
+
+impl Client {
+    /// The subchannel to `pod`, if any.
+    pub fn sub_for(&self, pod: u32) -> Option<u32> {
+        self.subs.iter().find(|(p, _)| *p == pod).map(|(_, s)| *s)
+    }
+}
+
+/// A client node's DNS cache entry for the service name.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CachedAnswer {
+    /// When it was fetched.
+    pub fetched: Option<SimTime>,
+    /// Route 53 version it holds.
+    pub version: usize,
+}
+
+impl Sim {
+    pub(crate) fn backoff_config(&self) -> BackoffConfig {
+        BackoffConfig {
+            base_us: self.p.base_delay_ms * 1_000,
+            multiplier_milli: self.p.multiplier_milli,
+            jitter_milli: self.p.jitter_milli,
+            max_us: self.p.max_delay_ms * 1_000,
+            min_connect_us: self.p.min_connect_timeout_ms * 1_000,
+        }
+    }
+
+    pub(crate) fn init_clients(&mut self) {
+        let per_pod = self.p.clients_per_pod.max(1);
+        let nodes = self.p.client_nodes.max(1);
+        self.client_dns = vec![CachedAnswer::default(); nodes as usize];
+        let every = self.p.trace_every_nth_client.max(1);
+        let initial: Vec<u32> = self.route53.versions[0].pods.clone();
+        for c in 0..self.p.clients {
+            let cp = c / per_pod;
+            let ip = Ipv4Addr::new(10, 0, (128 + cp / 250) as u8, (2 + cp % 250) as u8);
+            let mut client = Client {
+                ip,
+                dns_node: (cp % nodes) as u16,
+                subs: Vec::with_capacity(initial.len()),
+                last_resolution: None,
+                resolve_pending: false,
+                sampled: c % every == 0,
+                rng: SimRng::stream(self.seed, "client", u64::from(c)),
+            };
+            for &pod in &initial {
+                let sub = self.alloc_sub(c, pod);
+                self.subs[sub as usize].state = ConnState::Ready;
+                self.ready_subs += 1;
+                let node = self.pods[pod as usize].node as usize;
+                self.nodes[node].vpc.established += 1;
+                self.nodes[node].linux_ct.established += 1;
+                client.subs.push((pod, sub));
+            }
+            self.clients.push(client);
+        }
+    }
+
+    fn alloc_sub(&mut self, client: u32, pod: u32) -> u32 {
+        let s = Sub {
+            client,
+            pod,
+            state: ConnState::Idle,
+            gen: 0,
+            backoff_idx: 0,
+            attempt: 0,
+            backoff_for: 0,
+            spec_backoff: 0,
+            spec_deadline: SimTime::ZERO,
+            dial_deadline: SimTime::ZERO,
+            sport: 0,
+            vpc_expiry: SimTime::ZERO,
+            ct_expiry: SimTime::ZERO,
+            next_trigger: Trigger::NewAddress,
+            last_sample: u32::MAX,
+            last_attempt: SimTime::ZERO,
+        };
+        match self.free_subs.pop() {
+            Some(i) => {
+                let gen = self.subs[i as usize].gen.wrapping_add(1);
+                self.subs[i as usize] = Sub { gen, ..s };
+                i
+            }
+            None => {
+                self.subs.push(s);
+                (self.subs.len() - 1) as u32
+            }
+        }
+    }
+
+    /// A pod's GracefulStop: every client READY to it gets GOAWAY shortly after.
+    pub(crate) fn broadcast_goaway(&mut self, pod: u32) {
+        let lat = self.p.network_latency_us;
+        for c in 0..self.clients.len() {
+            if let Some(sub) = self.clients[c].sub_for(pod) {
+                let s = &self.subs[sub as usize];
+                if s.is_ready() {
+                    let gen = s.gen;
+                    let jitter = self.clients[c].rng.below(20_000);
+                    self.schedule(
+                        SimDuration::from_micros(lat + jitter),
+                        Ev::GoAway { sub, gen },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Closes an established connection (FIN both ways): the flow's entries
+    /// linger in both conntrack tables for their close timeouts.
+    fn close_connection(&mut self, pod: u32) {
+        let now = self.now;
+        let node = self.pods[pod as usize].node as usize;
+        let vpc_close = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
+        let n = &mut self.nodes[node];
+        n.vpc.established = n.vpc.established.saturating_sub(1);
+        n.vpc.add(now, now + vpc_close, 1);
+        n.linux_ct.established = n.linux_ct.established.saturating_sub(1);
+        n.linux_ct
+            .timed
+            .add(now, now + super::node::LinuxConntrack::CLOSE, 1);
+        self.ready_subs = self.ready_subs.saturating_sub(1);
+        if self.tracked_pod == Some(pod) {
+            self.metrics.add(Global::FlowLogFin, 1.0);
+        }
+    }
+
+    pub(crate) fn on_goaway(&mut self, sub: u32, gen: u32) {
+        let s = &self.subs[sub as usize];
+        if s.gen != gen || s.state != ConnState::Ready {
+            return;
+        }
+        let pod = s.pod;
+        let client = s.client;
+        self.close_connection(pod);
+        let s = &mut self.subs[sub as usize];
+        s.next_trigger = Trigger::GoAway;
+        match self.p.grpc_semantics {
+            GrpcSemantics::Go141 => {
+                // onClose: resolveNow, then IDLE; round_robin reconnects IDLE subchannels.
+                s.state = ConnState::Idle;
+                self.resolve_now(client);
+                self.idle_action(sub);
+            }
+            GrpcSemantics::Go140 | GrpcSemantics::Spec => {
+                if self.p.grpc_semantics == GrpcSemantics::Spec {
+                    self.resolve_now(client);
+                }
+                self.subs[sub as usize].backoff_idx = 0;
+                self.connect(sub);
+            }
+        }
+    }
+
+    /// What an IDLE subchannel does under ≥1.41: round_robin connects;
+    /// pick_first waits for the application's next RPC on the channel.
+    fn idle_action(&mut self, sub: u32) {
+        match self.p.lb_policy {
+            LbPolicy::RoundRobin => self.connect(sub),
+            LbPolicy::PickFirst => {
+                let s = &self.subs[sub as usize];
+                let gen = s.gen;
+                let client = s.client as usize;
+                let channels = self.clients[client].subs.len().max(1) as u64;
+                // RPCs spread over the client's channels: mean gap per channel.
+                let rate_milli = self.p.client_rpcs_per_s_milli.max(1);
+                let mean_us = 1_000_000_000 * channels / rate_milli;
+                let gap = self.clients[client].rng.exp_micros(mean_us);
+                self.schedule(SimDuration::from_micros(gap), Ev::IdleRpc { sub, gen });
+            }
+        }
+    }
+
+    pub(crate) fn on_idle_rpc(&mut self, sub: u32, gen: u32) {
+        let s = &mut self.subs[sub as usize];
+        if s.gen != gen || s.state != ConnState::Idle {
+            return;
+        }
+        s.next_trigger = Trigger::Rpc;
+        self.connect(sub);
+    }
+
+    /// Starts a connection attempt: new socket, first SYN, dial deadline.
+    pub(crate) fn connect(&mut self, sub: u32) {
+        let now = self.now;
+        let cfg = self.backoff_config();
+        let sem = self.p.grpc_semantics;
+        let lat = self.p.network_latency_us;
+        let (client, pod, trigger) = {
+            let s = &self.subs[sub as usize];
+            (s.client as usize, s.pod, s.next_trigger)
+        };
+        let (backoff, dial) = match sem {
+            GrpcSemantics::Go140 | GrpcSemantics::Go141 => {
+                let idx = self.subs[sub as usize].backoff_idx;
+                let b = cfg.go_backoff(idx, &mut self.clients[client].rng);
+                (b, cfg.go_dial_timeout(b))
+            }
+            GrpcSemantics::Spec => {
+                let s = &self.subs[sub as usize];
+                let b = if s.backoff_idx == 0 {
+                    cfg.base_us
+                } else {
+                    cfg.spec_next(s.spec_backoff, &mut self.clients[client].rng)
+                };
+                (b, b.max(cfg.min_connect_us))
+            }
+        };
+        // grpc-go ≤1.40 asks for re-resolution at the top of every reconnect
+        // iteration after the first (clientconn.go L1139–1141).
+        if sem == GrpcSemantics::Go140 && trigger != Trigger::NewAddress {
+            self.resolve_now(client as u32);
+        }
+        let sport = 32_768 + self.clients[client].rng.below(28_232) as u16;
+        // Attempt cadence against a terminating (RST) or deleted (silent) pod.
+        let prev = self.subs[sub as usize].last_attempt;
+        if self.subs[sub as usize].attempt > 0 && trigger != Trigger::NewAddress {
+            let gap = now.saturating_since(prev).micros();
+            match self.pods[pod as usize].phase {
+                Phase::Terminating => self.totals.gap_refused.add(gap),
+                Phase::Deleted => self.totals.gap_silent.add(gap),
+                _ => {}
+            }
+        }
+        let s = &mut self.subs[sub as usize];
+        s.last_attempt = now;
+        s.state = ConnState::Connecting;
+        s.attempt += 1;
+        s.backoff_for = backoff;
+        s.spec_backoff = backoff;
+        s.spec_deadline = now + SimDuration::from_micros(backoff);
+        s.dial_deadline = now + SimDuration::from_micros(dial);
+        s.sport = sport;
+        s.vpc_expiry = SimTime::ZERO;
+        s.ct_expiry = SimTime::ZERO;
+        let attempt = s.attempt;
+        self.totals.attempts += 1;
+        self.send_syn(sub, 0, trigger);
+        self.schedule(
+            SimDuration::from_micros(lat),
+            Ev::SynArrive {
+                sub,
+                attempt,
+                n: 0,
+                sport,
+            },
+        );
+        self.schedule(
+            SimDuration::from_micros(dial),
+            Ev::DialDeadline { sub, attempt },
+        );
+        if let Some(first) = self.syn_retx_ms.first() {
+            if first * 1_000 < dial {
+                self.schedule(
+                    SimDuration::from_millis(*first),
+                    Ev::SynRetransmit { sub, attempt, n: 1 },
+                );
+            }
+        }
+    }
+
+    /// Counts (and maybe samples) a SYN leaving the client.
+    fn send_syn(&mut self, sub: u32, n: u8, trigger: Trigger) {
+        self.totals.syn_sent += 1;
+        self.metrics.add(Global::SynSent, 1.0);
+        let s = &self.subs[sub as usize];
+        let c = &self.clients[s.client as usize];
+        if !c.sampled || !self.trace.may_sample(self.now) {
+            self.subs[sub as usize].last_sample = u32::MAX;
+            return;
+        }
+        let pod = &self.pods[s.pod as usize];
+        let rec = PacketRecord {
+            id: 0,
+            kind: if n == 0 {
+                PacketKind::Syn
+            } else {
+                PacketKind::SynRetransmit
+            },
+            sent: self.now,
+            arrives: self.now + SimDuration::from_micros(self.p.network_latency_us),
+            src: c.ip,
+            sport: s.sport,
+            dst: pod.ip,
+            dport: SERVICE_PORT,
+            node: pod.node,
+            fate: Fate::Delivered,
+            client: s.client,
+            pod: s.pod,
+            attempt: s.attempt,
+            syn_no: n,
+            trigger: if n == 0 { trigger } else { Trigger::Retransmit },
+            resolved_at: c.last_resolution.unwrap_or(SimTime::ZERO),
+            ingress_ens6: true,
+            answers: u32::MAX,
+        };
+        let id = self.trace.push_packet(rec);
+        self.subs[sub as usize].last_sample = id;
+    }
+
+    pub(crate) fn on_syn_retransmit(&mut self, sub: u32, attempt: u32, n: u8) {
+        let s = &self.subs[sub as usize];
+        if s.attempt != attempt || s.state != ConnState::Connecting {
+            return;
+        }
+        let (sport, deadline) = (s.sport, s.dial_deadline);
+        self.send_syn(sub, n, Trigger::Retransmit);
+        let lat = self.p.network_latency_us;
+        self.schedule(
+            SimDuration::from_micros(lat),
+            Ev::SynArrive {
+                sub,
+                attempt,
+                n,
+                sport,
+            },
+        );
+        let start = SimTime(
+            self.now
+                .micros()
+                .saturating_sub(self.syn_retx_ms[n as usize - 1] * 1_000),
+        );
+        if let Some(next) = self.syn_retx_ms.get(n as usize) {
+            let at = start + SimDuration::from_millis(*next);
+            if at < deadline {
+                self.schedule_at(
+                    at,
+                    Ev::SynRetransmit {
+                        sub,
+                        attempt,
+                        n: n + 1,
+                    },
+                );
+            }
+        }
+    }
+
+    pub(crate) fn on_dial_deadline(&mut self, sub: u32, attempt: u32) {
+        let s = &self.subs[sub as usize];
+        if s.attempt != attempt || s.state != ConnState::Connecting {
+            return;
+        }
+        self.fail_attempt(sub, Trigger::AfterTimeout);
+    }
+
+    /// A reply reached the client for attempt `attempt`.
+    pub(crate) fn client_reply(&mut self, sub: u32, attempt: u32, kind: ReplyKind) -> bool {
+        let s = &self.subs[sub as usize];
+        if s.attempt != attempt || s.state != ConnState::Connecting {
+            return false;
+        }
+        match kind {
+            ReplyKind::SynAck => {
+                let s = &mut self.subs[sub as usize];
+                s.state = ConnState::Ready;
+                s.backoff_idx = 0;
+                self.ready_subs += 1;
+            }
+            ReplyKind::Rst => self.fail_attempt(sub, Trigger::AfterRst),
+            ReplyKind::Icmp => self.fail_attempt(sub, Trigger::AfterIcmp),
+        }
+        true
+    }
+
+    /// The attempt failed: TRANSIENT_FAILURE, sleep the backoff.
+    fn fail_attempt(&mut self, sub: u32, next: Trigger) {
+        let now = self.now;
+        let client = self.subs[sub as usize].client;
+        // ≥1.41 asks for re-resolution when an attempt fails; so does C-core
+        // (its LB policies request re-resolution on TRANSIENT_FAILURE).
+        if self.p.grpc_semantics != GrpcSemantics::Go140 {
+            self.resolve_now(client);
+        }
+        let s = &mut self.subs[sub as usize];
+        s.state = ConnState::TransientFailure;
+        s.next_trigger = next;
+        let gen = s.gen;
+        let at = match self.p.grpc_semantics {
+            GrpcSemantics::Go140 | GrpcSemantics::Go141 => {
+                now + SimDuration::from_micros(s.backoff_for)
+            }
+            GrpcSemantics::Spec => s.spec_deadline.max(now),
+        };
+        self.schedule_at(at, Ev::BackoffDone { sub, gen });
+    }
+
+    pub(crate) fn on_backoff_done(&mut self, sub: u32, gen: u32) {
+        let s = &mut self.subs[sub as usize];
+        if s.gen != gen || s.state != ConnState::TransientFailure {
+            return;
+        }
+        s.backoff_idx += 1;
+        match self.p.grpc_semantics {
+            GrpcSemantics::Go141 => {
+                s.state = ConnState::Idle;
+                self.idle_action(sub);
+            }
+            GrpcSemantics::Go140 | GrpcSemantics::Spec => self.connect(sub),
+        }
+    }
+
+    /// `ResolveNow`: resolve at once, or when the rate limit allows.
+    pub(crate) fn resolve_now(&mut self, client: u32) {
+        let c = &mut self.clients[client as usize];
+        if c.resolve_pending {
+            return;
+        }
+        c.resolve_pending = true;
+        let min = SimDuration::from_secs(self.p.min_time_between_resolutions_s);
+        let at = match c.last_resolution {
+            Some(last) => (last + min).max(self.now),
+            None => self.now,
+        };
+        self.schedule_at(at, Ev::Resolve { client });
+    }
+
+    /// The service's addresses as this client's node cache returns them now.
+    fn dns_answer(&mut self, client: u32) -> Vec<u32> {
+        let node = self.clients[client as usize].dns_node as usize;
+        let ttl = SimDuration::from_secs(self.p.dns_ttl_s);
+        let entry = &mut self.client_dns[node];
+        let fresh = matches!(entry.fetched, Some(f) if self.now < f + ttl);
+        if !fresh {
+            entry.fetched = Some(self.now);
+            entry.version = self.route53.visible_at(self.now);
+        }
+        self.route53.versions[entry.version].pods.clone()
+    }
+
+    pub(crate) fn on_resolve(&mut self, client: u32) {
+        {
+            let c = &mut self.clients[client as usize];
+            c.resolve_pending = false;
+            c.last_resolution = Some(self.now);
+        }
+        self.metrics.add(Global::ClientResolutions, 1.0);
+        let answer = self.dns_answer(client);
+        self.update_channels(client, &answer);
+    }
+
+    /// Applies a resolver result: new addresses get a channel (which connects
+    /// at once), vanished addresses' channels are shut down.
+    fn update_channels(&mut self, client: u32, answer: &[u32]) {
+        let ci = client as usize;
+        type Channels = Vec<(u32, u32)>;
+        let (keep, gone): (Channels, Channels) = self.clients[ci]
+            .subs
+            .iter()
+            .partition(|(pod, _)| answer.contains(pod));
+        for (pod, sub) in &gone {
+            let s = &mut self.subs[*sub as usize];
+            let was_ready = s.state == ConnState::Ready;
+            s.state = ConnState::Shutdown;
+            s.gen = s.gen.wrapping_add(1);
+            if was_ready {
+                self.close_connection(*pod);
+            }
+            if self.pods[*pod as usize].phase == Phase::Deleted {
+                self.stale_subs = self.stale_subs.saturating_sub(1);
+            }
+            self.free_subs.push(*sub);
+        }
+        self.clients[ci].subs = keep;
+        let mut new_pods: Vec<u32> = answer
+            .iter()
+            .copied()
+            .filter(|p| self.clients[ci].sub_for(*p).is_none())
+            .collect();
+        if !self.p.channel_per_backend && self.p.lb_policy == LbPolicy::PickFirst {
+            // One pick_first channel: a single subchannel to the first address.
+            if !self.clients[ci].subs.is_empty() {
+                new_pods.clear();
+            } else {
+                new_pods.truncate(1);
+            }
+        }
+        for pod in new_pods {
+            let sub = self.alloc_sub(client, pod);
+            self.clients[ci].subs.push((pod, sub));
+            self.subs[sub as usize].next_trigger = Trigger::NewAddress;
+            self.connect(sub);
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! Kubernetes, Cilium and DNS publication: the rollout and what it changes.
+//!
+//! - The Deployment controller (maxSurge rounded up, maxUnavailable rounded
+//!   down, terminating pods not counted) creates new pods and scales the old
+//!   ReplicaSet down as new pods become Ready. Old pods to delete are chosen
+//!   the ReplicaSet way: from the node holding the most of them, newest first.
+//! - A terminating pod: SIGTERM → gRPC `GracefulStop` (GOAWAY to clients,
+//!   listener closed) → `graceful_timeout_s` later the process exits and the
+//!   pod is deleted → Cilium removes its rules and device (facts.md §8, §4.3).
+//! - external-dns publishes the serving pods' IPs every `interval`; the old
+//!   version keeps a pod until it is deleted, the new one drops it at SIGTERM
+//!   (facts.md §7). Route 53 keeps a version history clients read through
+//!   TTL caches.
+
+use super::engine::{Ev, Sim};
+use super::node::Node;
+use super::params::ExternalDnsMode;
+use super::time::{SimDuration, SimTime};
+use super::trace::Notable;
+use serde::Serialize;
+use std::net::Ipv4Addr;
+
+/// A pod's lifecycle phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Phase {
+    /// Created, not Ready yet (no listener).
+    Starting,
+    /// Serving.
+    Ready,
+    /// SIGTERM received: GracefulStop, listener closed.
+    Terminating,
+    /// Gone; its IP stays on the node's ENI.
+    Deleted,
+}
+
+/// A pod of the service.
+#[derive(Clone, Debug)]
+pub struct Pod {
+    /// Index.
+    pub index: u32,
+    /// IP (a secondary address of the node's ENI).
+    pub ip: Ipv4Addr,
+    /// Node.
+    pub node: u16,
+    /// 0 for the old ReplicaSet, 1 for the new.
+    pub revision: u8,
+    /// Phase.
+    pub phase: Phase,
+    /// Created at.
+    pub created: SimTime,
+    /// Ready at.
+    pub ready_at: Option<SimTime>,
+    /// SIGTERM at.
+    pub terminated_at: Option<SimTime>,
+    /// Deleted at.
+    pub deleted_at: Option<SimTime>,
+    /// Last SYN that reached the node for this IP after deletion.
+    pub last_syn_after_delete: Option<SimTime>,
+    /// Whether a martian drop for this IP was already reported.
+    pub martian_reported: bool,
+    /// SYNs arriving per second for this IP (old pods only).
+    pub syn_per_sec: Vec<u32>,
+}
+
+impl Pod {
+    /// Serving requests (Ready, not terminating).
+    pub fn serving(&self) -> bool {
+        self.phase == Phase::Ready
+    }
+
+    /// A short name (`query-<rs>-<n>`).
+    pub fn name(&self) -> String {
+        format!(
+            "metrics-query-{}-{}",
+            if self.revision == 0 { "7d9f" } else { "5c4b" },
+            self.index
+        )
+    }
+}
+
+/// A version of the service's record set in Route 53.
+#[derive(Clone, Debug, Serialize)]
+pub struct DnsVersion {
+    /// When external-dns wrote it.
+    pub at: SimTime,
+    /// When resolvers see it (the change has propagated).
+    pub visible: SimTime,
+    /// Pods listed.
+    pub pods: Vec<u32>,
+}
+
+/// Route 53's history of the service's A records.
+#[derive(Clone, Debug, Default)]
+pub struct Route53 {
+    /// Versions, oldest first (the last is current).
+    pub versions: Vec<DnsVersion>,
+}
+
+impl Route53 {
+    /// The newest version a resolver can get at `now` (changes become
+    /// visible once propagated; a later change never hides behind an
+    /// earlier one still propagating: the answer is the newest visible).
+    pub fn visible_at(&self, now: SimTime) -> usize {
+        self.versions
+            .iter()
+            .rposition(|v| v.visible <= now)
+            .unwrap_or(0)
+    }
+}
+
+impl Sim {
+    pub(crate) fn init_cluster(&mut self) {
+        let n = self.nodes.len().max(1) as u32;
+        for i in 0..self.p.replicas {
+            let node = (i % n) as u16;
+            let pod = self.create_pod(node, 0);
+            let p = &mut self.pods[pod as usize];
+            p.phase = Phase::Ready;
+            p.ready_at = Some(SimTime::ZERO);
+        }
+        let pods: Vec<u32> = (0..self.pods.len() as u32).collect();
+        self.route53.versions.push(DnsVersion {
+            at: SimTime::ZERO,
+            visible: SimTime::ZERO,
+            pods,
+        });
+    }
+
+    fn create_pod(&mut self, node: u16, revision: u8) -> u32 {
+        let index = self.pods.len() as u32;
+        let nd = &mut self.nodes[node as usize];
+        let slot = nd.next_slot;
+        nd.next_slot += 1;
+        let ip = Node::pod_ip(node, slot);
+        nd.cilium_add_pod(index, ip);
+        self.pods.push(Pod {
+            index,
+            ip,
+            node,
+            revision,
+            phase: Phase::Starting,
+            created: self.now,
+            ready_at: None,
+            terminated_at: None,
+            deleted_at: None,
+            last_syn_after_delete: None,
+            martian_reported: false,
+            syn_per_sec: Vec::new(),
+        });
+        index
+    }
+
+    /// The pod owning `ip`, if any pod ever had it.
+    pub fn pod_by_ip(&self, ip: Ipv4Addr) -> Option<u32> {
+        let o = ip.octets();
+        if o[0] != 10 || o[1] != 0 || o[2] < 64 || o[2] >= 128 {
+            return None;
+        }
+        self.pods.iter().find(|p| p.ip == ip).map(|p| p.index)
+    }
+
+    pub(crate) fn on_rollout_begin(&mut self) {
+        self.trace.note(
+            self.now,
+            Notable::RolloutStarted,
+            format!(
+                "Rollout starts: {} replicas, maxSurge {}%, maxUnavailable {}%",
+                self.p.replicas, self.p.max_surge_pct, self.p.max_unavailable_pct
+            ),
+        );
+        self.deployment_sync();
+    }
+
+    /// One pass of the Deployment controller's rolling update.
+    pub(crate) fn deployment_sync(&mut self) {
+        let r = self.p.replicas;
+        let mut surge = (r * self.p.max_surge_pct).div_ceil(100);
+        let unavail = r * self.p.max_unavailable_pct / 100;
+        if surge == 0 && unavail == 0 {
+            surge = 1;
+        }
+        let old_active: Vec<u32> = self
+            .pods
+            .iter()
+            .filter(|p| p.revision == 0 && matches!(p.phase, Phase::Starting | Phase::Ready))
+            .map(|p| p.index)
+            .collect();
+        let new_total = self
+            .pods
+            .iter()
+            .filter(|p| {
+                p.revision == 1 && p.phase != Phase::Deleted && p.phase != Phase::Terminating
+            })
+            .count() as u32;
+        let new_ready = self
+            .pods
+            .iter()
+            .filter(|p| p.revision == 1 && p.phase == Phase::Ready)
+            .count() as u32;
+        // Scale up the new ReplicaSet within maxSurge.
+        let allowed = (r + surge).saturating_sub(old_active.len() as u32);
+        let target = r.min(allowed);
+        for _ in new_total..target {
+            let node = self.least_loaded_node();
+            let pod = self.create_pod(node, 1);
+            let jitter = self.rng_cluster.range_inclusive(900, 1_100);
+            let startup = SimDuration::from_micros(self.p.pod_startup_s * 1_000 * jitter);
+            self.schedule(startup, Ev::PodReady(pod));
+            let ip = self.pods[pod as usize].ip;
+            self.trace.note(
+                self.now,
+                Notable::PodCreated { pod },
+                format!(
+                    "Pod {} created on node {} with IP {ip}",
+                    self.pods[pod as usize].name(),
+                    node
+                ),
+            );
+        }
+        // Scale down the old ReplicaSet within maxUnavailable.
+        let min_available = r.saturating_sub(unavail);
+        let available = old_active.len() as u32 + new_ready;
+        let mut can_remove = available
+            .saturating_sub(min_available)
+            .min(old_active.len() as u32);
+        let mut candidates = old_active;
+        while can_remove > 0 && !candidates.is_empty() {
+            // ReplicaSet ranking: most co-located replicas first, then newest.
+            let best = *candidates
+                .iter()
+                .max_by_key(|i| {
+                    let node = self.pods[**i as usize].node;
+                    let colocated = self
+                        .pods
+                        .iter()
+                        .filter(|p| {
+                            p.revision == 0
+                                && p.node == node
+                                && matches!(p.phase, Phase::Starting | Phase::Ready)
+                        })
+                        .count();
+                    (colocated, **i)
+                })
+                .expect("non-empty");
+            candidates.retain(|c| *c != best);
+            self.pods[best as usize].phase = Phase::Terminating;
+            self.schedule(SimDuration::ZERO, Ev::PodTerminate(best));
+            can_remove -= 1;
+        }
+        let old_left = self
+            .pods
+            .iter()
+            .any(|p| p.revision == 0 && p.phase != Phase::Deleted);
+        if !old_left && new_ready == r && !self.rollout_done {
+            self.rollout_done = true;
+            self.trace.note(
+                self.now,
+                Notable::RolloutFinished,
+                "Rollout complete: every replica runs the new version".into(),
+            );
+        }
+    }
+
+    fn least_loaded_node(&self) -> u16 {
+        let mut load = vec![0u32; self.nodes.len()];
+        for p in &self.pods {
+            if p.phase != Phase::Deleted {
+                load[p.node as usize] += 1;
+            }
+        }
+        load.iter()
+            .enumerate()
+            .min_by_key(|(i, l)| (**l, *i))
+            .map(|(i, _)| i as u16)
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn on_pod_ready(&mut self, pod: u32) {
+        let p = &mut self.pods[pod as usize];
+        if p.phase != Phase::Starting {
+            return;
+        }
+        p.phase = Phase::Ready;
+        p.ready_at = Some(self.now);
+        let text = format!("Pod {} is Ready ({})", p.name(), p.ip);
+        self.trace.note(self.now, Notable::PodReady { pod }, text);
+        self.deployment_sync();
+    }
+
+    pub(crate) fn on_pod_terminate(&mut self, pod: u32) {
+        let now = self.now;
+        let secs = self.end_secs();
+        let p = &mut self.pods[pod as usize];
+        p.terminated_at = Some(now);
+        p.syn_per_sec.resize(secs, 0);
+        let text = format!(
+            "Pod {} ({}) gets SIGTERM: GracefulStop sends GOAWAY and closes the listener; exit in {} s",
+            p.name(),
+            p.ip,
+            self.p.graceful_timeout_s
+        );
+        self.trace.note(now, Notable::PodTerminating { pod }, text);
+        if self.tracked_pod.is_none() {
+            self.tracked_pod = Some(pod);
+        }
+        self.broadcast_goaway(pod);
+        self.schedule(
+            SimDuration::from_secs(self.p.graceful_timeout_s),
+            Ev::PodDeleted(pod),
+        );
+    }
+
+    pub(crate) fn end_secs(&self) -> usize {
+        self.p.duration_s as usize + 1
+    }
+
+    pub(crate) fn on_pod_deleted(&mut self, pod: u32) {
+        let now = self.now;
+        let (node, ip) = {
+            let p = &mut self.pods[pod as usize];
+            p.phase = Phase::Deleted;
+            p.deleted_at = Some(now);
+            (p.node, p.ip)
+        };
+        let unreachable = self.p.cilium_unreachable_route;
+        self.nodes[node as usize].cilium_delete_pod(pod, ip, unreachable);
+        self.stale_subs += self
+            .clients
+            .iter()
+            .filter(|c| c.sub_for(pod).is_some())
+            .count() as u64;
+        let text = format!(
+            "Pod {} deleted: Cilium removes rules 20/111 and its veth{}; {ip} stays on node {node}'s ens6",
+            self.pods[pod as usize].name(),
+            if unreachable { ", adds `unreachable` route" } else { "" }
+        );
+        self.trace.note(now, Notable::PodDeleted { pod }, text);
+        self.deployment_sync();
+    }
+
+    /// Which pods external-dns publishes now.
+    fn published(&self) -> Vec<u32> {
+        self.pods
+            .iter()
+            .filter(|p| match p.phase {
+                Phase::Ready => true,
+                Phase::Terminating => self.p.external_dns_mode == ExternalDnsMode::AfterDeletion,
+                Phase::Starting | Phase::Deleted => false,
+            })
+            .map(|p| p.index)
+            .collect()
+    }
+
+    pub(crate) fn on_external_dns_sync(&mut self) {
+        let set = self.published();
+        let cur = self
+            .route53
+            .versions
+            .last()
+            .map(|v| v.pods.clone())
+            .unwrap_or_default();
+        if set != cur {
+            let added = set.iter().filter(|p| !cur.contains(p)).count() as u32;
+            let removed = cur.iter().filter(|p| !set.contains(p)).count() as u32;
+            let prop = self
+                .rng_cluster
+                .below(self.p.route53_propagation_max_s * 1_000_000 + 1);
+            let visible = self.now + SimDuration::from_micros(prop);
+            self.route53.versions.push(DnsVersion {
+                at: self.now,
+                visible,
+                pods: set,
+            });
+            self.trace.note(
+                self.now,
+                Notable::DnsUpdated { added, removed },
+                format!(
+                    "external-dns sync: Route 53 records updated (+{added} -{removed}); the change reaches every name server {:.1} s later; TTL {} s",
+                    prop as f64 / 1e6,
+                    self.p.dns_ttl_s
+                ),
+            );
+        }
+        self.schedule(
+            SimDuration::from_secs(self.p.external_dns_interval_s.max(1)),
+            Ev::ExternalDnsSync,
+        );
+    }
+}

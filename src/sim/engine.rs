@@ -1,0 +1,408 @@
+//! The simulation: state of the whole system, the event loop and its driver API.
+//!
+//! `Sim::new` builds the cluster in its steady state (every client connected
+//! to every replica); `step`/`run_until` pop events in `(time, seq)` order and
+//! hand each to the module that models it:
+//! [`super::cluster`] (rollout, Cilium, external-dns, Route 53),
+//! [`super::client`] (gRPC channels, backoff, resolver),
+//! [`super::fabric`] (packets through the VPC and the node's kernel),
+//! [`super::nodelocal`] (NodeLocal DNSCache and the service's users).
+
+use super::client::{CachedAnswer, Client, Sub};
+use super::cluster::{Pod, Route53};
+use super::linux::KernelVersion;
+use super::metrics::{Global, Metrics, PerNode};
+use super::node::Node;
+use super::nodelocal::NodeLocalDns;
+use super::params::Params;
+use super::queue::EventQueue;
+use super::rng::SimRng;
+use super::time::{SimDuration, SimTime};
+use super::trace::Trace;
+
+/// What can happen. Attempt-scoped events carry the attempt number and are
+/// ignored when the subchannel has moved on; lifecycle events carry `gen`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ev {
+    RolloutBegin,
+    PodReady(u32),
+    PodTerminate(u32),
+    PodDeleted(u32),
+    ExternalDnsSync,
+    GoAway {
+        sub: u32,
+        gen: u32,
+    },
+    SynArrive {
+        sub: u32,
+        attempt: u32,
+        n: u8,
+        sport: u16,
+    },
+    SynRetransmit {
+        sub: u32,
+        attempt: u32,
+        n: u8,
+    },
+    Reply {
+        sub: u32,
+        attempt: u32,
+        kind: ReplyKind,
+    },
+    DialDeadline {
+        sub: u32,
+        attempt: u32,
+    },
+    BackoffDone {
+        sub: u32,
+        gen: u32,
+    },
+    IdleRpc {
+        sub: u32,
+        gen: u32,
+    },
+    Resolve {
+        client: u32,
+    },
+    DnsTick,
+    NldRetry {
+        node: u16,
+        slot: u32,
+    },
+    Second,
+}
+
+/// What comes back to a client's SYN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplyKind {
+    SynAck,
+    Rst,
+    Icmp,
+}
+
+/// Totals the summary needs.
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    /// Client SYNs sent.
+    pub syn_sent: u64,
+    /// SYNs that reached a node (after the VPC).
+    pub syn_reached_node: u64,
+    /// SYNs dropped by the VPC allowance.
+    pub syn_vpc_dropped: u64,
+    /// SYNs dropped by rp_filter.
+    pub martian_drops: u64,
+    /// SYNs answered with SYN-ACK.
+    pub syn_acked: u64,
+    /// SYNs answered with RST.
+    pub syn_rst: u64,
+    /// SYNs answered with ICMP.
+    pub syn_icmp: u64,
+    /// SYNs to an unreachable route whose ICMP was rate-limited.
+    pub syn_icmp_limited: u64,
+    /// SYNs dropped by the ENI source/destination check.
+    pub syn_src_dst: u64,
+    /// SYNs dropped by a full Linux conntrack.
+    pub syn_linux_ct_dropped: u64,
+    /// SYNs dropped as other martians.
+    pub syn_other: u64,
+    /// ICMP errors sent.
+    pub icmp_sent: u64,
+    /// Connection attempts.
+    pub attempts: u64,
+    /// Time between consecutive attempts of a subchannel to a terminating pod.
+    pub gap_refused: MeanAcc,
+    /// Time between consecutive attempts of a subchannel to a deleted pod.
+    pub gap_silent: MeanAcc,
+}
+
+/// A running mean.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MeanAcc {
+    /// Sum of values (µs).
+    pub sum: u64,
+    /// Count.
+    pub n: u64,
+}
+
+impl MeanAcc {
+    /// Adds a value.
+    pub fn add(&mut self, v: u64) {
+        self.sum += v;
+        self.n += 1;
+    }
+
+    /// The mean, in ms (0 if empty).
+    pub fn mean_ms(&self) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            self.sum as f64 / self.n as f64 / 1_000.0
+        }
+    }
+}
+
+/// The whole simulated system.
+pub struct Sim {
+    /// Parameters of this run.
+    pub p: Params,
+    /// Root seed.
+    pub seed: u64,
+    pub(crate) version: KernelVersion,
+    pub(crate) now: SimTime,
+    end: SimTime,
+    pub(crate) queue: EventQueue<Ev>,
+    events_done: u64,
+    digest: u64,
+    /// Service nodes.
+    pub nodes: Vec<Node>,
+    /// Every pod that ever existed.
+    pub pods: Vec<Pod>,
+    /// gRPC clients.
+    pub clients: Vec<Client>,
+    pub(crate) subs: Vec<Sub>,
+    pub(crate) free_subs: Vec<u32>,
+    /// Route 53 record history.
+    pub route53: Route53,
+    /// The client nodes' DNS caches for the service name.
+    pub client_dns: Vec<CachedAnswer>,
+    /// node-local-dns per node.
+    pub nld: Vec<NodeLocalDns>,
+    pub(crate) rng_cluster: SimRng,
+    pub(crate) rng_net: SimRng,
+    /// Per-second series.
+    pub metrics: Metrics,
+    /// Sampled packets, notable events, kernel log.
+    pub trace: Trace,
+    /// Run totals.
+    pub totals: Totals,
+    pub(crate) rollout_done: bool,
+    pub(crate) ready_subs: u64,
+    pub(crate) stale_subs: u64,
+    /// The pod whose IP the flow-log chart follows (the first to terminate).
+    pub tracked_pod: Option<u32>,
+    pub(crate) syn_retx_ms: Vec<u64>,
+}
+
+impl Sim {
+    /// Builds the cluster in steady state. Parameters must be valid
+    /// (`scenario::validate`); a bad kernel string falls back to 5.10.
+    pub fn new(p: &Params, seed: u64) -> Sim {
+        let version: KernelVersion = p.kernel.parse().unwrap_or(KernelVersion::V5_10);
+        let nodes: Vec<Node> = (0..p.service_nodes as u16)
+            .map(|i| Node::new(i, p, version))
+            .collect();
+        let n_nodes = nodes.len();
+        let mut sim = Sim {
+            p: p.clone(),
+            seed,
+            version,
+            now: SimTime::ZERO,
+            end: SimTime::from_secs(p.duration_s),
+            queue: EventQueue::new(),
+            events_done: 0,
+            digest: 0xcbf2_9ce4_8422_2325,
+            nodes,
+            pods: Vec::new(),
+            clients: Vec::new(),
+            subs: Vec::new(),
+            free_subs: Vec::new(),
+            route53: Route53::default(),
+            client_dns: Vec::new(),
+            nld: (0..n_nodes)
+                .map(|i| NodeLocalDns::new(p, SimRng::stream(seed, "nodelocal", i as u64)))
+                .collect(),
+            rng_cluster: SimRng::stream(seed, "cluster", 0),
+            rng_net: SimRng::stream(seed, "net", 0),
+            metrics: Metrics::new(n_nodes),
+            trace: Trace::new(p.trace_per_second_cap),
+            totals: Totals::default(),
+            rollout_done: false,
+            ready_subs: 0,
+            stale_subs: 0,
+            tracked_pod: None,
+            syn_retx_ms: version.syn_retransmit_offsets_ms(),
+        };
+        sim.init_cluster();
+        sim.init_clients();
+        if p.rollout {
+            sim.queue
+                .push(SimTime::from_secs(p.rollout_start_s), Ev::RolloutBegin);
+        }
+        let phase = sim
+            .rng_cluster
+            .below(p.external_dns_interval_s.max(1) * 1_000_000);
+        sim.queue.push(SimTime(phase), Ev::ExternalDnsSync);
+        sim.queue.push(SimTime::from_millis(10), Ev::DnsTick);
+        sim.queue.push(SimTime::from_secs(1), Ev::Second);
+        sim
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// When the run ends.
+    pub fn end(&self) -> SimTime {
+        self.end
+    }
+
+    /// Events processed so far.
+    pub fn events(&self) -> u64 {
+        self.events_done
+    }
+
+    /// Events waiting in the queue.
+    pub fn pending_events(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// The kernel version modelled.
+    pub fn kernel(&self) -> KernelVersion {
+        self.version
+    }
+
+    /// A digest of every event processed (time, sequence, kind): equal
+    /// digests mean identical runs.
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
+
+    /// True once every event up to the end time has run.
+    pub fn finished(&mut self) -> bool {
+        match self.queue.peek_time() {
+            Some(at) => at > self.end,
+            None => true,
+        }
+    }
+
+    pub(crate) fn schedule(&mut self, after: SimDuration, ev: Ev) {
+        self.queue.push(self.now + after, ev);
+    }
+
+    pub(crate) fn schedule_at(&mut self, at: SimTime, ev: Ev) {
+        self.queue.push(at.max(self.now), ev);
+    }
+
+    fn mix(&mut self, x: u64) {
+        self.digest ^= x;
+        self.digest = self.digest.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+
+    /// Processes the next event if it is before the end; false when done.
+    pub fn step(&mut self) -> bool {
+        let Some(at) = self.queue.peek_time() else {
+            return false;
+        };
+        if at > self.end {
+            self.now = self.end;
+            return false;
+        }
+        let (at, seq, ev) = self.queue.pop().expect("peeked");
+        self.now = at;
+        self.events_done += 1;
+        self.mix(at.micros() ^ (seq << 20));
+        self.dispatch(ev);
+        true
+    }
+
+    /// Runs every event before `t` (clamped to the end) and sets the clock to `t`.
+    pub fn run_until(&mut self, t: SimTime) {
+        let t = t.min(self.end);
+        while let Some(at) = self.queue.peek_time() {
+            if at >= t && !(t == self.end && at == t) {
+                break;
+            }
+            if !self.step() {
+                break;
+            }
+        }
+        if t > self.now {
+            self.now = t;
+        }
+    }
+
+    /// Runs at most `max_events` events before `t`; returns true if `t` was reached.
+    pub fn run_until_bounded(&mut self, t: SimTime, max_events: u64) -> bool {
+        let t = t.min(self.end);
+        for _ in 0..max_events {
+            match self.queue.peek_time() {
+                Some(at) if at < t => {
+                    if !self.step() {
+                        return true;
+                    }
+                }
+                _ => {
+                    if t > self.now {
+                        self.now = t;
+                    }
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Runs to the end.
+    pub fn run_to_end(&mut self) {
+        while self.step() {}
+        self.now = self.end;
+    }
+
+    fn dispatch(&mut self, ev: Ev) {
+        match ev {
+            Ev::RolloutBegin => self.on_rollout_begin(),
+            Ev::PodReady(p) => self.on_pod_ready(p),
+            Ev::PodTerminate(p) => self.on_pod_terminate(p),
+            Ev::PodDeleted(p) => self.on_pod_deleted(p),
+            Ev::ExternalDnsSync => self.on_external_dns_sync(),
+            Ev::GoAway { sub, gen } => self.on_goaway(sub, gen),
+            Ev::SynArrive {
+                sub,
+                attempt,
+                n,
+                sport,
+            } => self.on_syn_arrive(sub, attempt, n, sport),
+            Ev::SynRetransmit { sub, attempt, n } => self.on_syn_retransmit(sub, attempt, n),
+            Ev::Reply { sub, attempt, kind } => self.on_reply(sub, attempt, kind),
+            Ev::DialDeadline { sub, attempt } => self.on_dial_deadline(sub, attempt),
+            Ev::BackoffDone { sub, gen } => self.on_backoff_done(sub, gen),
+            Ev::IdleRpc { sub, gen } => self.on_idle_rpc(sub, gen),
+            Ev::Resolve { client } => self.on_resolve(client),
+            Ev::DnsTick => self.on_dns_tick(),
+            Ev::NldRetry { node, slot } => self.on_nld_retry(node, slot),
+            Ev::Second => self.on_second(),
+        }
+    }
+
+    fn on_second(&mut self) {
+        let now = self.now;
+        for (i, n) in self.nodes.iter_mut().enumerate() {
+            let v = n.vpc.count(now) as f64;
+            let l = n.linux_ct.count(now) as f64;
+            self.metrics.gauge_node(i, PerNode::VpcConntrack, v);
+            self.metrics.gauge_node(i, PerNode::LinuxConntrack, l);
+        }
+        self.metrics
+            .gauge(Global::ReadySubchannels, self.ready_subs as f64);
+        self.metrics
+            .gauge(Global::StaleSubchannels, self.stale_subs as f64);
+        let ready = self.pods.iter().filter(|p| p.serving()).count();
+        self.metrics.gauge(Global::ReadyPods, ready as f64);
+        if let Some(tp) = self.tracked_pod {
+            let est = self.established_to_pod(tp) as f64;
+            self.metrics.gauge(Global::FlowLogEstablished, est);
+        }
+        self.nld_second();
+        self.metrics.roll();
+        self.schedule(SimDuration::from_secs(1), Ev::Second);
+    }
+
+    fn established_to_pod(&self, pod: u32) -> u64 {
+        self.clients
+            .iter()
+            .filter_map(|c| c.sub_for(pod))
+            .filter(|s| self.subs[*s as usize].is_ready())
+            .count() as u64
+    }
+}

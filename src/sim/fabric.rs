@@ -1,0 +1,346 @@
+//! Packets through the VPC and the node: where each client SYN meets its fate.
+//!
+//! A SYN to a pod IP is routed by the VPC to the ENI that owns the IP — ens6
+//! of the pod's node, also after the pod is gone (facts.md §5, DESIGN). The
+//! instance's hypervisor conntrack must admit the flow (a new 5-tuple is a
+//! new entry; a retransmission refreshes its entry); then the node's kernel
+//! decides with [`route_input`], the same code the lab runs: forward to the
+//! pod's veth, drop as a martian, or hand to `ip_error`. Forwarded packets are
+//! confirmed in the Linux conntrack; martians never are (facts.md §1.5).
+
+use super::cluster::Phase;
+use super::engine::{Ev, ReplyKind, Sim};
+use super::linux::icmp::IcmpVerdict;
+use super::linux::{Errno, InputVerdict, NetNs};
+use super::metrics::{Global, PerNode};
+use super::node::LinuxConntrack;
+use super::time::{SimDuration, SimTime};
+use super::trace::{Fate, Notable, PacketKind, PacketRecord, Trigger};
+
+impl Sim {
+    pub(crate) fn on_syn_arrive(&mut self, sub: u32, attempt: u32, _n: u8, sport: u16) {
+        let now = self.now;
+        let (client, pod, current, sample) = {
+            let s = &self.subs[sub as usize];
+            let current = s.attempt == attempt && s.state != super::client::ConnState::Shutdown;
+            (s.client as usize, s.pod as usize, current, s.last_sample)
+        };
+        let _ = sport;
+        let sample = if current { sample } else { u32::MAX };
+        let src = self.clients[client].ip;
+        let (dst, node_i, phase) = {
+            let p = &self.pods[pod];
+            (p.ip, p.node as usize, p.phase)
+        };
+        let sec = now.secs() as usize;
+        if !self.pods[pod].syn_per_sec.is_empty() {
+            if let Some(c) = self.pods[pod].syn_per_sec.get_mut(sec) {
+                *c += 1;
+            }
+        }
+        if phase == Phase::Deleted {
+            self.metrics.add(Global::SynToDeletedIp, 1.0);
+            self.pods[pod].last_syn_after_delete = Some(now);
+        }
+        if self.tracked_pod == Some(pod as u32) {
+            self.metrics.add(Global::FlowLogSyn, 1.0);
+        }
+
+        // 1. The VPC: the instance's conntrack must track the flow.
+        let syn_timeout = SimDuration::from_secs(self.p.vpc_syn_timeout_s);
+        let prev = if current {
+            self.subs[sub as usize].vpc_expiry
+        } else {
+            SimTime::ZERO
+        };
+        let vpc = &mut self.nodes[node_i].vpc;
+        let tracked = prev != SimTime::ZERO && vpc.remove(now, prev);
+        if !tracked && !vpc.admit(now) {
+            self.totals.syn_vpc_dropped += 1;
+            self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
+            self.metrics
+                .add_node(node_i, PerNode::ConntrackAllowanceExceeded, 1.0);
+            self.note_conntrack_full(node_i);
+            self.fate(sample, Fate::ConntrackAllowance);
+            if current {
+                self.subs[sub as usize].vpc_expiry = SimTime::ZERO;
+            }
+            return;
+        }
+        let exp = now + syn_timeout;
+        self.nodes[node_i].vpc.add(now, exp, 1);
+        if current {
+            self.subs[sub as usize].vpc_expiry = exp;
+        }
+        self.totals.syn_reached_node += 1;
+
+        // 2. The node's kernel: ip_route_input_slow on ens6.
+        let verdict = self.nodes[node_i].route_from_ens6(src, dst);
+        let node = &self.nodes[node_i];
+        let lat = SimDuration::from_micros(self.p.network_latency_us);
+        match verdict {
+            InputVerdict::Forward { dev, .. } if dev != node.ens5 => {
+                // To the pod's veth: confirmed in the Linux conntrack.
+                let prev_ct = if current {
+                    self.subs[sub as usize].ct_expiry
+                } else {
+                    SimTime::ZERO
+                };
+                let ct = &mut self.nodes[node_i].linux_ct;
+                let had = prev_ct != SimTime::ZERO && ct.timed.remove(now, prev_ct);
+                let ct_exp = now + LinuxConntrack::SYN_SENT;
+                if !had && !ct.admit(now, ct_exp) {
+                    self.totals.syn_linux_ct_dropped += 1;
+                    self.fate(sample, Fate::LinuxConntrackFull);
+                    return;
+                }
+                if had {
+                    ct.timed.add(now, ct_exp, 1);
+                }
+                if current {
+                    self.subs[sub as usize].ct_expiry = ct_exp;
+                }
+                self.fate(sample, Fate::Delivered);
+                // The pod answers: SYN-ACK if listening, RST otherwise.
+                let kind = if phase == Phase::Ready {
+                    ReplyKind::SynAck
+                } else {
+                    ReplyKind::Rst
+                };
+                if kind == ReplyKind::SynAck {
+                    self.totals.syn_acked += 1;
+                    self.metrics.add(Global::SynAcks, 1.0);
+                } else {
+                    self.totals.syn_rst += 1;
+                    self.metrics.add(Global::Rsts, 1.0);
+                }
+                self.sample_reply(sample, kind, lat);
+                self.schedule(
+                    lat + SimDuration::from_micros(30),
+                    Ev::Reply { sub, attempt, kind },
+                );
+            }
+            InputVerdict::Forward { .. } => {
+                // Out of ens5 with the client's source address: the ENI's
+                // source/destination check drops it (the forwarded SYN was
+                // confirmed in the Linux conntrack first).
+                let ct = &mut self.nodes[node_i].linux_ct;
+                ct.admit(now, now + LinuxConntrack::SYN_SENT);
+                if self.p.src_dst_check {
+                    self.totals.syn_src_dst += 1;
+                    self.metrics.add(Global::SrcDstDrops, 1.0);
+                    self.fate(sample, Fate::SrcDstCheck);
+                } else {
+                    // Without the check the VPC routes it back to ens6, where
+                    // the same decision repeats until the TTL runs out.
+                    self.totals.syn_other += 1;
+                    self.fate(sample, Fate::Martian);
+                }
+            }
+            InputVerdict::MartianSource { rp_filter, .. } => {
+                let no_addr = self.nodes[node_i]
+                    .ns
+                    .dev(self.nodes[node_i].ens6)
+                    .map(|d| d.no_addr())
+                    .unwrap_or(true);
+                let n = &mut self.nodes[node_i];
+                n.ns.counters.in_martian_src += 1;
+                if rp_filter {
+                    n.ns.counters.ip_reverse_path_filter += 1;
+                }
+                self.totals.martian_drops += 1;
+                self.metrics.add(Global::MartianDrops, 1.0);
+                self.metrics.add_node(node_i, PerNode::MartianDrops, 1.0);
+                if self.p.log_martians {
+                    let (ok, suppressed) = self.nodes[node_i].klog_limit.allow(now);
+                    if suppressed > 0 {
+                        self.trace.klog(
+                            now,
+                            node_i as u16,
+                            format!("net_ratelimit: {suppressed} callbacks suppressed"),
+                        );
+                    }
+                    if ok {
+                        self.trace.klog(
+                            now,
+                            node_i as u16,
+                            NetNs::martian_log_line(dst, src, "ens6"),
+                        );
+                    }
+                }
+                if !self.pods[pod].martian_reported {
+                    self.pods[pod].martian_reported = true;
+                    let name = self.pods[pod].name();
+                    self.trace.note(
+                        now,
+                        Notable::FirstMartian { pod: pod as u32 },
+                        format!("First SYN to {dst} (deleted {name}) dropped on node {node_i}: rp_filter, ens6 has no IPv4 address; no RST, no ICMP"),
+                    );
+                }
+                self.fate(
+                    sample,
+                    if rp_filter {
+                        Fate::RpFilter { no_addr }
+                    } else {
+                        Fate::Martian
+                    },
+                );
+            }
+            InputVerdict::Unroutable { errno } => {
+                let fwd = self.nodes[node_i].ns.sysctl.forwarding(
+                    self.nodes[node_i]
+                        .ns
+                        .dev(self.nodes[node_i].ens6)
+                        .expect("ens6"),
+                );
+                let wants_icmp =
+                    fwd && matches!(errno, Errno::HostUnreach | Errno::NetUnreach | Errno::Acces);
+                let verdict = if wants_icmp {
+                    let n = &mut self.nodes[node_i];
+                    n.icmp.ip_error(src, now.millis(), &mut self.rng_net)
+                } else {
+                    IcmpVerdict::PeerLimited
+                };
+                if verdict == IcmpVerdict::Sent {
+                    // The ICMP error is a tracked flow of its own in the VPC.
+                    let closed = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
+                    let vpc = &mut self.nodes[node_i].vpc;
+                    if vpc.admit(now) {
+                        vpc.add(now, now + closed, 1);
+                        self.totals.icmp_sent += 1;
+                        self.totals.syn_icmp += 1;
+                        self.metrics.add(Global::IcmpSent, 1.0);
+                        self.fate(sample, Fate::UnreachableIcmpSent);
+                        self.sample_reply(sample, ReplyKind::Icmp, lat);
+                        self.schedule(
+                            lat + SimDuration::from_micros(30),
+                            Ev::Reply {
+                                sub,
+                                attempt,
+                                kind: ReplyKind::Icmp,
+                            },
+                        );
+                    } else {
+                        self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
+                        self.metrics
+                            .add_node(node_i, PerNode::ConntrackAllowanceExceeded, 1.0);
+                        self.totals.syn_icmp_limited += 1;
+                        self.fate(sample, Fate::UnreachableIcmpLimited);
+                    }
+                } else {
+                    self.totals.syn_icmp_limited += 1;
+                    self.metrics.add(Global::IcmpRateLimited, 1.0);
+                    self.fate(sample, Fate::UnreachableIcmpLimited);
+                }
+            }
+            InputVerdict::LocalDeliver
+            | InputVerdict::Broadcast
+            | InputVerdict::MartianDestination => {
+                self.totals.syn_other += 1;
+                self.fate(sample, Fate::Martian);
+            }
+        }
+    }
+
+    fn note_conntrack_full(&mut self, node: usize) {
+        if !self.nodes[node].vpc.full {
+            self.nodes[node].vpc.full = true;
+            let allowance = self.nodes[node].vpc.allowance;
+            self.trace.note(
+                self.now,
+                Notable::ConntrackFull { node: node as u16 },
+                format!("Node {node}: VPC conntrack allowance ({allowance} entries) exhausted; new flows dropped (conntrack_allowance_exceeded)"),
+            );
+        }
+    }
+
+    fn fate(&mut self, sample: u32, fate: Fate) {
+        if sample != u32::MAX {
+            let at = self.now;
+            self.trace.set_fate(sample, fate, at);
+        }
+    }
+
+    fn sample_reply(&mut self, sample: u32, kind: ReplyKind, lat: SimDuration) {
+        if sample == u32::MAX || !self.trace.may_sample(self.now) {
+            return;
+        }
+        let syn = self.trace.packets[sample as usize];
+        let node_ip = self.nodes[syn.node as usize].ip;
+        let (k, src, sport) = match kind {
+            ReplyKind::SynAck => (PacketKind::SynAck, syn.dst, syn.dport),
+            ReplyKind::Rst => (PacketKind::Rst, syn.dst, syn.dport),
+            ReplyKind::Icmp => (PacketKind::IcmpUnreachable, node_ip, 0),
+        };
+        self.trace.push_packet(PacketRecord {
+            id: 0,
+            kind: k,
+            sent: self.now,
+            arrives: self.now + lat,
+            src,
+            sport,
+            dst: syn.src,
+            dport: if kind == ReplyKind::Icmp {
+                0
+            } else {
+                syn.sport
+            },
+            node: syn.node,
+            fate: Fate::Delivered,
+            client: syn.client,
+            pod: syn.pod,
+            attempt: syn.attempt,
+            syn_no: syn.syn_no,
+            trigger: syn.trigger,
+            resolved_at: syn.resolved_at,
+            ingress_ens6: false,
+            answers: syn.id,
+        });
+    }
+
+    pub(crate) fn on_reply(&mut self, sub: u32, attempt: u32, kind: ReplyKind) {
+        let now = self.now;
+        let pod = self.subs[sub as usize].pod as usize;
+        let node = self.pods[pod].node as usize;
+        let (vpc_exp, ct_exp) = {
+            let s = &self.subs[sub as usize];
+            (s.vpc_expiry, s.ct_expiry)
+        };
+        let accepted = self.client_reply(sub, attempt, kind);
+        let closed_vpc = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
+        let n = &mut self.nodes[node];
+        match (kind, accepted) {
+            (ReplyKind::SynAck, true) => {
+                if vpc_exp != SimTime::ZERO {
+                    n.vpc.remove(now, vpc_exp);
+                }
+                n.vpc.established += 1;
+                if ct_exp != SimTime::ZERO {
+                    n.linux_ct.timed.remove(now, ct_exp);
+                }
+                n.linux_ct.established += 1;
+            }
+            (ReplyKind::Rst, _) | (ReplyKind::SynAck, false) => {
+                // RST (or the client's RST to a SYN-ACK for a socket it
+                // already closed): both tables keep a closing entry briefly.
+                if vpc_exp != SimTime::ZERO && n.vpc.remove(now, vpc_exp) {
+                    n.vpc.add(now, now + closed_vpc, 1);
+                }
+                if ct_exp != SimTime::ZERO && n.linux_ct.timed.remove(now, ct_exp) {
+                    n.linux_ct.timed.add(now, now + LinuxConntrack::CLOSE, 1);
+                }
+            }
+            (ReplyKind::Icmp, _) => {
+                if self.p.icmp_closes_vpc_entry && vpc_exp != SimTime::ZERO {
+                    n.vpc.remove(now, vpc_exp);
+                }
+            }
+        }
+        if accepted {
+            let s = &mut self.subs[sub as usize];
+            s.vpc_expiry = SimTime::ZERO;
+            s.ct_expiry = SimTime::ZERO;
+        }
+        let _ = Trigger::Rpc;
+    }
+}

@@ -1,0 +1,417 @@
+//! Per-second time series: the charts the responders looked at.
+//!
+//! Counters accumulate within the current second; gauges keep the maximum
+//! seen in it. At each second boundary the values are appended to their
+//! series, so memory grows with simulated seconds only, never with traffic.
+
+use serde::Serialize;
+
+/// A series that exists once for the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Global {
+    /// SYNs sent by clients (first SYNs and retransmissions).
+    SynSent,
+    /// SYNs that reached a node for the IP of a deleted pod.
+    SynToDeletedIp,
+    /// SYNs dropped by the reverse-path filter (all nodes).
+    MartianDrops,
+    /// SYN-ACKs returned to clients.
+    SynAcks,
+    /// RSTs returned to clients (connection refused).
+    Rsts,
+    /// ICMP host unreachable sent to clients.
+    IcmpSent,
+    /// ICMP errors suppressed by the kernel's rate limits.
+    IcmpRateLimited,
+    /// Packets dropped by the ENI source/destination check.
+    SrcDstDrops,
+    /// Packets dropped for the VPC conntrack allowance (all nodes).
+    ConntrackAllowanceExceeded,
+    /// Queries received by node-local-dns (all nodes).
+    DnsQueries,
+    /// Queries node-local-dns refused at max_concurrent.
+    NldRejects,
+    /// Failed health checks node-local-dns → cluster DNS.
+    NldHealthcheckFailures,
+    /// Service request attempts (including client retries).
+    Requests,
+    /// Failed request attempts.
+    RequestErrors,
+    /// p90 latency of user requests completed this second, ms.
+    P90LatencyMs,
+    /// p99 latency, ms.
+    P99LatencyMs,
+    /// Subchannels pointing at the IP of a deleted pod.
+    StaleSubchannels,
+    /// Subchannels READY.
+    ReadySubchannels,
+    /// DNS resolutions done by clients.
+    ClientResolutions,
+    /// Flow-log records to the tracked old IP with tcp-flags SYN.
+    FlowLogSyn,
+    /// Flow-log records to the tracked old IP with FIN.
+    FlowLogFin,
+    /// Established flows to the tracked old IP.
+    FlowLogEstablished,
+    /// Service pods Ready.
+    ReadyPods,
+}
+
+/// A series kept for each service node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum PerNode {
+    /// VPC (hypervisor) conntrack entries.
+    VpcConntrack,
+    /// Packets dropped for the allowance.
+    ConntrackAllowanceExceeded,
+    /// Linux conntrack entries.
+    LinuxConntrack,
+    /// Queries to node-local-dns.
+    DnsQueries,
+    /// max_concurrent rejections.
+    NldRejects,
+    /// Failed health checks.
+    NldHealthcheckFailures,
+    /// Queries in flight upstream.
+    NldInflight,
+    /// node-local-dns OOM kills.
+    NldOomKills,
+    /// TCP segments the node retransmitted.
+    TcpRetransmits,
+    /// Throughput, Mbit/s.
+    ThroughputMbps,
+    /// rp_filter drops.
+    MartianDrops,
+}
+
+impl Global {
+    /// Every global series, in display order.
+    pub const ALL: [Global; 23] = [
+        Global::SynSent,
+        Global::SynToDeletedIp,
+        Global::MartianDrops,
+        Global::SynAcks,
+        Global::Rsts,
+        Global::IcmpSent,
+        Global::IcmpRateLimited,
+        Global::SrcDstDrops,
+        Global::ConntrackAllowanceExceeded,
+        Global::DnsQueries,
+        Global::NldRejects,
+        Global::NldHealthcheckFailures,
+        Global::Requests,
+        Global::RequestErrors,
+        Global::P90LatencyMs,
+        Global::P99LatencyMs,
+        Global::StaleSubchannels,
+        Global::ReadySubchannels,
+        Global::ClientResolutions,
+        Global::FlowLogSyn,
+        Global::FlowLogFin,
+        Global::FlowLogEstablished,
+        Global::ReadyPods,
+    ];
+
+    /// True for gauges (maximum within the second), false for counters.
+    pub fn is_gauge(self) -> bool {
+        matches!(
+            self,
+            Global::P90LatencyMs
+                | Global::P99LatencyMs
+                | Global::StaleSubchannels
+                | Global::ReadySubchannels
+                | Global::FlowLogEstablished
+                | Global::ReadyPods
+        )
+    }
+
+    /// The CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Global::SynSent => "syn_sent",
+            Global::SynToDeletedIp => "syn_to_deleted_ip",
+            Global::MartianDrops => "martian_drops",
+            Global::SynAcks => "syn_acks",
+            Global::Rsts => "rsts",
+            Global::IcmpSent => "icmp_unreachable_sent",
+            Global::IcmpRateLimited => "icmp_rate_limited",
+            Global::SrcDstDrops => "src_dst_check_drops",
+            Global::ConntrackAllowanceExceeded => "conntrack_allowance_exceeded",
+            Global::DnsQueries => "dns_queries",
+            Global::NldRejects => "nodelocaldns_rejects",
+            Global::NldHealthcheckFailures => "nodelocaldns_healthcheck_failures",
+            Global::Requests => "requests",
+            Global::RequestErrors => "request_errors",
+            Global::P90LatencyMs => "p90_latency_ms",
+            Global::P99LatencyMs => "p99_latency_ms",
+            Global::StaleSubchannels => "stale_subchannels",
+            Global::ReadySubchannels => "ready_subchannels",
+            Global::ClientResolutions => "client_resolutions",
+            Global::FlowLogSyn => "flowlog_syn",
+            Global::FlowLogFin => "flowlog_fin",
+            Global::FlowLogEstablished => "flowlog_established",
+            Global::ReadyPods => "ready_pods",
+        }
+    }
+}
+
+impl PerNode {
+    /// Every per-node series.
+    pub const ALL: [PerNode; 11] = [
+        PerNode::VpcConntrack,
+        PerNode::ConntrackAllowanceExceeded,
+        PerNode::LinuxConntrack,
+        PerNode::DnsQueries,
+        PerNode::NldRejects,
+        PerNode::NldHealthcheckFailures,
+        PerNode::NldInflight,
+        PerNode::NldOomKills,
+        PerNode::TcpRetransmits,
+        PerNode::ThroughputMbps,
+        PerNode::MartianDrops,
+    ];
+
+    /// True for gauges.
+    pub fn is_gauge(self) -> bool {
+        matches!(
+            self,
+            PerNode::VpcConntrack
+                | PerNode::LinuxConntrack
+                | PerNode::NldInflight
+                | PerNode::ThroughputMbps
+        )
+    }
+
+    /// The CLI name (prefixed `node_` to keep it apart from global names).
+    pub fn name(self) -> &'static str {
+        match self {
+            PerNode::VpcConntrack => "node_vpc_conntrack_entries",
+            PerNode::ConntrackAllowanceExceeded => "node_conntrack_allowance_exceeded",
+            PerNode::LinuxConntrack => "node_linux_conntrack_entries",
+            PerNode::DnsQueries => "node_dns_queries",
+            PerNode::NldRejects => "node_nodelocaldns_rejects",
+            PerNode::NldHealthcheckFailures => "node_nodelocaldns_healthcheck_failures",
+            PerNode::NldInflight => "node_nodelocaldns_inflight",
+            PerNode::NldOomKills => "node_nodelocaldns_oom_kills",
+            PerNode::TcpRetransmits => "node_tcp_retransmits",
+            PerNode::ThroughputMbps => "node_throughput_mbps",
+            PerNode::MartianDrops => "node_martian_drops",
+        }
+    }
+}
+
+/// Log-spaced latency histogram (10 buckets per decade from 0.1 ms to 100 s).
+#[derive(Clone, Debug)]
+pub struct LatencyHistogram {
+    counts: [u32; 61],
+    n: u64,
+}
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        LatencyHistogram {
+            counts: [0; 61],
+            n: 0,
+        }
+    }
+}
+
+impl LatencyHistogram {
+    /// Upper edges of the buckets in µs: 100 µs · 10^((i+1)/10).
+    const EDGES: [u64; 61] = {
+        // 10^(k/10) for k = 1..=10, scaled by 1e6 (exact to the µs here).
+        const DECADE: [u64; 10] = [
+            1_258_925, 1_584_893, 1_995_262, 2_511_886, 3_162_278, 3_981_072, 5_011_872, 6_309_573,
+            7_943_282, 10_000_000,
+        ];
+        let mut e = [0u64; 61];
+        let mut i = 0;
+        while i < 61 {
+            let mut scale = 100u64; // 100 µs · 10^(i/10 decades)
+            let mut d = 0;
+            while d < i / 10 {
+                scale *= 10;
+                d += 1;
+            }
+            e[i] = scale * DECADE[i % 10] / 1_000_000;
+            i += 1;
+        }
+        e
+    };
+
+    /// Bucket i covers (EDGES[i-1], EDGES[i]] µs; bucket 0 everything ≤ 125 µs.
+    fn bucket(us: u64) -> usize {
+        Self::EDGES.partition_point(|e| *e < us).min(60)
+    }
+
+    fn upper_ms(i: usize) -> f64 {
+        Self::EDGES[i.min(60)] as f64 / 1_000.0
+    }
+
+    /// Records one latency.
+    pub fn record(&mut self, us: u64) {
+        self.counts[Self::bucket(us)] += 1;
+        self.n += 1;
+    }
+
+    /// The q-quantile's bucket upper edge, ms (0 when empty).
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        let target = (q * self.n as f64).ceil().max(1.0) as u64;
+        let mut acc = 0u64;
+        for (i, c) in self.counts.iter().enumerate() {
+            acc += u64::from(*c);
+            if acc >= target {
+                return Self::upper_ms(i);
+            }
+        }
+        Self::upper_ms(60)
+    }
+
+    /// Clears the histogram.
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
+/// All series of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Metrics {
+    global: Vec<Vec<f64>>,
+    node: Vec<Vec<Vec<f64>>>,
+    cur_global: Vec<f64>,
+    cur_node: Vec<Vec<f64>>,
+    /// Latencies of requests completed in the current second.
+    pub latency: LatencyHistogram,
+}
+
+impl Metrics {
+    /// Empty series for `nodes` nodes.
+    pub fn new(nodes: usize) -> Metrics {
+        Metrics {
+            global: vec![Vec::new(); Global::ALL.len()],
+            node: vec![vec![Vec::new(); PerNode::ALL.len()]; nodes],
+            cur_global: vec![0.0; Global::ALL.len()],
+            cur_node: vec![vec![0.0; PerNode::ALL.len()]; nodes],
+            latency: LatencyHistogram::default(),
+        }
+    }
+
+    /// Adds to a global counter.
+    #[inline]
+    pub fn add(&mut self, m: Global, v: f64) {
+        self.cur_global[m as usize] += v;
+    }
+
+    /// Raises a global gauge.
+    #[inline]
+    pub fn gauge(&mut self, m: Global, v: f64) {
+        let c = &mut self.cur_global[m as usize];
+        if v > *c {
+            *c = v;
+        }
+    }
+
+    /// Adds to a node counter.
+    #[inline]
+    pub fn add_node(&mut self, node: usize, m: PerNode, v: f64) {
+        self.cur_node[node][m as usize] += v;
+    }
+
+    /// Raises a node gauge.
+    #[inline]
+    pub fn gauge_node(&mut self, node: usize, m: PerNode, v: f64) {
+        let c = &mut self.cur_node[node][m as usize];
+        if v > *c {
+            *c = v;
+        }
+    }
+
+    /// Closes the current second.
+    pub fn roll(&mut self) {
+        self.gauge(Global::P90LatencyMs, self.latency.quantile_ms(0.90));
+        self.gauge(Global::P99LatencyMs, self.latency.quantile_ms(0.99));
+        self.latency.clear();
+        for (i, v) in self.cur_global.iter_mut().enumerate() {
+            self.global[i].push(*v);
+            *v = 0.0;
+        }
+        for (n, cur) in self.cur_node.iter_mut().enumerate() {
+            for (i, v) in cur.iter_mut().enumerate() {
+                self.node[n][i].push(*v);
+                *v = 0.0;
+            }
+        }
+    }
+
+    /// Completed seconds.
+    pub fn seconds(&self) -> usize {
+        self.global.first().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// A global series.
+    pub fn global(&self, m: Global) -> &[f64] {
+        &self.global[m as usize]
+    }
+
+    /// A node series.
+    pub fn node(&self, node: usize, m: PerNode) -> &[f64] {
+        &self.node[node][m as usize]
+    }
+
+    /// Number of nodes.
+    pub fn nodes(&self) -> usize {
+        self.node.len()
+    }
+
+    /// A node series aggregated over nodes: max for gauges, sum for counters.
+    pub fn node_aggregate(&self, m: PerNode) -> Vec<f64> {
+        let len = self.seconds();
+        let mut out = vec![0.0f64; len];
+        for n in 0..self.nodes() {
+            for (i, v) in self.node[n][m as usize].iter().enumerate() {
+                if m.is_gauge() {
+                    out[i] = out[i].max(*v);
+                } else {
+                    out[i] += *v;
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_quantiles_land_in_the_right_decade() {
+        let mut h = LatencyHistogram::default();
+        for _ in 0..900 {
+            h.record(20_000);
+        }
+        for _ in 0..100 {
+            h.record(5_000_000);
+        }
+        let p50 = h.quantile_ms(0.5);
+        let p99 = h.quantile_ms(0.99);
+        assert!((20.0..26.0).contains(&p50), "{p50}");
+        assert!((5_000.0..6_400.0).contains(&p99), "{p99}");
+    }
+
+    #[test]
+    fn counters_sum_and_gauges_keep_the_max() {
+        let mut m = Metrics::new(2);
+        m.add(Global::SynSent, 3.0);
+        m.add(Global::SynSent, 4.0);
+        m.gauge_node(1, PerNode::VpcConntrack, 10.0);
+        m.gauge_node(1, PerNode::VpcConntrack, 7.0);
+        m.roll();
+        assert_eq!(m.global(Global::SynSent), &[7.0]);
+        assert_eq!(m.node(1, PerNode::VpcConntrack), &[10.0]);
+        assert_eq!(m.node_aggregate(PerNode::VpcConntrack), vec![10.0]);
+    }
+}

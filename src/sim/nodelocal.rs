@@ -1,0 +1,649 @@
+//! NodeLocal DNSCache on each service node, and the service's users.
+//!
+//! node-local-dns is CoreDNS (facts.md §3): a cache (success entries capped
+//! at 9984, evicted at random when full), and `forward` to cluster DNS over
+//! TCP (`force_tcp`) with `max_concurrent`, a 5 s overall deadline per query,
+//! cached upstream connections reused last-in-first-out and dropped after
+//! `expire` (10 s) of idleness, and UDP health checks whose failures mark the
+//! upstream down after `max_fails`. A query that needs a new upstream
+//! connection when the instance's VPC conntrack is full cannot connect: it
+//! dials again every dial timeout until its deadline, holding its
+//! `max_concurrent` slot (the post's "we reach the limit with only 200
+//! queries per second").
+//!
+//! Cluster DNS (CoreDNS before 1.10.1) closes each TCP connection after 128
+//! queries, miekg/dns's default `MaxTCPQueries` (CoreDNS PR #5784 lifted it in
+//! 1.10.1), so node-local-dns opens a new upstream connection — a new flow
+//! for the VPC — every 128 forwarded queries, about twice a second per node.
+//!
+//! The service's pods resolve a data-store name for each user request
+//! (`dns_qps_per_node` at baseline). A failed lookup is retried by the stub
+//! resolver (`attempts`), a failed request by the client (`request_retries`);
+//! the users' latency is the whole span, retries included.
+//!
+//! Memory (for the OOM kills the post saw at 64 MB) is an estimate, an
+//! assumption stated here: 20 MB baseline, 1 KB per cache entry, 40 KB per
+//! query in flight upstream (goroutine, buffers, TCP connection state).
+
+use super::engine::{Ev, Sim};
+use super::metrics::{Global, PerNode};
+use super::params::{CorednsVersion, Params};
+use super::rng::SimRng;
+use super::time::{SimDuration, SimTime};
+use super::trace::Notable;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// CoreDNS cache capacity for success answers (nodelocaldns.yaml `success 9984`).
+pub const CACHE_CAPACITY: usize = 9_984;
+/// node-local-dns caps success caching at 30 s.
+pub const CACHE_MAX_TTL_S: u64 = 30;
+/// Tick of the service-load model.
+pub const TICK: SimDuration = SimDuration::from_millis(10);
+const BASE_MB: u64 = 20;
+const KB_PER_ENTRY: u64 = 1;
+const KB_PER_INFLIGHT: u64 = 40;
+/// Time for node-local-dns to come back after an OOM kill.
+const RESTART: SimDuration = SimDuration::from_secs(5);
+/// A client waits this long before retrying a failed request.
+const RETRY_DELAY: SimDuration = SimDuration::from_millis(50);
+
+/// One user request attempt's progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Req {
+    first: SimTime,
+    attempt: u8,
+    dns_try: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Hanging {
+    req: Req,
+    name: u32,
+    deadline: SimTime,
+    live: bool,
+}
+
+/// node-local-dns on one node.
+#[derive(Clone, Debug)]
+pub struct NodeLocalDns {
+    expiry: Vec<u64>,
+    cached: Vec<u32>,
+    pos: Vec<u32>,
+    /// Idle upstream connections: (last used µs, queries carried), LIFO.
+    idle: Vec<(u64, u32)>,
+    /// Connections carrying a query: (free at µs, queries carried).
+    busy: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Queries completing successfully, by completion time (µs).
+    done_at: BinaryHeap<Reverse<u64>>,
+    hanging: Vec<Hanging>,
+    free_hanging: Vec<u32>,
+    hanging_live: u32,
+    pending: BinaryHeap<Reverse<(u64, u64, Req)>>,
+    pending_seq: u64,
+    health_fails: u32,
+    /// Upstream marked down by health checks.
+    pub down: bool,
+    next_health: SimTime,
+    health_backoff_ms: u64,
+    restarting_until: SimTime,
+    rejecting: bool,
+    requests_this_second: u64,
+    /// Total OOM kills.
+    pub oom_kills: u64,
+    /// Total max_concurrent rejections.
+    pub rejects: u64,
+    /// Peak queries in flight upstream.
+    pub peak_inflight: u32,
+    rng: SimRng,
+}
+
+impl NodeLocalDns {
+    /// A node-local-dns with an empty cache.
+    pub fn new(p: &Params, rng: SimRng) -> Self {
+        NodeLocalDns {
+            expiry: vec![0; p.datastore_names.max(1) as usize],
+            cached: Vec::new(),
+            pos: vec![u32::MAX; p.datastore_names.max(1) as usize],
+            idle: Vec::new(),
+            busy: BinaryHeap::new(),
+            done_at: BinaryHeap::new(),
+            hanging: Vec::new(),
+            free_hanging: Vec::new(),
+            hanging_live: 0,
+            pending: BinaryHeap::new(),
+            pending_seq: 0,
+            health_fails: 0,
+            down: false,
+            next_health: SimTime::ZERO,
+            health_backoff_ms: p.nld_health_interval_ms,
+            restarting_until: SimTime::ZERO,
+            rejecting: false,
+            requests_this_second: 0,
+            oom_kills: 0,
+            rejects: 0,
+            peak_inflight: 0,
+            rng,
+        }
+    }
+
+    /// Queries in flight upstream at `now`.
+    pub fn inflight(&mut self, now: SimTime) -> u32 {
+        while let Some(Reverse(t)) = self.done_at.peek() {
+            if *t <= now.micros() {
+                self.done_at.pop();
+            } else {
+                break;
+            }
+        }
+        self.done_at.len() as u32 + self.hanging_live
+    }
+
+    fn cache_insert(&mut self, name: u32, until_us: u64) {
+        let i = name as usize;
+        if self.pos[i] == u32::MAX {
+            if self.cached.len() >= CACHE_CAPACITY {
+                // CoreDNS's cache evicts a random entry when full.
+                let victim_at = self.rng.below(self.cached.len() as u64) as usize;
+                let victim = self.cached.swap_remove(victim_at);
+                self.pos[victim as usize] = u32::MAX;
+                self.expiry[victim as usize] = 0;
+                if victim_at < self.cached.len() {
+                    let moved = self.cached[victim_at];
+                    self.pos[moved as usize] = victim_at as u32;
+                }
+            }
+            self.pos[i] = self.cached.len() as u32;
+            self.cached.push(name);
+        }
+        self.expiry[i] = until_us;
+    }
+
+    fn cache_clear(&mut self) {
+        for n in self.cached.drain(..) {
+            self.pos[n as usize] = u32::MAX;
+            self.expiry[n as usize] = 0;
+        }
+    }
+
+    fn memory_mb(&mut self, now: SimTime) -> u64 {
+        let inflight = u64::from(self.inflight(now));
+        BASE_MB + (self.cached.len() as u64 * KB_PER_ENTRY + inflight * KB_PER_INFLIGHT) / 1_024
+    }
+}
+
+impl Sim {
+    fn per_pod_qps_milli(&self) -> u64 {
+        // Baseline: dns_qps_per_node with replicas spread evenly over nodes.
+        let pods_per_node =
+            (u64::from(self.p.replicas) * 1_000 / u64::from(self.p.service_nodes.max(1))).max(1);
+        u64::from(self.p.dns_qps_per_node) * 1_000_000 / pods_per_node
+    }
+
+    pub(crate) fn on_dns_tick(&mut self) {
+        let now = self.now;
+        let per_pod = self.per_pod_qps_milli();
+        let mut serving = vec![0u64; self.nodes.len()];
+        for p in &self.pods {
+            if p.serving() {
+                serving[p.node as usize] += 1;
+            }
+        }
+        for (node, pods) in serving.iter().enumerate() {
+            self.nld_housekeeping(node);
+            // New user requests on this node's pods (Poisson).
+            let mean_milli = per_pod * pods * TICK.micros() / 1_000_000;
+            let n = poisson_milli(&mut self.nld[node].rng, mean_milli);
+            for _ in 0..n {
+                let req = Req {
+                    first: now,
+                    attempt: 0,
+                    dns_try: 0,
+                };
+                self.lookup(node, req);
+            }
+            // Retries that are due.
+            while let Some(Reverse((t, _, req))) = self.nld[node].pending.peek().copied() {
+                if t > now.micros() {
+                    break;
+                }
+                self.nld[node].pending.pop();
+                self.lookup(node, req);
+            }
+            self.health_check(node);
+            self.oom_check(node);
+        }
+        self.schedule(TICK, Ev::DnsTick);
+    }
+
+    fn nld_housekeeping(&mut self, node: usize) {
+        let now = self.now.micros();
+        let max_q = self.p.upstream_max_tcp_queries;
+        let mut closed = 0;
+        let d = &mut self.nld[node];
+        while let Some(Reverse((t, q))) = d.busy.peek().copied() {
+            if t > now {
+                break;
+            }
+            d.busy.pop();
+            if max_q > 0 && q >= max_q {
+                // The upstream closes the connection after its last allowed query.
+                closed += 1;
+            } else {
+                d.idle.push((t, q));
+            }
+        }
+        if closed > 0 {
+            self.close_upstream_conns(node, closed);
+        }
+    }
+
+    /// One DNS query from a service pod to node-local-dns.
+    fn lookup(&mut self, node: usize, req: Req) {
+        let now = self.now;
+        self.metrics.add(Global::DnsQueries, 1.0);
+        self.metrics.add_node(node, PerNode::DnsQueries, 1.0);
+        self.nld[node].requests_this_second += 1;
+        if now < self.nld[node].restarting_until {
+            self.lookup_failed(node, req, now);
+            return;
+        }
+        let names = self.p.datastore_names.max(1) as u64;
+        let d = &mut self.nld[node];
+        let name = d.rng.below(names) as u32;
+        if d.expiry[name as usize] > now.micros() {
+            self.request_succeeded(node, req, now + SimDuration::from_micros(200));
+            return;
+        }
+        let inflight = self.nld[node].inflight(now);
+        if inflight >= self.p.nld_max_concurrent {
+            // forward: over max_concurrent → SERVFAIL (1.7) / REFUSED (1.8.1+).
+            let d = &mut self.nld[node];
+            d.rejects += 1;
+            self.metrics.add(Global::NldRejects, 1.0);
+            self.metrics.add_node(node, PerNode::NldRejects, 1.0);
+            if !d.rejecting {
+                d.rejecting = true;
+                let what = match self.p.coredns {
+                    CorednsVersion::V1_7 => "SERVFAIL",
+                    CorednsVersion::V1_8 => "REFUSED",
+                };
+                self.trace.note(
+                    now,
+                    Notable::DnsRejecting { node: node as u16 },
+                    format!(
+                        "Node {node}: node-local-dns at max_concurrent {} answers {what}",
+                        self.p.nld_max_concurrent
+                    ),
+                );
+            }
+            self.lookup_failed(node, req, now);
+            return;
+        }
+        self.forward(
+            node,
+            req,
+            name,
+            now + SimDuration::from_millis(self.p.nld_timeout_ms),
+            u32::MAX,
+        );
+    }
+
+    /// forward: get a connection (cached or new) and ask cluster DNS.
+    fn forward(&mut self, node: usize, req: Req, name: u32, deadline: SimTime, slot: u32) {
+        let now = self.now;
+        let expire = self.p.nld_expire_s * 1_000_000;
+        let d = &mut self.nld[node];
+        let mut conn = None;
+        if let Some((used, q)) = d.idle.pop() {
+            if now.micros().saturating_sub(used) < expire {
+                conn = Some(q);
+            } else {
+                // connManager: the most recent is stale, so all are: close them all.
+                let stale = 1 + d.idle.len() as u64;
+                d.idle.clear();
+                self.close_upstream_conns(node, stale);
+            }
+        }
+        let lat = {
+            let mean = self.p.upstream_latency_us.max(1);
+            self.nld[node].rng.exp_micros(mean)
+        };
+        let handshake = 2 * self.p.network_latency_us;
+        let done = if let Some(q) = conn {
+            Some((now + SimDuration::from_micros(lat), q + 1))
+        } else {
+            // A new TCP connection to cluster DNS: a new flow for the VPC.
+            let vpc = &mut self.nodes[node].vpc;
+            if vpc.admit(now) {
+                vpc.established += 1;
+                self.nodes[node].linux_ct.established += 1;
+                Some((now + SimDuration::from_micros(handshake + lat), 1))
+            } else {
+                self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
+                self.metrics
+                    .add_node(node, PerNode::ConntrackAllowanceExceeded, 1.0);
+                // The dial's SYN is retransmitted once before the dial times out.
+                self.metrics.add_node(node, PerNode::TcpRetransmits, 1.0);
+                None
+            }
+        };
+        match done {
+            Some((at, queries)) => {
+                if slot != u32::MAX {
+                    self.release_hanging(node, slot);
+                }
+                let d = &mut self.nld[node];
+                d.busy.push(Reverse((at.micros(), queries)));
+                d.done_at.push(Reverse(at.micros()));
+                let ttl = self.p.datastore_ttl_s.min(CACHE_MAX_TTL_S) * 1_000_000;
+                d.cache_insert(name, at.micros() + ttl);
+                let inflight = d.inflight(now);
+                d.peak_inflight = d.peak_inflight.max(inflight);
+                self.metrics
+                    .gauge_node(node, PerNode::NldInflight, f64::from(inflight));
+                self.request_succeeded(node, req, at);
+            }
+            None => {
+                let slot = if slot == u32::MAX {
+                    self.hold_hanging(node, req, name, deadline)
+                } else {
+                    slot
+                };
+                let retry =
+                    (now + SimDuration::from_millis(self.p.nld_dial_timeout_ms)).min(deadline);
+                self.schedule_at(
+                    retry,
+                    Ev::NldRetry {
+                        node: node as u16,
+                        slot,
+                    },
+                );
+                let inflight = self.nld[node].inflight(now);
+                self.nld[node].peak_inflight = self.nld[node].peak_inflight.max(inflight);
+                self.metrics
+                    .gauge_node(node, PerNode::NldInflight, f64::from(inflight));
+            }
+        }
+    }
+
+    fn close_upstream_conns(&mut self, node: usize, n: u64) {
+        let now = self.now;
+        let closed = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
+        let nd = &mut self.nodes[node];
+        nd.vpc.established = nd.vpc.established.saturating_sub(n);
+        nd.vpc.add(now, now + closed, n as u32);
+        nd.linux_ct.established = nd.linux_ct.established.saturating_sub(n);
+    }
+
+    fn hold_hanging(&mut self, node: usize, req: Req, name: u32, deadline: SimTime) -> u32 {
+        let d = &mut self.nld[node];
+        let h = Hanging {
+            req,
+            name,
+            deadline,
+            live: true,
+        };
+        d.hanging_live += 1;
+        match d.free_hanging.pop() {
+            Some(i) => {
+                d.hanging[i as usize] = h;
+                i
+            }
+            None => {
+                d.hanging.push(h);
+                (d.hanging.len() - 1) as u32
+            }
+        }
+    }
+
+    fn release_hanging(&mut self, node: usize, slot: u32) {
+        let d = &mut self.nld[node];
+        let h = &mut d.hanging[slot as usize];
+        if h.live {
+            h.live = false;
+            d.hanging_live -= 1;
+            d.free_hanging.push(slot);
+        }
+    }
+
+    pub(crate) fn on_nld_retry(&mut self, node: u16, slot: u32) {
+        let node = node as usize;
+        let h = self.nld[node].hanging[slot as usize];
+        if !h.live {
+            return;
+        }
+        if self.now >= h.deadline {
+            // The forward deadline passed: SERVFAIL to the pod.
+            self.release_hanging(node, slot);
+            let now = self.now;
+            self.lookup_failed(node, h.req, now);
+            return;
+        }
+        self.forward(node, h.req, h.name, h.deadline, slot);
+    }
+
+    fn request_succeeded(&mut self, node: usize, req: Req, at: SimTime) {
+        let store = self.nld[node]
+            .rng
+            .exp_micros(self.p.datastore_latency_ms.max(1) * 1_000);
+        let total = at.saturating_since(req.first).micros() + store;
+        self.metrics.add(Global::Requests, 1.0);
+        self.metrics.latency.record(total);
+    }
+
+    fn lookup_failed(&mut self, node: usize, req: Req, at: SimTime) {
+        let d = &mut self.nld[node];
+        if u32::from(req.dns_try) + 1 < self.p.resolver_attempts {
+            let r = Req {
+                dns_try: req.dns_try + 1,
+                ..req
+            };
+            d.pending_seq += 1;
+            d.pending.push(Reverse((at.micros(), d.pending_seq, r)));
+            return;
+        }
+        self.metrics.add(Global::Requests, 1.0);
+        self.metrics.add(Global::RequestErrors, 1.0);
+        if u32::from(req.attempt) < self.p.request_retries {
+            let r = Req {
+                first: req.first,
+                attempt: req.attempt + 1,
+                dns_try: 0,
+            };
+            let d = &mut self.nld[node];
+            d.pending_seq += 1;
+            d.pending
+                .push(Reverse(((at + RETRY_DELAY).micros(), d.pending_seq, r)));
+        } else {
+            // The user sees the error after everything that was tried.
+            self.metrics
+                .latency
+                .record(at.saturating_since(req.first).micros());
+        }
+    }
+
+    /// Health checks: a UDP `. IN NS` from a new socket (a new flow each time).
+    fn health_check(&mut self, node: usize) {
+        let now = self.now;
+        if now < self.nld[node].next_health || now < self.nld[node].restarting_until {
+            return;
+        }
+        let udp = SimDuration::from_secs(self.p.vpc_udp_timeout_s);
+        let ok = {
+            let vpc = &mut self.nodes[node].vpc;
+            if vpc.admit(now) {
+                vpc.add(now, now + udp, 1);
+                true
+            } else {
+                false
+            }
+        };
+        let interval = self.p.nld_health_interval_ms;
+        let d = &mut self.nld[node];
+        if ok {
+            d.health_fails = 0;
+            d.down = false;
+            d.health_backoff_ms = interval;
+        } else {
+            self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
+            self.metrics
+                .add_node(node, PerNode::ConntrackAllowanceExceeded, 1.0);
+            self.metrics.add(Global::NldHealthcheckFailures, 1.0);
+            self.metrics
+                .add_node(node, PerNode::NldHealthcheckFailures, 1.0);
+            let d = &mut self.nld[node];
+            d.health_fails += 1;
+            if d.health_fails > self.p.nld_max_fails && !d.down {
+                d.down = true;
+                self.trace.note(
+                    now,
+                    Notable::UpstreamDown { node: node as u16 },
+                    format!(
+                        "Node {node}: node-local-dns marks cluster DNS down after {} failed health checks (all upstreams down: it keeps trying one at random)",
+                        self.nld[node].health_fails
+                    ),
+                );
+            }
+            if self.p.coredns == CorednsVersion::V1_7 {
+                // v1.7.0 plugin/pkg/up: randomized exponential backoff up to 15 s.
+                let d = &mut self.nld[node];
+                d.health_backoff_ms = (d.health_backoff_ms * 2).min(15_000);
+            }
+        }
+        let d = &mut self.nld[node];
+        let wait = if ok || self.p.coredns == CorednsVersion::V1_8 {
+            interval
+        } else {
+            let b = d.health_backoff_ms;
+            d.rng.range_inclusive(b / 2, b)
+        };
+        d.next_health = now + SimDuration::from_millis(wait.max(1));
+    }
+
+    fn oom_check(&mut self, node: usize) {
+        let now = self.now;
+        if now < self.nld[node].restarting_until {
+            return;
+        }
+        let mb = self.nld[node].memory_mb(now);
+        if mb <= u64::from(self.p.nld_memory_mb) {
+            return;
+        }
+        // OOM-killed: cache and connections gone, queries in flight fail.
+        let conns = {
+            let d = &mut self.nld[node];
+            d.oom_kills += 1;
+            d.restarting_until = now + RESTART;
+            d.cache_clear();
+            let n = d.idle.len() + d.busy.len();
+            d.idle.clear();
+            d.busy.clear();
+            d.done_at.clear();
+            n as u64
+        };
+        self.close_upstream_conns(node, conns);
+        let hanging: Vec<(u32, Req)> = self.nld[node]
+            .hanging
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.live)
+            .map(|(i, h)| (i as u32, h.req))
+            .collect();
+        for (slot, req) in hanging {
+            self.release_hanging(node, slot);
+            self.lookup_failed(node, req, now);
+        }
+        self.metrics.add_node(node, PerNode::NldOomKills, 1.0);
+        self.trace.note(
+            now,
+            Notable::NldOomKilled { node: node as u16 },
+            format!(
+                "Node {node}: node-local-dns OOM-killed at ~{mb} MB (limit {} MB); restarting",
+                self.p.nld_memory_mb
+            ),
+        );
+    }
+
+    /// Per-second bookkeeping for node-local-dns and throughput.
+    pub(crate) fn nld_second(&mut self) {
+        for node in 0..self.nld.len() {
+            let d = &mut self.nld[node];
+            let reqs = d.requests_this_second;
+            d.requests_this_second = 0;
+            if d.rejecting && d.inflight(self.now) < self.p.nld_max_concurrent / 2 {
+                d.rejecting = false;
+            }
+            // ~20 KB answered per request plus headers: what the node sends.
+            let mbps = reqs as f64 * 20.0 * 8.0 / 1_000.0;
+            self.metrics.gauge_node(node, PerNode::ThroughputMbps, mbps);
+            let full = {
+                let n = &mut self.nodes[node];
+                n.vpc.count(self.now) >= n.vpc.allowance
+            };
+            if !full && self.nodes[node].vpc.full {
+                self.nodes[node].vpc.full = false;
+                self.trace.note(
+                    self.now,
+                    Notable::ConntrackRecovered { node: node as u16 },
+                    format!("Node {node}: VPC conntrack below its allowance again"),
+                );
+            }
+        }
+    }
+}
+
+/// A Poisson draw with mean `mean_milli / 1000` (Knuth's method on integer
+/// uniforms for small means, a normal-free split for larger ones).
+fn poisson_milli(rng: &mut SimRng, mean_milli: u64) -> u64 {
+    if mean_milli == 0 {
+        return 0;
+    }
+    // Split large means into chunks of at most 8 so exp(-mean) stays accurate.
+    let mut left = mean_milli;
+    let mut total = 0;
+    while left > 0 {
+        let chunk = left.min(8_000);
+        left -= chunk;
+        let limit = libm::exp(-(chunk as f64) / 1_000.0);
+        let mut prod = 1.0f64;
+        loop {
+            prod *= ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+            if prod <= limit {
+                break;
+            }
+            total += 1;
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poisson_draws_have_the_right_mean() {
+        let mut rng = SimRng::stream(5, "poisson", 0);
+        let n = 20_000;
+        let sum: u64 = (0..n).map(|_| poisson_milli(&mut rng, 4_000)).sum();
+        let mean = sum as f64 / n as f64;
+        assert!((3.9..4.1).contains(&mean), "{mean}");
+        assert_eq!(poisson_milli(&mut rng, 0), 0);
+    }
+
+    #[test]
+    fn cache_evicts_at_capacity() {
+        let p = Params {
+            datastore_names: 20_000,
+            ..Params::default()
+        };
+        let mut d = NodeLocalDns::new(&p, SimRng::stream(1, "c", 0));
+        for n in 0..(CACHE_CAPACITY as u32 + 100) {
+            d.cache_insert(n, 1_000_000);
+        }
+        assert_eq!(d.cached.len(), CACHE_CAPACITY);
+        let live = d.expiry.iter().filter(|e| **e > 0).count();
+        assert_eq!(live, CACHE_CAPACITY);
+    }
+}

@@ -1,0 +1,334 @@
+//! What happened, for the page: a bounded sample of packets with their fate
+//! and cause, the notable events of the run, and the nodes' kernel log.
+//!
+//! The sample keeps every packet of every Nth client (so one client's whole
+//! story can be followed), capped per simulated second; aggregate numbers live
+//! in [`super::metrics`]. Nothing here grows with the traffic beyond the caps.
+
+use super::time::SimTime;
+use serde::Serialize;
+use std::net::Ipv4Addr;
+
+/// What kind of packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum PacketKind {
+    /// A client's SYN (first transmission).
+    Syn,
+    /// A retransmitted SYN on the same 5-tuple.
+    SynRetransmit,
+    /// SYN-ACK from a pod.
+    SynAck,
+    /// RST from a pod with no listener.
+    Rst,
+    /// ICMP destination unreachable from the node.
+    IcmpUnreachable,
+    /// FIN when a connection closes after GOAWAY.
+    Fin,
+    /// node-local-dns opening a TCP connection to cluster DNS.
+    DnsTcpSyn,
+    /// node-local-dns health check (UDP `. IN NS`).
+    DnsHealthCheck,
+}
+
+impl PacketKind {
+    /// Short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            PacketKind::Syn => "SYN",
+            PacketKind::SynRetransmit => "SYN (retransmit)",
+            PacketKind::SynAck => "SYN-ACK",
+            PacketKind::Rst => "RST",
+            PacketKind::IcmpUnreachable => "ICMP host unreachable",
+            PacketKind::Fin => "FIN",
+            PacketKind::DnsTcpSyn => "DNS TCP SYN",
+            PacketKind::DnsHealthCheck => "DNS health check",
+        }
+    }
+}
+
+/// How a packet's journey ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Fate {
+    /// Reached its destination (a pod, a client, cluster DNS).
+    Delivered,
+    /// Dropped by the reverse-path filter: `martian (rp_filter, no_addr)`
+    /// when the ingress device had no address, `martian (rp_filter)` otherwise.
+    RpFilter {
+        /// The ingress device had no IPv4 address.
+        no_addr: bool,
+    },
+    /// Dropped by the VPC: the instance's conntrack allowance was exhausted.
+    ConntrackAllowance,
+    /// Unroutable at the node: went to `ip_error`, which sent an ICMP error.
+    UnreachableIcmpSent,
+    /// Unroutable at the node; the ICMP error was rate-limited away.
+    UnreachableIcmpLimited,
+    /// Forwarded out of ens5, dropped by the ENI source/destination check.
+    SrcDstCheck,
+    /// Dropped because the node's Linux conntrack table was full.
+    LinuxConntrackFull,
+    /// Dropped as another martian.
+    Martian,
+}
+
+impl Fate {
+    /// The reason shown on the page.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Fate::Delivered => "delivered",
+            Fate::RpFilter { no_addr: true } => "martian (rp_filter, no_addr)",
+            Fate::RpFilter { no_addr: false } => "martian (rp_filter)",
+            Fate::ConntrackAllowance => "VPC conntrack allowance exceeded",
+            Fate::UnreachableIcmpSent => "unreachable route: ICMP host unreachable sent",
+            Fate::UnreachableIcmpLimited => {
+                "unreachable route: ICMP rate-limited, dropped silently"
+            }
+            Fate::SrcDstCheck => "ENI source/destination check",
+            Fate::LinuxConntrackFull => "nf_conntrack table full",
+            Fate::Martian => "martian",
+        }
+    }
+
+    /// True if the packet did not reach its destination.
+    pub fn dropped(self) -> bool {
+        !matches!(self, Fate::Delivered)
+    }
+}
+
+/// Why a client sent this SYN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Trigger {
+    /// The server's GracefulStop sent GOAWAY; the transport closed and the
+    /// subchannel reconnected.
+    GoAway,
+    /// The previous attempt timed out (no answer), then the backoff elapsed.
+    AfterTimeout,
+    /// The previous attempt was refused (RST), then the backoff elapsed.
+    AfterRst,
+    /// The previous attempt got ICMP unreachable, then the backoff elapsed.
+    AfterIcmp,
+    /// A DNS resolution returned a new address.
+    NewAddress,
+    /// An RPC on an idle pick_first channel.
+    Rpc,
+    /// The client kernel retransmitted the SYN (same 5-tuple).
+    Retransmit,
+}
+
+impl Trigger {
+    /// A sentence for the "why" chain.
+    pub fn text(self) -> &'static str {
+        match self {
+            Trigger::GoAway => "the server sent GOAWAY (GracefulStop) and the client reconnected at once",
+            Trigger::AfterTimeout => "the previous attempt got no answer before its deadline; after the backoff the client tried again",
+            Trigger::AfterRst => "the previous attempt was refused (RST); after the backoff the client tried again",
+            Trigger::AfterIcmp => "the previous attempt got ICMP host unreachable; after the backoff the client tried again",
+            Trigger::NewAddress => "a DNS resolution listed this address, so the client opened a channel to it",
+            Trigger::Rpc => "the application sent an RPC on the idle pick_first channel",
+            Trigger::Retransmit => "the client's kernel retransmitted the unanswered SYN on the same 5-tuple",
+        }
+    }
+}
+
+/// One sampled packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PacketRecord {
+    /// Index in the sample.
+    pub id: u32,
+    /// Kind.
+    pub kind: PacketKind,
+    /// Sent at.
+    pub sent: SimTime,
+    /// Reaches its next hop (or is dropped) at.
+    pub arrives: SimTime,
+    /// Source.
+    pub src: Ipv4Addr,
+    /// Source port.
+    pub sport: u16,
+    /// Destination.
+    pub dst: Ipv4Addr,
+    /// Destination port.
+    pub dport: u16,
+    /// Service node involved (the ENI owner).
+    pub node: u16,
+    /// How it ended.
+    pub fate: Fate,
+    /// Client number (u32::MAX for node-originated packets).
+    pub client: u32,
+    /// Backend pod number (u32::MAX if none).
+    pub pod: u32,
+    /// Connection attempt number of that subchannel.
+    pub attempt: u32,
+    /// SYN number within the attempt (0 = first).
+    pub syn_no: u8,
+    /// Why it was sent.
+    pub trigger: Trigger,
+    /// When the client last resolved DNS before this attempt (µs), or 0.
+    pub resolved_at: SimTime,
+    /// The ingress device had no IPv4 address (for step-through replays).
+    pub ingress_ens6: bool,
+    /// The packet this one answers (SYN-ACK/RST/ICMP → SYN), or u32::MAX.
+    pub answers: u32,
+}
+
+/// A milestone of the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Notable {
+    /// The rollout began.
+    RolloutStarted,
+    /// A new pod was created.
+    PodCreated {
+        /// Pod number.
+        pod: u32,
+    },
+    /// A pod became Ready.
+    PodReady {
+        /// Pod number.
+        pod: u32,
+    },
+    /// A pod got SIGTERM: GracefulStop, GOAWAY to clients.
+    PodTerminating {
+        /// Pod number.
+        pod: u32,
+    },
+    /// A pod was deleted; Cilium removed its rules and route.
+    PodDeleted {
+        /// Pod number.
+        pod: u32,
+    },
+    /// external-dns changed the records in Route 53.
+    DnsUpdated {
+        /// Records added.
+        added: u32,
+        /// Records removed.
+        removed: u32,
+    },
+    /// The first SYN to a deleted pod's IP was dropped by rp_filter.
+    FirstMartian {
+        /// Pod number.
+        pod: u32,
+    },
+    /// The last client stopped sending to a deleted pod's IP.
+    LastSynToDeletedIp {
+        /// Pod number.
+        pod: u32,
+    },
+    /// A node's VPC conntrack allowance ran out.
+    ConntrackFull {
+        /// Node.
+        node: u16,
+    },
+    /// A node's VPC conntrack has room again.
+    ConntrackRecovered {
+        /// Node.
+        node: u16,
+    },
+    /// node-local-dns started rejecting at max_concurrent.
+    DnsRejecting {
+        /// Node.
+        node: u16,
+    },
+    /// node-local-dns marked its upstream down after failed health checks.
+    UpstreamDown {
+        /// Node.
+        node: u16,
+    },
+    /// node-local-dns was OOM-killed.
+    NldOomKilled {
+        /// Node.
+        node: u16,
+    },
+    /// The rollout finished.
+    RolloutFinished,
+}
+
+/// A notable event with its time and a sentence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EventRecord {
+    /// When.
+    pub at: SimTime,
+    /// What.
+    pub what: Notable,
+    /// A sentence in the project's words.
+    pub text: String,
+}
+
+/// One line of a node's kernel log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KernelLogLine {
+    /// When.
+    pub at: SimTime,
+    /// Node.
+    pub node: u16,
+    /// The line as the kernel prints it (without the syslog prefix).
+    pub line: String,
+}
+
+/// The run's bounded record.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    /// Sampled packets in time order of sending.
+    pub packets: Vec<PacketRecord>,
+    /// Notable events in time order.
+    pub events: Vec<EventRecord>,
+    /// Kernel log lines (martians), as `net_ratelimit` lets them through.
+    pub kernel_log: Vec<KernelLogLine>,
+    /// Per-second count of sampled packets (for the cap).
+    sampled_this_second: u32,
+    second: u64,
+    /// Cap per second.
+    pub per_second_cap: u32,
+    /// Hard cap on stored packets.
+    pub max_packets: usize,
+    /// Hard cap on kernel log lines.
+    pub max_log_lines: usize,
+}
+
+impl Trace {
+    /// An empty trace with the given caps.
+    pub fn new(per_second_cap: u32) -> Trace {
+        Trace {
+            per_second_cap,
+            max_packets: 400_000,
+            max_log_lines: 20_000,
+            ..Trace::default()
+        }
+    }
+
+    /// Whether another packet may be sampled at `now`.
+    pub fn may_sample(&mut self, now: SimTime) -> bool {
+        if now.secs() != self.second {
+            self.second = now.secs();
+            self.sampled_this_second = 0;
+        }
+        self.sampled_this_second < self.per_second_cap && self.packets.len() < self.max_packets
+    }
+
+    /// Stores a packet; returns its id.
+    pub fn push_packet(&mut self, mut p: PacketRecord) -> u32 {
+        p.id = self.packets.len() as u32;
+        self.sampled_this_second += 1;
+        self.packets.push(p);
+        p.id
+    }
+
+    /// Updates a stored packet's fate.
+    pub fn set_fate(&mut self, id: u32, fate: Fate, arrives: SimTime) {
+        if let Some(p) = self.packets.get_mut(id as usize) {
+            p.fate = fate;
+            p.arrives = arrives;
+        }
+    }
+
+    /// Adds a notable event.
+    pub fn note(&mut self, at: SimTime, what: Notable, text: String) {
+        self.events.push(EventRecord { at, what, text });
+    }
+
+    /// Adds a kernel log line (bounded).
+    pub fn klog(&mut self, at: SimTime, node: u16, line: String) {
+        if self.kernel_log.len() < self.max_log_lines {
+            self.kernel_log.push(KernelLogLine { at, node, line });
+        }
+    }
+}

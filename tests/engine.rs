@@ -1,0 +1,288 @@
+//! Engine tests through the public API: determinism, packet accounting,
+//! the rollout's invariants, and each model part against the facts it cites.
+
+use incident_sim::scenario::Scenario;
+use incident_sim::sim::cluster::Phase;
+use incident_sim::sim::params::Params;
+use incident_sim::sim::summary::Summary;
+use incident_sim::sim::time::SimTime;
+use incident_sim::sim::trace::{Fate, PacketKind};
+use incident_sim::sim::Sim;
+
+/// A small cluster that still has every mechanism: 4 nodes, 12 replicas, 90 clients.
+pub fn small() -> Params {
+    let mut s = Scenario::default();
+    for (k, v) in [
+        ("duration_s", "240"),
+        ("rollout_start_s", "30"),
+        ("clients", "90"),
+        ("replicas", "12"),
+        ("service_nodes", "4"),
+        ("conntrack_allowance", "20000"),
+        ("dns_qps_per_node", "100"),
+        ("trace_every_nth_client", "3"),
+    ] {
+        s.set.push((k.into(), v.into()));
+    }
+    s.params().expect("valid")
+}
+
+fn run(p: &Params, seed: u64) -> Sim {
+    let mut sim = Sim::new(p, seed);
+    sim.run_to_end();
+    sim
+}
+
+/// The digest both the native and the wasm build must produce for `small()`
+/// with seed 7 (tests/web.rs checks the same constant in the browser).
+pub const SMALL_DIGEST: u64 = 0xab1b_1eef_ad77_b1b2;
+
+#[test]
+fn same_seed_same_trace_different_seed_different_trace() {
+    let p = small();
+    let a = run(&p, 7);
+    let b = run(&p, 7);
+    let c = run(&p, 8);
+    assert_eq!(a.digest(), b.digest());
+    assert_eq!(a.events(), b.events());
+    assert_eq!(Summary::of(&a), Summary::of(&b));
+    assert_eq!(a.trace.packets, b.trace.packets);
+    assert_ne!(a.digest(), c.digest());
+    println!("small digest (seed 7): {:#x}", a.digest());
+    assert_eq!(
+        a.digest(),
+        SMALL_DIGEST,
+        "the recorded digest changed: update tests/web.rs too"
+    );
+}
+
+#[test]
+fn every_syn_meets_exactly_one_fate() {
+    let sim = run(&small(), 3);
+    let t = &sim.totals;
+    let reached_fates = t.martian_drops
+        + t.syn_acked
+        + t.syn_rst
+        + t.syn_icmp
+        + t.syn_icmp_limited
+        + t.syn_src_dst
+        + t.syn_linux_ct_dropped
+        + t.syn_other;
+    assert_eq!(t.syn_reached_node, reached_fates, "fates at the node");
+    let arrived = t.syn_reached_node + t.syn_vpc_dropped;
+    // SYNs still on the wire at the end (sent less than one latency before it).
+    assert!(
+        t.syn_sent >= arrived && t.syn_sent - arrived < 100,
+        "sent {} arrived {}",
+        t.syn_sent,
+        arrived
+    );
+    assert!(t.martian_drops > 0 && t.syn_rst > 0 && t.syn_acked > 0);
+}
+
+#[test]
+fn rollout_respects_max_surge_and_max_unavailable() {
+    let p = small();
+    let mut sim = Sim::new(&p, 1);
+    let surge = (p.replicas * p.max_surge_pct).div_ceil(100);
+    let unavail = p.replicas * p.max_unavailable_pct / 100;
+    let mut t = 0;
+    while !sim.finished() {
+        t += 1;
+        sim.run_until(SimTime::from_secs(t));
+        let counted = sim
+            .pods
+            .iter()
+            .filter(|x| matches!(x.phase, Phase::Starting | Phase::Ready))
+            .count() as u32;
+        let ready = sim.pods.iter().filter(|x| x.phase == Phase::Ready).count() as u32;
+        assert!(
+            counted <= p.replicas + surge,
+            "t={t}: {counted} pods > replicas + surge"
+        );
+        assert!(ready + unavail >= p.replicas, "t={t}: only {ready} ready");
+    }
+    let new_ready = sim
+        .pods
+        .iter()
+        .filter(|x| x.revision == 1 && x.phase == Phase::Ready)
+        .count() as u32;
+    assert_eq!(new_ready, p.replicas, "rollout completes");
+    assert!(sim
+        .pods
+        .iter()
+        .filter(|x| x.revision == 0)
+        .all(|x| x.phase == Phase::Deleted));
+}
+
+#[test]
+fn syns_to_deleted_pods_die_in_rp_filter_and_to_terminating_pods_get_rst() {
+    let sim = run(&small(), 1);
+    let mut martians = 0;
+    let mut rsts = 0;
+    for syn in sim
+        .trace
+        .packets
+        .iter()
+        .filter(|x| x.kind == PacketKind::Syn)
+    {
+        let pod = &sim.pods[syn.pod as usize];
+        let arrives = syn.arrives;
+        match (pod.deleted_at, pod.terminated_at) {
+            (Some(d), _) if arrives > d && syn.fate != Fate::ConntrackAllowance => {
+                assert_eq!(
+                    syn.fate,
+                    Fate::RpFilter { no_addr: true },
+                    "SYN to deleted {} at {}",
+                    pod.ip,
+                    arrives
+                );
+                assert_eq!(syn.fate.reason(), "martian (rp_filter, no_addr)");
+                martians += 1;
+            }
+            (d, Some(t))
+                if arrives > t && d.is_none_or(|d| arrives < d) && syn.fate == Fate::Delivered =>
+            {
+                // The answer is an RST (the listener is closed during GracefulStop).
+                let answer = sim.trace.packets.iter().find(|r| r.answers == syn.id);
+                if let Some(a) = answer {
+                    assert_eq!(a.kind, PacketKind::Rst);
+                    rsts += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(martians > 0 && rsts > 0, "martians {martians} rsts {rsts}");
+    // Every martian was counted by the node kernel's IPReversePathFilter.
+    let counted: u64 = sim
+        .nodes
+        .iter()
+        .map(|n| n.ns.counters.ip_reverse_path_filter)
+        .sum();
+    assert_eq!(counted, sim.totals.martian_drops);
+}
+
+#[test]
+fn the_engine_routes_through_the_lab_s_kernel_code() {
+    // The same packet, asked of the node's namespace directly and through
+    // the engine's path, must get the same verdict.
+    let p = small();
+    let mut sim = Sim::new(&p, 1);
+    sim.run_until(SimTime::from_secs(200));
+    let deleted = sim
+        .pods
+        .iter()
+        .find(|x| x.phase == Phase::Deleted)
+        .expect("a deleted pod")
+        .clone();
+    let client_ip = sim.clients[0].ip;
+    let node = &mut sim.nodes[deleted.node as usize];
+    let direct = incident_sim::sim::linux::route_input(
+        &node.ns,
+        incident_sim::sim::linux::InputPacket {
+            saddr: client_ip,
+            daddr: deleted.ip,
+            iif: node.ens6,
+        },
+        None,
+    )
+    .verdict;
+    let engine = node.route_from_ens6(client_ip, deleted.ip);
+    assert_eq!(direct, engine);
+    assert!(matches!(
+        engine,
+        incident_sim::sim::linux::InputVerdict::MartianSource {
+            rp_filter: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn unreachable_route_answers_with_rate_limited_icmp() {
+    let mut p = small();
+    p.cilium_unreachable_route = true;
+    let sim = run(&p, 1);
+    assert_eq!(sim.totals.martian_drops, 0);
+    assert!(sim.totals.icmp_sent > 0);
+    // ip_error + icmpv4_xrlim_allow share one per-source bucket: a source
+    // sending faster than 1 packet/s gets its burst (2) and little more.
+    let sources = sim
+        .clients
+        .iter()
+        .map(|c| c.ip)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len() as u64;
+    let unreach = sim.totals.syn_icmp + sim.totals.syn_icmp_limited;
+    assert!(
+        sim.totals.icmp_sent < unreach / 10,
+        "icmp {} of {}",
+        sim.totals.icmp_sent,
+        unreach
+    );
+    assert!(
+        sim.totals.icmp_sent >= sources,
+        "every source gets at least its first ICMP"
+    );
+}
+
+#[test]
+fn an_address_on_ens6_turns_martians_into_src_dst_check_drops() {
+    let mut p = small();
+    p.ens6_address = true;
+    let sim = run(&p, 1);
+    assert_eq!(sim.totals.martian_drops, 0);
+    assert!(sim.totals.syn_src_dst > 0);
+    // Forwarded SYNs are confirmed in the Linux conntrack (martians never are).
+    let inc = run(&small(), 1);
+    let peak = |s: &Sim| s.nodes.iter().map(|n| n.linux_ct.peak).max().unwrap_or(0);
+    assert!(peak(&sim) > peak(&inc), "{} vs {}", peak(&sim), peak(&inc));
+}
+
+#[test]
+fn default_backoff_sends_far_fewer_syns_than_the_custom_one() {
+    let inc = run(&small(), 1);
+    let mut p = small();
+    p.base_delay_ms = 1_000;
+    p.max_delay_ms = 120_000;
+    p.min_connect_timeout_ms = 20_000;
+    let fix = run(&p, 1);
+    assert!(
+        fix.totals.syn_sent * 5 < inc.totals.syn_sent,
+        "{} vs {}",
+        fix.totals.syn_sent,
+        inc.totals.syn_sent
+    );
+    // With a 20 s minimum connect timeout the client kernel retransmits SYNs
+    // on the same 5-tuple (1, 3, 7, 15 s on 5.10).
+    assert!(fix
+        .trace
+        .packets
+        .iter()
+        .any(|x| x.kind == PacketKind::SynRetransmit));
+}
+
+#[test]
+fn memory_stays_bounded_at_the_parameter_ceilings() {
+    let mut s = Scenario::default();
+    for (k, v) in [
+        ("duration_s", "60"),
+        ("rollout_start_s", "45"),
+        ("clients", "3000"),
+        ("replicas", "120"),
+        ("service_nodes", "40"),
+        ("pod_startup_s", "5"),
+        ("trace_per_second_cap", "100000"),
+        ("trace_every_nth_client", "1"),
+    ] {
+        s.set.push((k.into(), v.into()));
+    }
+    let p = s.params().expect("valid at the ceilings");
+    let mut sim = Sim::new(&p, 1);
+    sim.run_to_end();
+    assert!(sim.trace.packets.len() <= sim.trace.max_packets);
+    assert!(sim.trace.kernel_log.len() <= sim.trace.max_log_lines);
+    assert_eq!(sim.metrics.seconds(), 60);
+    assert!(sim.pending_events() < 2_000_000);
+}

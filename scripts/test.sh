@@ -16,7 +16,7 @@ step "native tests (cargo test)"
 cargo test --locked
 
 step "browser tests (wasm-bindgen-test in headless Chromium)"
-cargo test --locked --target wasm32-unknown-unknown --test web
+cargo test --locked --target wasm32-unknown-unknown --test web --test wasm_engine
 
 step "end-to-end test of the built site (playwright-core + Debian Chromium)"
 scripts/e2e.sh

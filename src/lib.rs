@@ -15,9 +15,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod export;
 pub mod lab;
 pub mod scenario;
 pub mod sim;
+pub mod viz;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;

@@ -286,3 +286,24 @@ fn memory_stays_bounded_at_the_parameter_ceilings() {
     assert_eq!(sim.metrics.seconds(), 60);
     assert!(sim.pending_events() < 2_000_000);
 }
+
+#[test]
+fn seeking_back_to_a_checkpoint_replays_exactly() {
+    let p = small();
+    let mut sim = Sim::new(&p, 5);
+    sim.run_until(SimTime::from_secs(60));
+    let cp = sim.checkpoint();
+    sim.run_until(SimTime::from_secs(150));
+    let (digest, packets, events) = (
+        sim.digest(),
+        sim.trace.packets.clone(),
+        sim.trace.events.len(),
+    );
+    sim.run_until(SimTime::from_secs(200));
+    sim.restore(&cp);
+    assert_eq!(sim.now(), SimTime::from_secs(60));
+    sim.run_until(SimTime::from_secs(150));
+    assert_eq!(sim.digest(), digest);
+    assert_eq!(sim.trace.packets, packets);
+    assert_eq!(sim.trace.events.len(), events);
+}

@@ -1,4 +1,5 @@
-//! Browser tests: the real `App` mounted in headless Chromium.
+//! Browser tests: the real `App` mounted in headless Chromium, driven through
+//! its DOM (clicks, inputs), with the state passed the way a link passes it.
 #![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen::JsCast;
@@ -6,12 +7,24 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn mount() -> web_sys::Element {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let root = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<incident_sim::ui::App>::with_root(root.clone()).render();
-    root
+/// A small, fast cluster that still has every mechanism.
+const SMALL: &str = "set=duration_s:240,rollout_start_s:30,clients:90,replicas:12,service_nodes:4,conntrack_allowance:20000,dns_qps_per_node:100,trace_every_nth_client:3";
+
+fn doc() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// Mounts the app as if opened with `query` (the URL carries the state).
+fn mount(query: &str) -> (web_sys::Element, yew::AppHandle<incident_sim::ui::App>) {
+    let w = web_sys::window().unwrap();
+    w.history()
+        .unwrap()
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("?{query}")))
+        .unwrap();
+    let root = doc().create_element("div").unwrap();
+    doc().body().unwrap().append_child(&root).unwrap();
+    let handle = yew::Renderer::<incident_sim::ui::App>::with_root(root.clone()).render();
+    (root, handle)
 }
 
 async fn sleep_ms(ms: i32) {
@@ -24,34 +37,195 @@ async fn sleep_ms(ms: i32) {
     wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
 }
 
+fn q(root: &web_sys::Element, sel: &str) -> Option<web_sys::Element> {
+    root.query_selector(sel).unwrap()
+}
+
+fn text(root: &web_sys::Element, sel: &str) -> String {
+    q(root, sel)
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+fn click(root: &web_sys::Element, sel: &str) {
+    let el: web_sys::HtmlElement = q(root, sel)
+        .unwrap_or_else(|| panic!("no {sel}"))
+        .dyn_into()
+        .unwrap();
+    el.click();
+}
+
+/// Waits (up to `ms`) until `f` holds, re-rendering in between.
+async fn until(ms: i32, mut f: impl FnMut() -> bool) -> bool {
+    let mut waited = 0;
+    while waited < ms {
+        yew::scheduler::flush().await;
+        if f() {
+            return true;
+        }
+        sleep_ms(50).await;
+        waited += 50;
+    }
+    false
+}
+
 #[wasm_bindgen_test]
 async fn play_advances_the_engine_clock_and_pause_stops_it() {
-    let root = mount();
+    let (root, app) = mount(SMALL);
     yew::scheduler::flush().await;
-    let time = root.query_selector("#sim-time").unwrap().unwrap();
-    let before = time.text_content().unwrap();
-    let play: web_sys::HtmlElement = root
-        .query_selector("#play")
-        .unwrap()
+    let before = text(&root, "#sim-time");
+    let play = q(&root, "#play").unwrap();
+    assert_eq!(play.get_attribute("aria-label").as_deref(), Some("Play"));
+    click(&root, "#play");
+    assert!(
+        until(3_000, || text(&root, "#sim-time") != before).await,
+        "time did not move while playing"
+    );
+    assert_eq!(
+        q(&root, "#play")
+            .unwrap()
+            .get_attribute("aria-label")
+            .as_deref(),
+        Some("Pause")
+    );
+    click(&root, "#play");
+    yew::scheduler::flush().await;
+    sleep_ms(100).await;
+    yew::scheduler::flush().await;
+    let paused = text(&root, "#sim-time");
+    sleep_ms(300).await;
+    yew::scheduler::flush().await;
+    assert_eq!(paused, text(&root, "#sim-time"), "time moved while paused");
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_preset_changes_the_scenario_and_marks_what_differs() {
+    let (root, app) = mount(SMALL);
+    yew::scheduler::flush().await;
+    click(&root, "#preset-fix-default-backoff");
+    assert!(
+        until(2_000, || text(&root, ".controls__row ~ .group")
+            .contains("changed"))
+        .await,
+        "no changed mark"
+    );
+    let input: web_sys::HtmlInputElement = q(&root, "#param-base_delay_ms")
         .unwrap()
         .dyn_into()
         .unwrap();
-    assert_eq!(play.get_attribute("aria-label").as_deref(), Some("Play"));
-    play.click();
-    yew::scheduler::flush().await;
-    sleep_ms(300).await;
-    yew::scheduler::flush().await;
-    let during = time.text_content().unwrap();
-    assert_ne!(before, during, "time did not move while playing");
-    assert_eq!(play.get_attribute("aria-label").as_deref(), Some("Pause"));
-    play.click();
-    yew::scheduler::flush().await;
-    let paused = time.text_content().unwrap();
-    sleep_ms(200).await;
-    yew::scheduler::flush().await;
-    assert_eq!(
-        paused,
-        time.text_content().unwrap(),
-        "time moved while paused"
+    assert_eq!(input.value(), "1000");
+    let url = web_sys::window().unwrap().location().search().unwrap();
+    assert!(url.contains("preset=fix-default-backoff"), "{url}");
+    // Changing one slider keeps the preset and adds an override.
+    let el: web_sys::HtmlInputElement = q(&root, "#param-base_delay_ms")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    el.set_value("700");
+    el.dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    assert!(
+        until(2_000, || web_sys::window()
+            .unwrap()
+            .location()
+            .search()
+            .unwrap()
+            .contains("base_delay_ms"))
+        .await
     );
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn step_through_shows_the_martian_path_for_a_syn_to_a_deleted_pod() {
+    let (root, app) = mount(&format!("{SMALL}&t=80"));
+    assert!(
+        until(20_000, || text(&root, "#sim-time").contains("80.0 s")).await,
+        "did not reach t=80: {}",
+        text(&root, "#sim-time")
+    );
+    let mut found = false;
+    for _ in 0..5 {
+        click(&root, "#next-deleted-syn");
+        if until(8_000, || q(&root, "#steps").is_some()).await {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "no SYN to a deleted pod was found");
+    while q(&root, "#step-next").is_some() {
+        click(&root, "#step-next");
+        yew::scheduler::flush().await;
+    }
+    let steps = text(&root, "#steps");
+    assert!(steps.contains("no_addr = 1"), "{steps}");
+    assert!(steps.contains("last_resort"), "{steps}");
+    assert!(steps.contains("-EXDEV"), "{steps}");
+    assert!(
+        text(&root, "#verdict").contains("martian"),
+        "{}",
+        text(&root, "#verdict")
+    );
+    // The inspector explains why the SYN was sent, back to the rollout.
+    let why = text(&root, "#why");
+    assert!(
+        why.contains("Why it was sent") && why.contains("deleted at") && why.contains("Root"),
+        "{why}"
+    );
+    assert!(text(&root, "#fate").contains("martian (rp_filter, no_addr)"));
+    // Toggling the address on ens6 re-runs the same packet: loose mode accepts it.
+    let cb: web_sys::HtmlInputElement = q(&root, "#kt-addr").unwrap().dyn_into().unwrap();
+    cb.set_checked(true);
+    cb.dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    assert!(
+        until(2_000, || text(&root, "#steps").contains("loose mode")).await,
+        "{}",
+        text(&root, "#steps")
+    );
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn step_through_shows_ip_error_for_an_unreachable_route() {
+    let (root, app) = mount(&format!("{SMALL},cilium_unreachable_route:true&t=80"));
+    assert!(until(20_000, || text(&root, "#sim-time").contains("80.0 s")).await);
+    let mut found = false;
+    for _ in 0..5 {
+        click(&root, "#next-deleted-syn");
+        if until(8_000, || q(&root, "#steps").is_some()).await {
+            found = true;
+            break;
+        }
+    }
+    assert!(found);
+    while q(&root, "#step-next").is_some() {
+        click(&root, "#step-next");
+        yew::scheduler::flush().await;
+    }
+    let steps = text(&root, "#steps");
+    assert!(
+        steps.contains("unreachable route") && steps.contains("ip_error"),
+        "{steps}"
+    );
+    assert!(text(&root, "#verdict").contains("EHOSTUNREACH"));
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_link_shows_messages_and_the_app_keeps_working() {
+    let (root, app) = mount("preset=nope&t=abc&set=frob:1,base_delay_ms:0&speed=9999&pkt=x");
+    yew::scheduler::flush().await;
+    let banner = text(&root, ".banner");
+    assert!(
+        banner.contains("unknown preset")
+            && banner.contains("frob")
+            && banner.contains("base_delay_ms"),
+        "{banner}"
+    );
+    click(&root, "#play");
+    let before = text(&root, "#sim-time");
+    assert!(until(3_000, || text(&root, "#sim-time") != before).await);
+    app.destroy();
 }

@@ -4,6 +4,7 @@
 pub mod calibration;
 pub mod catalog;
 pub mod presets;
+pub mod url;
 
 use crate::sim::params::Params;
 use serde::{Deserialize, Serialize};

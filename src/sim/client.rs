@@ -69,8 +69,6 @@ pub struct Sub {
     pub ct_expiry: SimTime,
     /// Why the next attempt happens.
     pub next_trigger: Trigger,
-    /// Sample id of the last SYN sampled (u32::MAX = none).
-    pub last_sample: u32,
     /// When the previous attempt started.
     pub last_attempt: SimTime,
 }
@@ -175,7 +173,6 @@ impl Sim {
             vpc_expiry: SimTime::ZERO,
             ct_expiry: SimTime::ZERO,
             next_trigger: Trigger::NewAddress,
-            last_sample: u32::MAX,
             last_attempt: SimTime::ZERO,
         };
         match self.free_subs.pop() {
@@ -338,14 +335,14 @@ impl Sim {
         s.ct_expiry = SimTime::ZERO;
         let attempt = s.attempt;
         self.totals.attempts += 1;
-        self.send_syn(sub, 0, trigger);
+        let sample = self.send_syn(sub, 0, trigger);
         self.schedule(
             SimDuration::from_micros(lat),
             Ev::SynArrive {
                 sub,
                 attempt,
                 n: 0,
-                sport,
+                sample,
             },
         );
         self.schedule(
@@ -362,15 +359,15 @@ impl Sim {
         }
     }
 
-    /// Counts (and maybe samples) a SYN leaving the client.
-    fn send_syn(&mut self, sub: u32, n: u8, trigger: Trigger) {
+    /// Counts (and maybe samples) a SYN leaving the client; returns the
+    /// sample id (`u32::MAX` if not sampled).
+    fn send_syn(&mut self, sub: u32, n: u8, trigger: Trigger) -> u32 {
         self.totals.syn_sent += 1;
         self.metrics.add(Global::SynSent, 1.0);
         let s = &self.subs[sub as usize];
         let c = &self.clients[s.client as usize];
         if !c.sampled || !self.trace.may_sample(self.now) {
-            self.subs[sub as usize].last_sample = u32::MAX;
-            return;
+            return u32::MAX;
         }
         let pod = &self.pods[s.pod as usize];
         let rec = PacketRecord {
@@ -397,8 +394,7 @@ impl Sim {
             ingress_ens6: true,
             answers: u32::MAX,
         };
-        let id = self.trace.push_packet(rec);
-        self.subs[sub as usize].last_sample = id;
+        self.trace.push_packet(rec)
     }
 
     pub(crate) fn on_syn_retransmit(&mut self, sub: u32, attempt: u32, n: u8) {
@@ -406,8 +402,8 @@ impl Sim {
         if s.attempt != attempt || s.state != ConnState::Connecting {
             return;
         }
-        let (sport, deadline) = (s.sport, s.dial_deadline);
-        self.send_syn(sub, n, Trigger::Retransmit);
+        let deadline = s.dial_deadline;
+        let sample = self.send_syn(sub, n, Trigger::Retransmit);
         let lat = self.p.network_latency_us;
         self.schedule(
             SimDuration::from_micros(lat),
@@ -415,7 +411,7 @@ impl Sim {
                 sub,
                 attempt,
                 n,
-                sport,
+                sample,
             },
         );
         let start = SimTime(

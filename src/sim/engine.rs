@@ -37,7 +37,7 @@ pub(crate) enum Ev {
         sub: u32,
         attempt: u32,
         n: u8,
-        sport: u16,
+        sample: u32,
     },
     SynRetransmit {
         sub: u32,
@@ -78,6 +78,18 @@ pub(crate) enum ReplyKind {
     SynAck,
     Rst,
     Icmp,
+}
+
+/// A saved state to seek back to (see [`Sim::checkpoint`]).
+#[derive(Clone)]
+pub struct Checkpoint {
+    /// When it was taken.
+    pub at: SimTime,
+    packets: usize,
+    events: usize,
+    klog: usize,
+    sampled_state: (u64, u32),
+    sim: Sim,
 }
 
 /// Totals the summary needs.
@@ -142,6 +154,7 @@ impl MeanAcc {
 }
 
 /// The whole simulated system.
+#[derive(Clone)]
 pub struct Sim {
     /// Parameters of this run.
     pub p: Params,
@@ -361,8 +374,8 @@ impl Sim {
                 sub,
                 attempt,
                 n,
-                sport,
-            } => self.on_syn_arrive(sub, attempt, n, sport),
+                sample,
+            } => self.on_syn_arrive(sub, attempt, n, sample),
             Ev::SynRetransmit { sub, attempt, n } => self.on_syn_retransmit(sub, attempt, n),
             Ev::Reply { sub, attempt, kind } => self.on_reply(sub, attempt, kind),
             Ev::DialDeadline { sub, attempt } => self.on_dial_deadline(sub, attempt),
@@ -396,6 +409,79 @@ impl Sim {
         self.nld_second();
         self.metrics.roll();
         self.schedule(SimDuration::from_secs(1), Ev::Second);
+    }
+
+    /// Channels currently pointing at a deleted pod's IP.
+    pub fn stale_subs_now(&self) -> u64 {
+        self.stale_subs
+    }
+
+    /// Subchannel slots in use (including free ones awaiting reuse).
+    pub fn subs_len(&self) -> usize {
+        self.subs.len() - self.free_subs.len()
+    }
+
+    /// A copy of the state at this instant for seeking back later. The trace
+    /// only grows and the run is deterministic, so the copy leaves the trace's
+    /// contents out and remembers their lengths.
+    pub fn checkpoint(&self) -> Checkpoint {
+        let sim = self.clone_without_trace();
+        Checkpoint {
+            at: self.now,
+            packets: self.trace.packets.len(),
+            events: self.trace.events.len(),
+            klog: self.trace.kernel_log.len(),
+            sampled_state: self.trace.sample_state(),
+            sim,
+        }
+    }
+
+    fn clone_without_trace(&self) -> Sim {
+        let trace = Trace::new(self.trace.per_second_cap);
+        let mut copy = Sim {
+            p: self.p.clone(),
+            seed: self.seed,
+            version: self.version,
+            now: self.now,
+            end: self.end,
+            queue: self.queue.clone(),
+            events_done: self.events_done,
+            digest: self.digest,
+            nodes: self.nodes.clone(),
+            pods: self.pods.clone(),
+            clients: self.clients.clone(),
+            subs: self.subs.clone(),
+            free_subs: self.free_subs.clone(),
+            route53: self.route53.clone(),
+            client_dns: self.client_dns.clone(),
+            nld: self.nld.clone(),
+            rng_cluster: self.rng_cluster.clone(),
+            rng_net: self.rng_net.clone(),
+            metrics: self.metrics.clone(),
+            trace,
+            totals: self.totals.clone(),
+            rollout_done: self.rollout_done,
+            ready_subs: self.ready_subs,
+            stale_subs: self.stale_subs,
+            tracked_pod: self.tracked_pod,
+            syn_retx_ms: self.syn_retx_ms.clone(),
+        };
+        copy.trace.max_packets = self.trace.max_packets;
+        copy.trace.max_log_lines = self.trace.max_log_lines;
+        copy
+    }
+
+    /// Goes back to a checkpoint taken from this run (same scenario and
+    /// seed): the state is the checkpoint's, the trace is cut back to what it
+    /// held then; running forward regenerates the rest identically.
+    pub fn restore(&mut self, cp: &Checkpoint) {
+        let mut trace = std::mem::take(&mut self.trace);
+        trace.packets.truncate(cp.packets);
+        trace.events.truncate(cp.events);
+        trace.kernel_log.truncate(cp.klog);
+        trace.set_sample_state(cp.sampled_state);
+        *self = cp.sim.clone_without_trace();
+        self.trace = trace;
     }
 
     fn established_to_pod(&self, pod: u32) -> u64 {

@@ -18,15 +18,13 @@ use super::time::{SimDuration, SimTime};
 use super::trace::{Fate, Notable, PacketKind, PacketRecord, Trigger};
 
 impl Sim {
-    pub(crate) fn on_syn_arrive(&mut self, sub: u32, attempt: u32, _n: u8, sport: u16) {
+    pub(crate) fn on_syn_arrive(&mut self, sub: u32, attempt: u32, _n: u8, sample: u32) {
         let now = self.now;
-        let (client, pod, current, sample) = {
+        let (client, pod, current) = {
             let s = &self.subs[sub as usize];
             let current = s.attempt == attempt && s.state != super::client::ConnState::Shutdown;
-            (s.client as usize, s.pod as usize, current, s.last_sample)
+            (s.client as usize, s.pod as usize, current)
         };
-        let _ = sport;
-        let sample = if current { sample } else { u32::MAX };
         let src = self.clients[client].ip;
         let (dst, node_i, phase) = {
             let p = &self.pods[pod];
@@ -38,6 +36,7 @@ impl Sim {
                 *c += 1;
             }
         }
+        self.metrics.add_node(node_i, PerNode::SynArrivals, 1.0);
         if phase == Phase::Deleted {
             self.metrics.add(Global::SynToDeletedIp, 1.0);
             self.pods[pod].last_syn_after_delete = Some(now);

@@ -82,6 +82,8 @@ pub enum PerNode {
     ThroughputMbps,
     /// rp_filter drops.
     MartianDrops,
+    /// Client SYNs that reached the node's ENI (before the VPC's check).
+    SynArrivals,
 }
 
 impl Global {
@@ -157,7 +159,7 @@ impl Global {
 
 impl PerNode {
     /// Every per-node series.
-    pub const ALL: [PerNode; 11] = [
+    pub const ALL: [PerNode; 12] = [
         PerNode::VpcConntrack,
         PerNode::ConntrackAllowanceExceeded,
         PerNode::LinuxConntrack,
@@ -169,6 +171,7 @@ impl PerNode {
         PerNode::TcpRetransmits,
         PerNode::ThroughputMbps,
         PerNode::MartianDrops,
+        PerNode::SynArrivals,
     ];
 
     /// True for gauges.
@@ -196,6 +199,7 @@ impl PerNode {
             PerNode::TcpRetransmits => "node_tcp_retransmits",
             PerNode::ThroughputMbps => "node_throughput_mbps",
             PerNode::MartianDrops => "node_martian_drops",
+            PerNode::SynArrivals => "node_syn_arrivals",
         }
     }
 }

@@ -16,6 +16,7 @@ use super::time::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+#[derive(Clone)]
 struct Entry<E> {
     at: SimTime,
     seq: u64,
@@ -47,6 +48,7 @@ const SLOT_US: u64 = 1_000;
 const SLOTS: usize = 4_096;
 
 /// A min-queue of events keyed by `(time, insertion sequence)`.
+#[derive(Clone)]
 pub struct EventQueue<E> {
     /// Events of the slot being drained (and any earlier stragglers).
     current: BinaryHeap<Entry<E>>,

@@ -304,6 +304,17 @@ impl Trace {
         self.sampled_this_second < self.per_second_cap && self.packets.len() < self.max_packets
     }
 
+    /// The per-second sampling counter (for checkpoints).
+    pub fn sample_state(&self) -> (u64, u32) {
+        (self.second, self.sampled_this_second)
+    }
+
+    /// Restores the per-second sampling counter.
+    pub fn set_sample_state(&mut self, s: (u64, u32)) {
+        self.second = s.0;
+        self.sampled_this_second = s.1;
+    }
+
     /// Stores a packet; returns its id.
     pub fn push_packet(&mut self, mut p: PacketRecord) -> u32 {
         p.id = self.packets.len() as u32;

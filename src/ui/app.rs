@@ -1,96 +1,520 @@
-//! The application shell: header, play/pause, the panel grid.
+//! The root component: view state, the animation loop, URL sync, keyboard.
 
-use crate::lab::Lab;
-use crate::sim::linux::KernelVersion;
+use super::engine::Engine;
+use super::util;
+use super::{
+    charts, controls, eventlog, exports, inspector, kernel, lab, topology, tour, transport,
+};
+use crate::scenario::url::{self, ViewState};
+use crate::scenario::Scenario;
 use crate::sim::time::{SimDuration, SimTime};
+use gloo::events::EventListener;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// The simulation clock the shell drives: sim time advances by wall time × speed.
+/// Shared handle on the engine.
+pub type EngineRef = Rc<RefCell<Engine>>;
+
+/// What components read: the engine, a tick that changes whenever what they
+/// show may have changed, and the view state.
+#[derive(Clone)]
+pub struct Ctx {
+    /// The engine.
+    pub engine: EngineRef,
+    /// Bumped on visible changes (throttled to ~10 Hz while playing).
+    pub tick: u64,
+    /// View state and its dispatcher.
+    pub view: UseReducerHandle<View>,
+}
+
+impl PartialEq for Ctx {
+    fn eq(&self, other: &Self) -> bool {
+        self.tick == other.tick
+            && self.view == other.view
+            && Rc::ptr_eq(&self.engine, &other.engine)
+    }
+}
+
+/// What components that do not follow the clock read: the engine and the
+/// view state. It changes only with the view, so they do not re-render ten
+/// times a second while playing.
+#[derive(Clone)]
+pub struct ViewCtx {
+    /// The engine.
+    pub engine: EngineRef,
+    /// View state and its dispatcher.
+    pub view: UseReducerHandle<View>,
+}
+
+impl PartialEq for ViewCtx {
+    fn eq(&self, other: &Self) -> bool {
+        self.view == other.view && Rc::ptr_eq(&self.engine, &other.engine)
+    }
+}
+
+/// View state (everything but the clock, which lives in the engine cell).
+#[derive(Clone, Debug, PartialEq)]
+pub struct View {
+    /// The scenario being run.
+    pub scenario: Scenario,
+    /// Selected sampled packet.
+    pub selected: Option<u32>,
+    /// Highlighted panel.
+    pub panel: Option<String>,
+    /// Embed mode: only this panel.
+    pub embed: Option<String>,
+    /// Guided-tour step.
+    pub tour: Option<usize>,
+    /// Shortcut help open.
+    pub help: bool,
+    /// Messages about bad input (URL, imports).
+    pub errors: Vec<String>,
+    /// Preset to compare with, side by side.
+    pub compare: Option<String>,
+}
+
+/// Changes to the view.
+pub enum Action {
+    /// Select a packet (or none).
+    Select(Option<u32>),
+    /// Set one parameter.
+    SetParam(String, String),
+    /// Switch preset (clears overrides).
+    SetPreset(String),
+    /// Set the seed.
+    SetSeed(u64),
+    /// Drop all overrides.
+    ResetParams,
+    /// Replace the whole scenario.
+    SetScenario(Scenario),
+    /// Highlight a panel.
+    Focus(Option<String>),
+    /// Tour step.
+    Tour(Option<usize>),
+    /// Toggle help.
+    Help(bool),
+    /// Show a message.
+    Error(String),
+    /// Clear messages.
+    DismissErrors,
+}
+
+impl Reducible for View {
+    type Action = Action;
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut v = (*self).clone();
+        match action {
+            Action::Select(p) => {
+                if v.selected == p {
+                    return self;
+                }
+                v.selected = p;
+            }
+            Action::SetParam(k, val) => {
+                let mut sc = v.scenario.clone();
+                sc.set.retain(|(key, _)| *key != k);
+                sc.set.push((k, val));
+                match sc.params() {
+                    Ok(_) => {
+                        v.scenario = sc;
+                        v.selected = None;
+                    }
+                    Err(e) => v.errors.push(e.to_string()),
+                }
+            }
+            Action::SetPreset(name) => {
+                v.scenario = Scenario {
+                    preset: name,
+                    set: Vec::new(),
+                    seed: v.scenario.seed,
+                };
+                v.selected = None;
+            }
+            Action::SetSeed(s) => {
+                v.scenario.seed = s;
+                v.selected = None;
+            }
+            Action::ResetParams => {
+                v.scenario.set.clear();
+                v.selected = None;
+            }
+            Action::SetScenario(sc) => {
+                v.scenario = sc;
+                v.selected = None;
+            }
+            Action::Focus(p) => v.panel = p,
+            Action::Tour(t) => v.tour = t,
+            Action::Help(h) => v.help = h,
+            Action::Error(e) => v.errors.push(e),
+            Action::DismissErrors => v.errors.clear(),
+        }
+        Rc::new(v)
+    }
+}
+
+/// What the animation loop needs from the view without re-rendering.
 #[derive(Default)]
-struct Clock {
-    now: SimTime,
+struct LoopShared {
+    selected: Option<u32>,
+    last_tick_ms: f64,
+    last_second: u64,
     last_wall_ms: Option<f64>,
+    last_lag: bool,
+}
+
+fn initial_view() -> (View, f64, f64, Option<u32>) {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    let (vs, errors): (ViewState, Vec<String>) = url::decode(&search);
+    (
+        View {
+            scenario: vs.scenario,
+            selected: vs.packet,
+            panel: vs.panel,
+            embed: vs.embed,
+            tour: vs.tour,
+            help: false,
+            errors,
+            compare: vs.compare,
+        },
+        vs.t,
+        vs.speed,
+        vs.packet,
+    )
 }
 
 /// The root component.
 #[component(App)]
 pub fn app() -> Html {
-    let playing = use_state(|| false);
-    let now = use_state(|| SimTime::ZERO);
-    let clock = use_mut_ref(Clock::default);
+    let init = use_memo((), |_| initial_view());
+    let view = use_reducer(|| init.0.clone());
+    let engine: EngineRef = use_mut_ref(|| {
+        let mut e = Engine::new(&init.0.scenario)
+            .unwrap_or_else(|_| Engine::new(&Scenario::default()).expect("the incident is valid"));
+        e.speed = init.2;
+        e.seek(SimTime((init.1 * 1e6) as u64));
+        e
+    });
+    let tick = use_state(|| 0u64);
+    let shared = use_mut_ref(LoopShared::default);
     let raf: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
+    let topo_ref = use_node_ref();
 
+    // A new scenario: a new run, keeping the time and the clock's state.
     {
-        let playing = *playing;
-        let now = now.clone();
-        let clock = clock.clone();
+        let engine = engine.clone();
+        let tick = tick.clone();
+        let view = view.clone();
+        use_effect_with(view.scenario.clone(), move |sc| {
+            let same = engine.borrow().scenario == *sc;
+            if !same {
+                match Engine::new(sc) {
+                    Ok(mut fresh) => {
+                        let old = engine.borrow();
+                        fresh.playing = old.playing;
+                        fresh.speed = old.speed;
+                        let t = old.target;
+                        drop(old);
+                        fresh.seek(t);
+                        *engine.borrow_mut() = fresh;
+                        tick.set(*tick + 1);
+                    }
+                    Err(e) => view.dispatch(Action::Error(e)),
+                }
+            }
+            || ()
+        });
+    }
+    {
+        let shared = shared.clone();
+        use_effect_with(view.selected, move |s| {
+            shared.borrow_mut().selected = *s;
+            || ()
+        });
+    }
+
+    // The animation loop: advance the clock, let the engine catch up in
+    // bounded chunks (never more than ~8 ms a frame), draw the topology,
+    // and re-render components at most ~10 times a second.
+    {
+        let engine = engine.clone();
+        let tick = tick.clone();
+        let shared = shared.clone();
         let raf = raf.clone();
-        use_effect_with(playing, move |_| {
+        let topo_ref = topo_ref.clone();
+        use_effect_with((), move |_| {
             fn frame(
                 ts: f64,
-                clock: Rc<RefCell<Clock>>,
-                now: UseStateHandle<SimTime>,
+                engine: EngineRef,
+                tick: UseStateHandle<u64>,
+                shared: Rc<RefCell<LoopShared>>,
                 raf: Rc<RefCell<Option<AnimationFrame>>>,
+                topo_ref: NodeRef,
             ) {
+                let start = util::now_ms();
+                let mut changed = false;
                 {
-                    let mut c = clock.borrow_mut();
-                    if let Some(last) = c.last_wall_ms {
-                        let dt = ((ts - last).max(0.0) * 1_000.0) as u64;
-                        c.now += SimDuration::from_micros(dt);
+                    let mut e = engine.borrow_mut();
+                    let mut sh = shared.borrow_mut();
+                    let dt = sh
+                        .last_wall_ms
+                        .map(|l| ((ts - l) / 1000.0).clamp(0.0, 0.25))
+                        .unwrap_or(0.0);
+                    sh.last_wall_ms = Some(ts);
+                    if e.playing {
+                        let adv = (dt * e.speed * 1e6) as u64;
+                        let t = e.target + SimDuration::from_micros(adv);
+                        if t >= e.end() {
+                            e.target = e.end();
+                            e.playing = false;
+                            changed = true;
+                        } else {
+                            e.target = t;
+                        }
                     }
-                    c.last_wall_ms = Some(ts);
-                    now.set(c.now);
+                    while !e.advance(4_000) {
+                        if util::now_ms() - start > 8.0 {
+                            break;
+                        }
+                    }
+                    let lag = e.lag().is_some();
+                    let sec = e.target.secs();
+                    if sec != sh.last_second
+                        || lag != sh.last_lag
+                        || (e.playing && ts - sh.last_tick_ms > 100.0)
+                    {
+                        changed = true;
+                    }
+                    if changed {
+                        sh.last_second = sec;
+                        sh.last_lag = lag;
+                        sh.last_tick_ms = ts;
+                    }
+                    if let Some(canvas) = topo_ref.cast::<web_sys::HtmlCanvasElement>() {
+                        topology::draw(&mut e, &canvas, sh.selected);
+                    }
                 }
-                let (c2, n2, r2) = (clock.clone(), now.clone(), raf.clone());
-                *raf.borrow_mut() = Some(request_animation_frame(move |t| frame(t, c2, n2, r2)));
+                if changed {
+                    tick.set(*tick + 1);
+                }
+                let (e2, t2, s2, r2, n2) = (
+                    engine.clone(),
+                    tick.clone(),
+                    shared.clone(),
+                    raf.clone(),
+                    topo_ref.clone(),
+                );
+                *raf.borrow_mut() = Some(request_animation_frame(move |t| {
+                    frame(t, e2, t2, s2, r2, n2)
+                }));
             }
-            if playing {
-                clock.borrow_mut().last_wall_ms = None;
-                let (c2, n2, r2) = (clock.clone(), now.clone(), raf.clone());
-                *raf.borrow_mut() = Some(request_animation_frame(move |t| frame(t, c2, n2, r2)));
-            } else {
-                *raf.borrow_mut() = None;
-            }
-            let raf = raf.clone();
+            let (e2, t2, s2, r2, n2) = (
+                engine.clone(),
+                tick.clone(),
+                shared.clone(),
+                raf.clone(),
+                topo_ref.clone(),
+            );
+            *raf.borrow_mut() = Some(request_animation_frame(move |t| {
+                frame(t, e2, t2, s2, r2, n2)
+            }));
             move || {
                 *raf.borrow_mut() = None;
             }
         });
     }
 
-    let toggle = {
-        let playing = playing.clone();
-        Callback::from(move |_: MouseEvent| playing.set(!*playing))
-    };
-    let lab_out = use_memo((), |_| {
-        let mut lab = Lab::new(KernelVersion::V5_10, false);
-        let o = lab.run_script(
-            "ip addr add 10.0.1.10/24 dev ens5\nip route add default via 10.0.1.1 dev ens5\nsysctl -w net.ipv4.conf.ens6.rp_filter=2\nip route get 10.0.64.7 from 10.0.130.5 iif ens6\n",
-        );
-        o.lines
-            .iter()
-            .map(|l| l.text.clone())
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
+    // Keep the URL equal to the state (replaceState: no history spam).
+    {
+        let engine = engine.clone();
+        let deps = ((*view).clone(), *tick);
+        use_effect_with(deps, move |(v, _)| {
+            let e = engine.borrow();
+            let vs = ViewState {
+                scenario: v.scenario.clone(),
+                t: (e.target.as_secs_f64() * 10.0).round() / 10.0,
+                packet: v.selected,
+                panel: v.panel.clone(),
+                embed: v.embed.clone(),
+                speed: e.speed,
+                tour: v.tour,
+                compare: v.compare.clone(),
+            };
+            let q = format!("?{}", url::encode(&vs));
+            if let Some(w) = web_sys::window() {
+                let same = w.location().search().map(|s| s == q).unwrap_or(false);
+                if !same {
+                    if let Ok(h) = w.history() {
+                        let _ =
+                            h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&q));
+                    }
+                }
+            }
+            || ()
+        });
+    }
 
-    html! {
-        <div class="app">
-            <header class="app__header">
-                <h1>{ "It's not DNS: a rollout outage, packet by packet" }</h1>
-                <div class="transport" role="group" aria-label="Playback">
-                    <button id="play" class="btn" aria-label={ if *playing { "Pause" } else { "Play" } } onclick={toggle}>
-                        { if *playing { "Pause" } else { "Play" } }
-                    </button>
-                    <span id="sim-time" class="transport__time" aria-live="off">{ format!("t = {}", *now) }</span>
+    // Keyboard: space, arrows, [ ], n/N, ?, Escape.
+    {
+        let engine = engine.clone();
+        let tick = tick.clone();
+        let view = view.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
+                let opts = gloo::events::EventListenerOptions::enable_prevent_default();
+                EventListener::new_with_options(&doc, "keydown", opts, move |ev| {
+                    let Some(ev) = wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(ev)
+                    else {
+                        return;
+                    };
+                    if let Some(t) = ev.target().and_then(|t| {
+                        wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(t).ok()
+                    }) {
+                        let tag = t.tag_name();
+                        if tag == "INPUT" || tag == "SELECT" || tag == "TEXTAREA" {
+                            return;
+                        }
+                    }
+                    let handled = transport::on_key(&engine, &view, &ev.key(), ev.shift_key());
+                    if handled {
+                        ev.prevent_default();
+                        tick.set(*tick + 1);
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
+    let ctx = Ctx {
+        engine: engine.clone(),
+        tick: *tick,
+        view: view.clone(),
+    };
+    let vctx = ViewCtx {
+        engine: engine.clone(),
+        view: view.clone(),
+    };
+    let focus = |id: &str| -> Classes {
+        if view.panel.as_deref() == Some(id) {
+            classes!("panel", "panel--focus")
+        } else {
+            classes!("panel")
+        }
+    };
+    let errors = if view.errors.is_empty() {
+        html! {}
+    } else {
+        let dismiss = {
+            let view = view.clone();
+            Callback::from(move |_| view.dispatch(Action::DismissErrors))
+        };
+        html! {
+            <div class="banner" role="alert">
+                <ul>{ for view.errors.iter().map(|e| html! { <li>{ e.clone() }</li> }) }</ul>
+                <button class="btn" onclick={dismiss} aria-label="Dismiss messages">{ "Dismiss" }</button>
+            </div>
+        }
+    };
+
+    if let Some(embed) = view.embed.clone() {
+        return html! {
+            <ContextProvider<Ctx> context={ctx}>
+            <ContextProvider<ViewCtx> context={vctx}>
+                <div class="embed">
+                    { errors }
+                    { panel_by_id(&embed, &topo_ref) }
+                    <transport::Transport compact={true} />
                 </div>
-            </header>
-            <main class="grid">
-                <section class="panel" aria-label="Lab"><h2>{ "Lab" }</h2><pre id="lab-out">{ (*lab_out).clone() }</pre></section>
-            </main>
-        </div>
+            </ContextProvider<ViewCtx>>
+            </ContextProvider<Ctx>>
+        };
+    }
+
+    let help = if view.help {
+        transport::help_overlay(&view)
+    } else {
+        html! {}
+    };
+    html! {
+        <ContextProvider<Ctx> context={ctx}>
+        <ContextProvider<ViewCtx> context={vctx}>
+            <div class="app">
+                <header class="app__header">
+                    <div class="app__title">
+                        <h1>{ "It's not DNS" }</h1>
+                        <span class="app__subtitle">{ "a Kubernetes rollout outage, packet by packet" }</span>
+                    </div>
+                    <exports::Exports />
+                    <button class="btn" aria-label="Keyboard shortcuts" onclick={ let v = view.clone(); Callback::from(move |_| v.dispatch(Action::Help(true))) }>{ "?" }</button>
+                </header>
+                { errors }
+                <transport::Transport compact={false} />
+                <tour::Tour />
+                <main class="grid">
+                    <section class={classes!(focus("topology"), "area-topology")} aria-label="Topology">
+                        <topology::Topology canvas={topo_ref.clone()} />
+                    </section>
+                    <section class={classes!(focus("controls"), "area-controls")} aria-label="What-if controls">
+                        <controls::Controls />
+                    </section>
+                    <section class={classes!(focus("kernel"), "area-kernel")} aria-label="Kernel step-through">
+                        <kernel::KernelStepThrough />
+                    </section>
+                    <section class={classes!(focus("inspector"), "area-inspector")} aria-label="Packet inspector">
+                        <inspector::Inspector />
+                    </section>
+                    <section class={classes!(focus("charts"), "area-charts")} aria-label="Charts">
+                        <charts::Charts />
+                    </section>
+                    <section class={classes!(focus("log"), "area-log")} aria-label="Event log">
+                        <eventlog::EventLog />
+                    </section>
+                    <section class={classes!(focus("lab"), "area-lab")} aria-label="Lab terminal">
+                        <lab::LabTerminal />
+                    </section>
+                </main>
+                { help }
+            </div>
+        </ContextProvider<ViewCtx>>
+        </ContextProvider<Ctx>>
+    }
+}
+
+/// One panel alone (embed mode).
+fn panel_by_id(id: &str, topo: &NodeRef) -> Html {
+    match id {
+        "topology" => {
+            html! { <section class="panel" aria-label="Topology"><topology::Topology canvas={topo.clone()} /></section> }
+        }
+        "controls" => {
+            html! { <section class="panel" aria-label="What-if controls"><controls::Controls /></section> }
+        }
+        "kernel" => {
+            html! { <section class="panel" aria-label="Kernel step-through"><kernel::KernelStepThrough /></section> }
+        }
+        "inspector" => {
+            html! { <section class="panel" aria-label="Packet inspector"><inspector::Inspector /></section> }
+        }
+        "log" => {
+            html! { <section class="panel" aria-label="Event log"><eventlog::EventLog /></section> }
+        }
+        "lab" => {
+            html! { <section class="panel" aria-label="Lab terminal"><lab::LabTerminal /></section> }
+        }
+        "charts" => {
+            html! { <section class="panel" aria-label="Charts"><charts::Charts /></section> }
+        }
+        other => match other.strip_prefix("chart:") {
+            Some(chart) => {
+                html! { <section class="panel" aria-label="Chart"><charts::Charts only={Some(AttrValue::from(chart.to_string()))} /></section> }
+            }
+            None => {
+                html! { <section class="panel"><topology::Topology canvas={topo.clone()} /></section> }
+            }
+        },
     }
 }

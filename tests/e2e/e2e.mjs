@@ -1,13 +1,14 @@
-// End-to-end test of the built site: serves nothing itself; expects the URL of
-// a server that serves dist/ (scripts/e2e.sh starts one on loopback). Drives
-// Debian's Chromium through playwright-core: clicks, types, reads the DOM,
-// saves screenshots into tests/e2e/out/.
+// End-to-end test of the built site in Debian's headless Chromium, driven by
+// playwright-core (no browser download). Expects the URL of a server that
+// serves dist/ (scripts/e2e.sh starts one on loopback). Plays the incident,
+// checks what a reader would check, saves a screenshot of each panel and
+// measures frame times and time to interactive (tests/e2e/out/perf.json).
 import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-const base = process.argv[2] || 'http://127.0.0.1:8181/';
+const base = (process.argv[2] || 'http://127.0.0.1:8181/').replace(/\/$/, '') + '/';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'out');
 mkdirSync(out, { recursive: true });
@@ -28,25 +29,122 @@ const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
 page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
 
+const shot = async (sel, name) => {
+  const el = await page.$(sel);
+  if (el) await el.screenshot({ path: path.join(out, `${name}.png`) });
+  else check(false, `panel ${sel} exists for its screenshot`);
+};
+const caughtUp = async (timeout = 60000) => {
+  await page.waitForFunction(() => !document.querySelector('.progress'), null, { timeout, polling: 200 });
+};
+const perf = {};
+
+// 1. Time to an interactive page.
 const t0 = Date.now();
 await page.goto(base);
 await page.waitForSelector('#play', { timeout: 15000 });
-console.log(`interactive after ${Date.now() - t0} ms`);
+await page.waitForFunction(() => document.querySelector('#topology')?.width > 0, null, { timeout: 15000 });
+perf.interactive_ms = Date.now() - t0;
+perf.navigation_to_interactive_ms = await page.evaluate(() => performance.now());
+console.log(`interactive after ${perf.interactive_ms} ms (page clock ${perf.navigation_to_interactive_ms.toFixed(0)} ms)`);
 
-// The lab panel answers like a real 5.10 node.
+// 2. Frame times while playing at 1x and 10x (topology, log and charts on screen).
+const frames = async (ms) => page.evaluate((ms) => new Promise((res) => {
+  const d = []; let last = performance.now(); const end = last + ms;
+  const f = (t) => { d.push(t - last); last = t; if (t < end) requestAnimationFrame(f); else res(d); };
+  requestAnimationFrame(f);
+}), ms);
+const p95 = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length * 0.95)]; };
+for (const speed of [1, 10]) {
+  await page.goto(`${base}?t=120&speed=${speed}`);
+  await page.waitForSelector('#play');
+  await caughtUp();
+  await page.click('#play');
+  const d = await frames(6000);
+  await page.click('#play');
+  perf[`frame_ms_p95_${speed}x`] = +p95(d).toFixed(2);
+  perf[`frame_ms_median_${speed}x`] = +p95(d.map((x) => x)).toFixed(2);
+  perf[`frames_${speed}x`] = d.length;
+  console.log(`frames at ${speed}x: ${d.length} in 6 s, p95 ${perf[`frame_ms_p95_${speed}x`]} ms`);
+}
+
+// 3. The incident at the height of the rollout.
+await page.goto(`${base}?t=175`);
+await page.waitForSelector('#play');
+await caughtUp();
+const fill = Number(await page.getAttribute('#topology', 'data-vpc-fill'));
+check(fill >= 0.99, `the VPC conntrack gauge fills (max fill ${fill})`);
+await page.click('#next-deleted-syn');
+await page.waitForSelector('#fate');
+const fate = await page.textContent('#fate');
+check(fate.includes('martian (rp_filter, no_addr)'), `a dropped SYN shows "martian (rp_filter, no_addr)" (got "${fate.trim()}")`);
+while (await page.$('#step-next')) await page.click('#step-next');
+const verdict = await page.textContent('#verdict');
+check(verdict.includes('martian source'), `the step-through ends in the martian drop ("${verdict.trim().slice(0, 60)}…")`);
+check((await page.textContent('#why')).includes('Why it was sent'), 'the inspector explains why the SYN was sent');
+await page.fill('#log-search', 'rp_filter');
+await page.waitForFunction(() => Number(document.querySelector('#log-count').textContent.split(' ')[0]) > 0);
+check(true, 'the event log finds martian drops by search');
+await shot('.area-topology', 'topology');
+await shot('.area-kernel', 'kernel');
+await shot('.area-inspector', 'inspector');
+await shot('.area-log', 'log');
+await page.fill('#log-search', '');
+await page.waitForTimeout(800);
+await shot('.area-charts', 'charts');
+await shot('.area-controls', 'controls');
+await page.screenshot({ path: path.join(out, 'page.png'), fullPage: true });
+
+// 4. Cilium's unreachable route: the node answers with ICMP, as its rate limits allow.
+await page.click('#preset-cilium-unreachable-route');
+await page.waitForFunction(() => location.search.includes('cilium-unreachable-route'));
+await caughtUp();
+await page.click('#next-deleted-syn');
+await page.waitForSelector('#steps');
+while (await page.$('#step-next')) await page.click('#step-next');
+const v2 = await page.textContent('#verdict');
+check(v2.includes('EHOSTUNREACH'), `with the unreachable route the step-through ends in ip_error ("${v2.trim().slice(0, 50)}…")`);
+await page.fill('#log-search', 'ICMP host unreachable sent');
+await page.waitForTimeout(500);
+const icmpRows = Number((await page.textContent('#log-count')).split(' ')[0]);
+const limitedRows = await (async () => { await page.fill('#log-search', 'rate-limited'); await page.waitForTimeout(500); return Number((await page.textContent('#log-count')).split(' ')[0]); })();
+check(icmpRows > 0, `the node sends ICMP host unreachable (${icmpRows} sampled SYNs answered)`);
+check(limitedRows > icmpRows, `most ICMP errors are rate-limited (${limitedRows} suppressed vs ${icmpRows} sent)`);
+await page.fill('#log-search', '');
+
+// 5. The lab terminal answers like the 5.10 kernel.
+await page.click('#lab-post');
+await page.waitForFunction(() => document.querySelector('#lab-out').textContent.includes('cache iif ens6'));
 const lab = await page.textContent('#lab-out');
-check(lab.includes('RTNETLINK answers: Invalid cross-device link'), 'lab panel shows the EXDEV answer');
+check(lab.includes('RTNETLINK answers: Invalid cross-device link'), 'the lab prints the EXDEV error, then succeeds after the address');
+await shot('.area-lab', 'lab');
 
-// Play moves the clock; pause stops it.
-const t1 = await page.textContent('#sim-time');
-await page.click('#play');
-await page.waitForTimeout(400);
-const t2 = await page.textContent('#sim-time');
-check(t1 !== t2, `clock advances while playing (${t1.trim()} -> ${t2.trim()})`);
-await page.click('#play');
-await page.screenshot({ path: path.join(out, 'shell.png'), fullPage: true });
+// 6. The guided tour and keyboard.
+await page.click('#tour-start');
+await page.waitForSelector('#tour-title');
+check((await page.textContent('#tour-title')).includes('It looks like DNS'), 'the tour starts with the DNS symptoms');
+await page.click('#tour-next');
+await shot('.tour', 'tour');
+await page.keyboard.press('?');
+check(!!(await page.$('[aria-label="Keyboard shortcuts"][role="dialog"]')), '"?" shows the shortcuts');
+await page.keyboard.press('Escape');
+
+// 7. One panel embedded by iframe-style URL: only that chart.
+await page.goto(`${base}?embed=chart:error-rate&t=200`);
+await page.waitForSelector('#chart-error-rate');
+await caughtUp();
+await page.waitForTimeout(600);
+check((await page.$$('.chart')).length === 1, 'embed mode shows only the requested chart');
+await page.screenshot({ path: path.join(out, 'embed-error-rate.png') });
+
+// 8. A broken link: messages, and the page still works.
+await page.goto(`${base}?preset=nope&set=base_delay_ms:0&t=zz`);
+await page.waitForSelector('.banner');
+check((await page.textContent('.banner')).includes('unknown preset'), 'a broken link explains what was wrong');
 
 check(errors.filter((e) => !e.includes('favicon')).length === 0, `no page errors (${errors.join(' | ')})`);
+writeFileSync(path.join(out, 'perf.json'), JSON.stringify(perf, null, 2));
+console.log(JSON.stringify(perf));
 await browser.close();
 if (failures) {
   console.log(`${failures} e2e check(s) failed`);

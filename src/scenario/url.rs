@@ -1,0 +1,297 @@
+//! The page's whole state in a URL query string, so a link (or an embedded
+//! panel in a postmortem) reopens exactly the same scenario, moment and view.
+//!
+//! `?preset=incident&seed=1&set=base_delay_ms:1000,rp_filter_ens6:1&t=312.5&pkt=4711&panel=kernel&embed=kernel&speed=2`
+//!
+//! Decoding never fails: each bad piece is dropped with a message saying
+//! what was wrong, and the rest is used.
+
+use super::{catalog, presets, Scenario};
+
+/// Everything a URL can carry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewState {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Simulated time, seconds.
+    pub t: f64,
+    /// Selected sampled packet.
+    pub packet: Option<u32>,
+    /// Focused panel.
+    pub panel: Option<String>,
+    /// Show only this panel (embed mode).
+    pub embed: Option<String>,
+    /// Playback speed.
+    pub speed: f64,
+    /// Guided-tour step.
+    pub tour: Option<usize>,
+    /// Compare against this preset, side by side.
+    pub compare: Option<String>,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        ViewState {
+            scenario: Scenario::default(),
+            t: 0.0,
+            packet: None,
+            panel: None,
+            embed: None,
+            speed: 1.0,
+            tour: None,
+            compare: None,
+        }
+    }
+}
+
+/// Panel ids a URL may name.
+pub const PANELS: &[&str] = &[
+    "topology",
+    "timeline",
+    "controls",
+    "kernel",
+    "inspector",
+    "log",
+    "charts",
+    "lab",
+    "tour",
+    "compare",
+];
+
+/// Chart ids are also embeddable (`embed=chart:error-rate`).
+fn valid_panel(p: &str) -> bool {
+    PANELS.contains(&p) || (p.starts_with("chart:") && p.len() > 6 && p.len() < 64)
+}
+
+fn decode_component(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.bytes() {
+        if c.is_ascii_alphanumeric() || b"-_.:,~".contains(&c) {
+            out.push(c as char);
+        } else {
+            out.push_str(&format!("%{c:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes a query string (with or without the leading `?`).
+pub fn decode(query: &str) -> (ViewState, Vec<String>) {
+    let mut v = ViewState::default();
+    let mut errors = Vec::new();
+    let q = query.strip_prefix('?').unwrap_or(query);
+    if q.len() > 8_192 {
+        errors
+            .push("the link's state is too long (over 8 KB); using the incident's defaults".into());
+        return (v, errors);
+    }
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, raw) = pair.split_once('=').unwrap_or((pair, ""));
+        let val = decode_component(raw);
+        match k {
+            "preset" => {
+                if presets::preset(&val).is_some() {
+                    v.scenario.preset = val;
+                } else {
+                    errors.push(format!("unknown preset {val:?}; using \"incident\""));
+                }
+            }
+            "seed" => match val.parse::<u64>() {
+                Ok(s) => v.scenario.seed = s,
+                Err(_) => errors.push(format!(
+                    "seed {val:?} is not a whole number; using {}",
+                    v.scenario.seed
+                )),
+            },
+            "set" => {
+                for kv in val.split(',').filter(|x| !x.is_empty()) {
+                    let Some((key, value)) = kv.split_once(':') else {
+                        errors.push(format!("setting {kv:?} is not key:value; ignored"));
+                        continue;
+                    };
+                    match catalog::spec(key) {
+                        None => errors.push(format!("unknown parameter {key:?}; ignored")),
+                        Some(spec) => match spec.check(value) {
+                            Ok(ok) => v.scenario.set.push((key.to_string(), ok)),
+                            Err(e) => errors.push(format!("{e}; ignored")),
+                        },
+                    }
+                }
+            }
+            "t" => match val.parse::<f64>() {
+                Ok(t) if t.is_finite() && t >= 0.0 => v.t = t,
+                _ => errors.push(format!(
+                    "time {val:?} is not a number of seconds; starting at 0"
+                )),
+            },
+            "pkt" => match val.parse::<u32>() {
+                Ok(p) => v.packet = Some(p),
+                Err(_) => errors.push(format!("packet {val:?} is not a packet number; ignored")),
+            },
+            "panel" | "embed" => {
+                if valid_panel(&val) {
+                    if k == "panel" {
+                        v.panel = Some(val);
+                    } else {
+                        v.embed = Some(val);
+                    }
+                } else {
+                    errors.push(format!("unknown panel {val:?}; ignored"));
+                }
+            }
+            "speed" => match val.parse::<f64>() {
+                Ok(s) if s.is_finite() && (0.01..=100.0).contains(&s) => v.speed = s,
+                _ => errors.push(format!("speed {val:?} is outside 0.01..100; using 1")),
+            },
+            "tour" => match val.parse::<usize>() {
+                Ok(n) if n < 64 => v.tour = Some(n),
+                _ => errors.push(format!("tour step {val:?} is not valid; ignored")),
+            },
+            "compare" => {
+                if presets::preset(&val).is_some() {
+                    v.compare = Some(val);
+                } else {
+                    errors.push(format!("unknown preset {val:?} to compare with; ignored"));
+                }
+            }
+            other => errors.push(format!("unknown URL parameter {other:?}; ignored")),
+        }
+    }
+    // Drop overrides that make the scenario invalid as a whole.
+    if let Err(e) = v.scenario.params() {
+        errors.push(format!("{e}; the link's settings were dropped"));
+        v.scenario.set.clear();
+    }
+    (v, errors)
+}
+
+/// Encodes a view as a query string (without `?`), omitting defaults.
+pub fn encode(v: &ViewState) -> String {
+    let mut parts = vec![format!("preset={}", encode_component(&v.scenario.preset))];
+    if v.scenario.seed != super::DEFAULT_SEED {
+        parts.push(format!("seed={}", v.scenario.seed));
+    }
+    if !v.scenario.set.is_empty() {
+        let s: Vec<String> = v
+            .scenario
+            .set
+            .iter()
+            .map(|(k, x)| format!("{k}:{x}"))
+            .collect();
+        parts.push(format!("set={}", encode_component(&s.join(","))));
+    }
+    if v.t > 0.0 {
+        parts.push(
+            format!("t={:.3}", v.t)
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string(),
+        );
+    }
+    if let Some(p) = v.packet {
+        parts.push(format!("pkt={p}"));
+    }
+    if let Some(p) = &v.panel {
+        parts.push(format!("panel={}", encode_component(p)));
+    }
+    if let Some(p) = &v.embed {
+        parts.push(format!("embed={}", encode_component(p)));
+    }
+    if (v.speed - 1.0).abs() > 1e-9 {
+        parts.push(format!("speed={}", v.speed));
+    }
+    if let Some(n) = v.tour {
+        parts.push(format!("tour={n}"));
+    }
+    if let Some(c) = &v.compare {
+        parts.push(format!("compare={}", encode_component(c)));
+    }
+    parts.join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_a_full_state() {
+        let mut v = ViewState::default();
+        v.scenario.preset = "pick-first".into();
+        v.scenario.seed = 42;
+        v.scenario.set.push(("base_delay_ms".into(), "1000".into()));
+        v.scenario.set.push(("rp_filter_ens6".into(), "1".into()));
+        v.t = 312.5;
+        v.packet = Some(4711);
+        v.panel = Some("kernel".into());
+        v.embed = Some("chart:error-rate".into());
+        v.speed = 2.0;
+        v.tour = Some(3);
+        let q = encode(&v);
+        let (back, errors) = decode(&q);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn bad_pieces_are_dropped_with_a_message_and_the_rest_kept() {
+        let (v, errors) = decode("?preset=nope&seed=x&t=-5&set=base_delay_ms:0,frob:1,rp_filter_ens6:1&speed=1000&pkt=7&zzz=1&panel=<script>");
+        assert_eq!(v.scenario.preset, "incident");
+        assert_eq!(
+            v.scenario.set,
+            vec![("rp_filter_ens6".to_string(), "1".to_string())]
+        );
+        assert_eq!(v.packet, Some(7));
+        assert_eq!(v.t, 0.0);
+        assert_eq!(v.speed, 1.0);
+        assert_eq!(v.panel, None);
+        assert_eq!(errors.len(), 8, "{errors:?}");
+    }
+
+    #[test]
+    fn percent_encoding_and_garbage_never_panic() {
+        for q in [
+            "%",
+            "%%",
+            "%zz",
+            "set=%2",
+            "t=%FF%FE",
+            "&&&",
+            "=&=",
+            "set=:,:",
+            "embed=chart:",
+        ] {
+            let _ = decode(q);
+        }
+        let (v, _) = decode("set=base_delay_ms%3A1500");
+        assert_eq!(
+            v.scenario.set,
+            vec![("base_delay_ms".to_string(), "1500".to_string())]
+        );
+    }
+}

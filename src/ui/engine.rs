@@ -1,0 +1,110 @@
+//! The engine as the page drives it: a `Sim` plus checkpoints for seeking
+//! backwards, advanced in bounded chunks so a frame never blocks.
+
+use crate::scenario::Scenario;
+use crate::sim::engine::Checkpoint;
+use crate::sim::params::Params;
+use crate::sim::time::SimTime;
+use crate::sim::Sim;
+
+/// Most checkpoints a run keeps (memory: one copy of the state each, ~10 MB
+/// for the incident); beyond that every other one is dropped.
+const MAX_CHECKPOINTS: usize = 16;
+/// A checkpoint is taken every this many events, so seeking back re-runs at
+/// most about a second's worth of work in the browser.
+const EVENTS_PER_CHECKPOINT: u64 = 1_500_000;
+
+/// The running simulation and what the page asked of it.
+pub struct Engine {
+    /// The simulation.
+    pub sim: Sim,
+    /// The scenario it runs.
+    pub scenario: Scenario,
+    /// Its parameters.
+    pub params: Params,
+    checkpoints: Vec<Checkpoint>,
+    /// Events processed when the last checkpoint was taken.
+    last_cp_events: u64,
+    /// Whether the clock runs.
+    pub playing: bool,
+    /// Simulated seconds per wall second.
+    pub speed: f64,
+    /// The time the page shows (the engine catches up to it).
+    pub target: SimTime,
+}
+
+impl Engine {
+    /// A fresh run of `sc` (which must be valid).
+    pub fn new(sc: &Scenario) -> Result<Engine, String> {
+        let params = sc.params().map_err(|e| e.to_string())?;
+        let sim = Sim::new(&params, sc.seed);
+        let e = Engine {
+            checkpoints: vec![sim.checkpoint()],
+            sim,
+            scenario: sc.clone(),
+            params,
+            last_cp_events: 0,
+            playing: false,
+            speed: 1.0,
+            target: SimTime::ZERO,
+        };
+        Ok(e)
+    }
+
+    /// The end of the run.
+    pub fn end(&self) -> SimTime {
+        self.sim.end()
+    }
+
+    /// Fraction of the way from the engine's time to the target (for the
+    /// progress bar when the page is catching up).
+    pub fn lag(&self) -> Option<f64> {
+        if self.sim.now() >= self.target {
+            None
+        } else {
+            Some(self.sim.now().as_secs_f64() / self.target.as_secs_f64().max(1e-9))
+        }
+    }
+
+    /// Sets the target, going back to a checkpoint if it is in the past.
+    pub fn seek(&mut self, t: SimTime) {
+        let t = t.min(self.end());
+        if t < self.sim.now() {
+            let cp = self
+                .checkpoints
+                .iter()
+                .rev()
+                .find(|c| c.at <= t)
+                .expect("the first checkpoint is at 0");
+            self.sim.restore(cp);
+            self.last_cp_events = self.sim.events();
+        }
+        self.target = t;
+    }
+
+    /// Runs up to `max_events` towards the target; true once reached.
+    pub fn advance(&mut self, max_events: u64) -> bool {
+        let mut left = max_events;
+        while self.sim.now() < self.target && left > 0 {
+            let chunk = left.min(20_000);
+            self.sim.run_until_bounded(self.target, chunk);
+            left = left.saturating_sub(chunk);
+            let newest = self.checkpoints.last().map(|c| c.at).unwrap_or_default();
+            if self.sim.events() >= self.last_cp_events + EVENTS_PER_CHECKPOINT
+                && self.sim.now() > newest
+            {
+                self.checkpoints.push(self.sim.checkpoint());
+                self.last_cp_events = self.sim.events();
+                if self.checkpoints.len() > MAX_CHECKPOINTS {
+                    // Keep the first and every other one after it.
+                    let mut k = 0;
+                    self.checkpoints.retain(|_| {
+                        k += 1;
+                        k == 1 || k % 2 == 0
+                    });
+                }
+            }
+        }
+        self.sim.now() >= self.target
+    }
+}

@@ -1,0 +1,214 @@
+//! The event log: every notable event and every sampled packet up to now,
+//! filterable and searchable; only the rows in view are in the DOM, so
+//! 100,000 rows scroll smoothly. It is also the text alternative of the
+//! animation. Clicking a row goes there.
+
+use super::app::{Action, Ctx};
+use super::util;
+use crate::sim::time::SimTime;
+use crate::sim::trace::PacketKind;
+use yew::prelude::*;
+
+const ROW_H: f64 = 22.0;
+const VIEW_H: f64 = 330.0;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Row {
+    Event(usize),
+    Packet(usize),
+}
+
+#[derive(Default)]
+struct LogCache {
+    key: Option<(Filter, String, crate::scenario::Scenario)>,
+    events: usize,
+    packets: usize,
+    rows: Vec<Row>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct Filter {
+    notable: bool,
+    syn: bool,
+    replies: bool,
+    drops_only: bool,
+}
+
+/// The event log panel.
+#[component(EventLog)]
+pub fn event_log() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let scroll = use_state(|| 0.0f64);
+    let follow = use_state(|| true);
+    let query = use_state(String::new);
+    let filter = use_state(|| Filter {
+        notable: true,
+        syn: true,
+        replies: true,
+        drops_only: false,
+    });
+    let list_ref = use_node_ref();
+    let cache = use_mut_ref(LogCache::default);
+
+    let e = ctx.engine.borrow();
+    let q = query.to_lowercase();
+    let f = *filter;
+    let events = &e.sim.trace.events;
+    let packets = &e.sim.trace.packets;
+    // Rows are built incrementally: the trace only grows (a seek back
+    // truncates it, which rebuilds), so each render merges just what is new.
+    let mut cache = cache.borrow_mut();
+    let key = (f, q.clone(), ctx.view.scenario.clone());
+    if cache.key.as_ref() != Some(&key)
+        || events.len() < cache.events
+        || packets.len() < cache.packets
+    {
+        *cache = LogCache {
+            key: Some(key),
+            ..LogCache::default()
+        };
+    }
+    let (mut i, mut j) = (cache.events, cache.packets);
+    let (ev_end, pk_end) = (events.len(), packets.len());
+    while i < ev_end || j < pk_end {
+        let take_event = j >= pk_end || (i < ev_end && events[i].at <= packets[j].sent);
+        if take_event {
+            let ev = &events[i];
+            if f.notable && !f.drops_only && (q.is_empty() || ev.text.to_lowercase().contains(&q)) {
+                cache.rows.push(Row::Event(i));
+            }
+            i += 1;
+        } else {
+            let p = &packets[j];
+            let is_syn = matches!(p.kind, PacketKind::Syn | PacketKind::SynRetransmit);
+            let kind_ok = if is_syn { f.syn } else { f.replies };
+            let drop_ok = !f.drops_only || p.fate.dropped();
+            if kind_ok && drop_ok && (q.is_empty() || packet_text(p).to_lowercase().contains(&q)) {
+                cache.rows.push(Row::Packet(j));
+            }
+            j += 1;
+        }
+    }
+    cache.events = i;
+    cache.packets = j;
+    let rows = &cache.rows;
+    let total = rows.len();
+    let content_h = total as f64 * ROW_H;
+    let top = if *follow {
+        (content_h - VIEW_H).max(0.0)
+    } else {
+        (*scroll).min((content_h - VIEW_H).max(0.0))
+    };
+    let first = (top / ROW_H).floor() as usize;
+    let count = (VIEW_H / ROW_H).ceil() as usize + 2;
+    let visible: Vec<Html> = rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(count)
+        .map(|(idx, r)| {
+            let y = idx as f64 * ROW_H;
+            let (t, text, cls, sel): (SimTime, String, &str, Option<u32>) = match *r {
+                Row::Event(k) => (events[k].at, events[k].text.clone(), "row row--event", None),
+                Row::Packet(k) => {
+                    let p = &packets[k];
+                    (p.sent, packet_text(p), if p.fate.dropped() { "row row--drop" } else { "row" }, Some(p.id))
+                }
+            };
+            let selected = sel.is_some() && sel == ctx.view.selected;
+            let onclick = {
+                let engine = ctx.engine.clone();
+                let view = ctx.view.clone();
+                let follow = follow.clone();
+                Callback::from(move |_| {
+                    follow.set(false);
+                    {
+                        let mut e = engine.borrow_mut();
+                        e.seek(t);
+                        e.playing = false;
+                    }
+                    if let Some(id) = sel {
+                        view.dispatch(Action::Select(Some(id)));
+                    }
+                })
+            };
+            html! {
+                <div class={classes!(cls.to_string(), selected.then_some("row--sel"))} style={format!("top:{y}px")} role="row" onclick={onclick}>
+                    <span class="row__t">{ format!("{:>9.3}", t.as_secs_f64()) }</span>
+                    <span class="row__x">{ text }</span>
+                </div>
+            }
+        })
+        .collect();
+    drop(cache);
+    drop(e);
+
+    let onscroll = {
+        let scroll = scroll.clone();
+        let follow = follow.clone();
+        let list_ref = list_ref.clone();
+        Callback::from(move |_: Event| {
+            if let Some(el) = list_ref.cast::<web_sys::Element>() {
+                let st = f64::from(el.scroll_top());
+                let at_bottom = st + VIEW_H >= content_h - ROW_H;
+                scroll.set(st);
+                follow.set(at_bottom);
+            }
+        })
+    };
+    // Keep the DOM scroll position in step with `follow`.
+    {
+        let list_ref = list_ref.clone();
+        use_effect(move || {
+            if let Some(el) = list_ref.cast::<web_sys::Element>() {
+                if (f64::from(el.scroll_top()) - top).abs() > 1.0 {
+                    el.set_scroll_top(top as i32);
+                }
+            }
+            || ()
+        });
+    }
+    let on_query = {
+        let query = query.clone();
+        Callback::from(move |e: InputEvent| query.set(util::input_value(&e)))
+    };
+    let check = |label: &'static str, id: &'static str, on: bool, set: fn(&mut Filter, bool)| {
+        let filter = filter.clone();
+        html! {
+            <label><input type="checkbox" id={id} checked={on} onchange={Callback::from(move |e: Event| {
+                let mut f = *filter;
+                set(&mut f, util::input_checked(&e));
+                filter.set(f);
+            })} />{ label }</label>
+        }
+    };
+    html! {
+        <>
+            <h2>{ "Event log" }</h2>
+            <div class="log__filters" role="group" aria-label="Filters">
+                <input type="search" id="log-search" placeholder="search: IP, reason, pod…" aria-label="Search the log" value={(*query).clone()} oninput={on_query} />
+                { check(" events", "log-events", f.notable, |f, v| f.notable = v) }
+                { check(" SYNs", "log-syn", f.syn, |f, v| f.syn = v) }
+                { check(" replies", "log-replies", f.replies, |f, v| f.replies = v) }
+                { check(" drops only", "log-drops", f.drops_only, |f, v| f.drops_only = v) }
+                <span class="muted" id="log-count">{ format!("{total} rows") }</span>
+            </div>
+            <div class="log" id="log" ref={list_ref} onscroll={onscroll} role="table" aria-label="Events and sampled packets" style={format!("height:{VIEW_H}px")}>
+                <div class="log__content" style={format!("height:{content_h}px")}>{ for visible }</div>
+            </div>
+        </>
+    }
+}
+
+fn packet_text(p: &crate::sim::trace::PacketRecord) -> String {
+    format!(
+        "{} {}:{} → {}:{}  node {}  {}",
+        p.kind.label(),
+        p.src,
+        p.sport,
+        p.dst,
+        p.dport,
+        p.node,
+        p.fate.reason()
+    )
+}

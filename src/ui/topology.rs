@@ -1,0 +1,535 @@
+//! The network, animated: clients → VPC → each node's ens6, the routing /
+//! rp_filter gate, its pods (and the ghosts of deleted pods, whose IPs stay on
+//! the ENI), the conntrack gauges, node-local-dns → cluster DNS.
+//!
+//! Drawn on a canvas from the animation loop (no Yew re-render per frame).
+//! At tens of thousands of SYNs a second not every packet can be drawn: the
+//! dots are the engine's sample (every Nth client's packets, capped per
+//! second) and the flow lines into each node are as thick as the real rate.
+
+use super::app::{Action, Ctx};
+use super::engine::Engine;
+use super::util;
+use crate::sim::cluster::Phase;
+use crate::sim::metrics::PerNode;
+use crate::sim::trace::PacketKind;
+use crate::viz::topology::{self as geo, x, Layout};
+use std::cell::RefCell;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use yew::prelude::*;
+
+/// Minimum wall-clock time a packet stays on screen, seconds.
+const MIN_WALL_S: f64 = 0.6;
+/// Most dots drawn per frame.
+const MAX_DOTS: usize = 900;
+
+thread_local! {
+    /// Where the last frame drew each packet: (x, y, id), for clicks.
+    static DOTS: RefCell<Vec<(f64, f64, u32)>> = const { RefCell::new(Vec::new()) };
+    /// The last frame's scale (logical → CSS pixels).
+    static SCALE: RefCell<f64> = const { RefCell::new(1.0) };
+}
+
+struct Palette {
+    bg: &'static str,
+    fg: &'static str,
+    muted: &'static str,
+    box_: &'static str,
+    line: &'static str,
+    drop: &'static str,
+    ok: &'static str,
+    warn: &'static str,
+}
+
+fn palette() -> Palette {
+    if util::dark_mode() {
+        Palette {
+            bg: "#1e2026",
+            fg: "#e9e7e2",
+            muted: "#9a9aa2",
+            box_: "#262931",
+            line: "#3a3d46",
+            drop: "#ff6b5b",
+            ok: "#3fb58a",
+            warn: "#e6a33c",
+        }
+    } else {
+        Palette {
+            bg: "#ffffff",
+            fg: "#1d1d1f",
+            muted: "#6b6b70",
+            box_: "#f4f2ec",
+            line: "#d7d3c8",
+            drop: "#c0392b",
+            ok: "#1e8f62",
+            warn: "#c47a12",
+        }
+    }
+}
+
+fn gauge(
+    c: &CanvasRenderingContext2d,
+    p: &Palette,
+    x0: f64,
+    y: f64,
+    w: f64,
+    frac: f64,
+    label: &str,
+) {
+    c.set_fill_style_str(p.line);
+    c.fill_rect(x0, y, w, 7.0);
+    let f = frac.clamp(0.0, 1.0);
+    c.set_fill_style_str(if f >= 0.98 {
+        p.drop
+    } else if f >= 0.75 {
+        p.warn
+    } else {
+        p.ok
+    });
+    c.fill_rect(x0, y, w * f, 7.0);
+    c.set_fill_style_str(p.muted);
+    c.set_font("9.5px system-ui, sans-serif");
+    let _ = c.fill_text(label, x0, y - 2.5);
+}
+
+/// Draws the current frame.
+pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
+    let Ok(Some(ctx)) = canvas.get_context("2d") else {
+        return;
+    };
+    let Ok(c) = ctx.dyn_into::<CanvasRenderingContext2d>() else {
+        return;
+    };
+    let nodes = e.sim.nodes.len();
+    let client_pods = (e.params.clients.div_ceil(e.params.clients_per_pod.max(1))) as usize;
+    let layout = Layout::new(nodes, client_pods);
+    let css_w = canvas.client_width().max(300) as f64;
+    let scale = css_w / geo::WIDTH;
+    let css_h = layout.height * scale;
+    let dpr = web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .unwrap_or(1.0)
+        .clamp(1.0, 3.0);
+    let (pw, ph) = ((css_w * dpr) as u32, (css_h * dpr) as u32);
+    if canvas.width() != pw || canvas.height() != ph {
+        canvas.set_width(pw);
+        canvas.set_height(ph);
+        let _ = canvas.style().set_property("height", &format!("{css_h}px"));
+    }
+    SCALE.with(|s| *s.borrow_mut() = scale);
+    let p = palette();
+    let _ = c.set_transform(dpr * scale, 0.0, 0.0, dpr * scale, 0.0, 0.0);
+    c.set_fill_style_str(p.bg);
+    c.fill_rect(0.0, 0.0, geo::WIDTH, layout.height);
+
+    let now = e.sim.now();
+    let t = now.as_secs_f64();
+    // The last completed second of the per-second series.
+    let sec = e.sim.metrics.seconds();
+    let speed = e.speed;
+    let reduced = util::reduced_motion();
+
+    // Route 53 strip.
+    c.set_fill_style_str(p.box_);
+    c.fill_rect(150.0, 8.0, 700.0, 36.0);
+    c.set_fill_style_str(p.fg);
+    c.set_font("12px system-ui, sans-serif");
+    let version = e.sim.route53.visible_at(now);
+    let records = e
+        .sim
+        .route53
+        .versions
+        .get(version)
+        .map(|v| v.pods.len())
+        .unwrap_or(0);
+    let pending = e.sim.route53.versions.len() - 1 - version;
+    let _ = c.fill_text(
+        &format!(
+            "Route 53 (external-dns, TTL {} s): {records} A records{}",
+            e.params.dns_ttl_s,
+            if pending > 0 {
+                format!(", {pending} change(s) still propagating")
+            } else {
+                String::new()
+            }
+        ),
+        160.0,
+        24.0,
+    );
+    c.set_fill_style_str(p.muted);
+    let _ = c.fill_text(
+        &format!(
+            "clients re-resolve at most every {} s; {} of {} channels point at deleted pods' IPs",
+            e.params.min_time_between_resolutions_s,
+            e.sim.stale_subs_now(),
+            e.sim.subs_len()
+        ),
+        160.0,
+        38.0,
+    );
+
+    // Clients.
+    c.set_fill_style_str(p.fg);
+    let _ = c.fill_text(
+        &format!("{} clients", e.params.clients),
+        8.0,
+        geo::TOP - 4.0,
+    );
+    for i in 0..client_pods.min(400) {
+        let (cx, cy) = layout.client(i);
+        c.set_fill_style_str(p.muted);
+        c.fill_rect(cx - 3.0, cy - 3.0, 6.0, 6.0);
+    }
+    // VPC band.
+    c.set_fill_style_str(p.box_);
+    c.fill_rect(
+        x::VPC - 22.0,
+        geo::TOP - 10.0,
+        44.0,
+        layout.height - geo::TOP,
+    );
+    c.set_fill_style_str(p.fg);
+    let _ = c.fill_text("VPC", x::VPC - 12.0, geo::TOP - 14.0);
+
+    // Nodes.
+    for n in 0..nodes {
+        let y = layout.node_y(n);
+        let node = &mut e.sim.nodes[n];
+        let vpc_n = node.vpc.count(now) as f64;
+        let allowance = node.vpc.allowance as f64;
+        let lin = node.linux_ct.count(now) as f64;
+        let lin_max = node.linux_ct.max as f64;
+        let ip = node.ip;
+        let rp = node
+            .ns
+            .sysctl
+            .rp_filter(node.ns.dev(node.ens6).expect("ens6"));
+        let ens6_addr = node
+            .ns
+            .dev(node.ens6)
+            .map(|d| d.addrs.first().map(|a| a.addr.to_string()))
+            .unwrap_or(None);
+        c.set_fill_style_str(p.box_);
+        c.fill_rect(315.0, y - NODE_TOP, 680.0, geo::NODE_H - 6.0);
+        c.set_fill_style_str(p.fg);
+        c.set_font("bold 11px system-ui, sans-serif");
+        let _ = c.fill_text(&format!("node {n} · {ip}"), 320.0, y - NODE_TOP + 12.0);
+        // Flow into the node, as thick as the SYN rate of the last second.
+        let rate = e
+            .sim
+            .metrics
+            .node(n, PerNode::SynArrivals)
+            .get(sec.saturating_sub(1))
+            .copied()
+            .unwrap_or(0.0);
+        if rate > 0.0 {
+            c.set_stroke_style_str(geo::kind_colour(PacketKind::Syn));
+            c.set_global_alpha(0.35);
+            c.set_line_width((rate / 400.0).sqrt().clamp(0.5, 14.0));
+            c.begin_path();
+            c.move_to(x::VPC + 22.0, y - 10.0);
+            c.line_to(x::ENS6, y - 10.0);
+            c.stroke();
+            c.set_global_alpha(1.0);
+            c.set_fill_style_str(p.muted);
+            c.set_font("10px system-ui, sans-serif");
+            let _ = c.fill_text(&format!("{rate:.0} SYN/s"), x::VPC + 26.0, y - 16.0);
+        }
+        // ens6, gate, ens5.
+        let (ex, ey) = layout.ens6(n);
+        c.set_fill_style_str(p.fg);
+        c.begin_path();
+        let _ = c.arc(ex, ey, 5.0, 0.0, std::f64::consts::TAU);
+        c.fill();
+        c.set_font("10px system-ui, sans-serif");
+        let _ = c.fill_text(
+            &format!("ens6 {}", ens6_addr.unwrap_or_else(|| "(no IPv4)".into())),
+            ex - 24.0,
+            ey + 16.0,
+        );
+        let (gx, gy) = layout.gate(n);
+        c.set_fill_style_str(if rp > 0 { p.warn } else { p.muted });
+        c.begin_path();
+        c.move_to(gx, gy - 8.0);
+        c.line_to(gx + 8.0, gy);
+        c.line_to(gx, gy + 8.0);
+        c.line_to(gx - 8.0, gy);
+        c.close_path();
+        c.fill();
+        c.set_fill_style_str(p.muted);
+        let _ = c.fill_text(&format!("rp_filter {rp}"), gx - 20.0, gy + 20.0);
+        let (e5x, e5y) = layout.ens5(n);
+        c.set_fill_style_str(p.muted);
+        let _ = c.fill_text("ens5", e5x - 30.0, e5y + 3.0);
+        // Pods (and ghosts).
+        for pod in e.sim.pods.iter().filter(|q| q.node as usize == n) {
+            let slot = (pod.ip.octets()[3] as usize).saturating_sub(10);
+            let (px, py) = layout.pod(n, slot);
+            c.begin_path();
+            let _ = c.arc(px, py, 7.0, 0.0, std::f64::consts::TAU);
+            match pod.phase {
+                Phase::Ready => {
+                    c.set_fill_style_str(p.ok);
+                    c.fill();
+                }
+                Phase::Starting => {
+                    c.set_stroke_style_str(p.ok);
+                    c.set_line_width(2.0);
+                    c.stroke();
+                }
+                Phase::Terminating => {
+                    c.set_fill_style_str(p.warn);
+                    c.fill();
+                }
+                Phase::Deleted => {
+                    c.set_stroke_style_str(p.muted);
+                    c.set_line_width(1.0);
+                    let _ = c.set_line_dash(&js_sys::Array::of2(&2.0.into(), &2.0.into()));
+                    c.stroke();
+                    let _ = c.set_line_dash(&js_sys::Array::new());
+                }
+            }
+        }
+        // Gauges.
+        gauge(
+            &c,
+            &p,
+            x::NLD - 120.0,
+            y - 18.0,
+            110.0,
+            vpc_n / allowance.max(1.0),
+            &format!("VPC conntrack {:.0}k/{:.0}k", vpc_n / 1e3, allowance / 1e3),
+        );
+        gauge(
+            &c,
+            &p,
+            x::NLD - 120.0,
+            y + 4.0,
+            110.0,
+            lin / lin_max.max(1.0),
+            &format!("Linux conntrack {:.0}k", lin / 1e3),
+        );
+        let inflight = e.sim.nld[n].inflight(now) as f64;
+        gauge(
+            &c,
+            &p,
+            x::NLD,
+            y - 18.0,
+            100.0,
+            inflight / f64::from(e.params.nld_max_concurrent.max(1)),
+            &format!(
+                "node-local-dns {inflight:.0}/{}",
+                e.params.nld_max_concurrent
+            ),
+        );
+        c.set_fill_style_str(if e.sim.nld[n].down { p.drop } else { p.muted });
+        let _ = c.fill_text(
+            if e.sim.nld[n].down {
+                "→ cluster DNS: marked down"
+            } else {
+                "→ cluster DNS"
+            },
+            x::NLD,
+            y + 10.0,
+        );
+    }
+
+    // Packets.
+    let mut dots = Vec::new();
+    let pk = &e.sim.trace.packets;
+    let horizon = (MIN_WALL_S * speed * 1.4).max(0.002);
+    let from = geo::first_sent_at_or_after(pk, ((t - horizon).max(0.0) * 1e6) as u64);
+    let to = geo::first_sent_at_or_after(pk, (t * 1e6) as u64 + 1);
+    let per_pod = e.params.clients_per_pod;
+    let mut drawn = 0usize;
+    let shown = to.saturating_sub(from);
+    let stride = shown.div_ceil(MAX_DOTS).max(1);
+    for rec in pk[from..to].iter().step_by(stride) {
+        let dur = geo::shown_for(rec, speed, MIN_WALL_S);
+        let age = t - rec.sent.as_secs_f64();
+        let dropped = rec.fate.dropped();
+        let hold = if dropped { dur * 0.4 } else { 0.0 };
+        if age < 0.0 || age > dur + hold {
+            continue;
+        }
+        let slot = e
+            .sim
+            .pods
+            .get(rec.pod as usize)
+            .map(|q| (q.ip.octets()[3] as usize).saturating_sub(10))
+            .unwrap_or(0);
+        let (path, stop) = geo::path(&layout, rec, per_pod, slot);
+        let full = path.len().saturating_sub(1).max(1) as f64;
+        let progress = if reduced { 1.0 } else { (age / dur).min(1.0) };
+        let frac_to_stop = stop as f64 / full;
+        let (px, py) = geo::position(
+            &path,
+            stop,
+            (progress / frac_to_stop.max(1e-9)).min(1.0) * 1.0,
+        );
+        let at_stop = progress >= frac_to_stop || reduced;
+        if dropped && at_stop {
+            c.set_stroke_style_str(p.drop);
+            c.set_line_width(2.0);
+            c.begin_path();
+            c.move_to(px - 4.0, py - 4.0);
+            c.line_to(px + 4.0, py + 4.0);
+            c.move_to(px + 4.0, py - 4.0);
+            c.line_to(px - 4.0, py + 4.0);
+            c.stroke();
+        } else {
+            c.set_fill_style_str(geo::kind_colour(rec.kind));
+            c.begin_path();
+            let _ = c.arc(px, py, 3.2, 0.0, std::f64::consts::TAU);
+            c.fill();
+        }
+        dots.push((px, py, rec.id));
+        drawn += 1;
+    }
+    // The selected packet's path.
+    if let Some(sel) = selected.and_then(|id| pk.get(id as usize)) {
+        let slot = e
+            .sim
+            .pods
+            .get(sel.pod as usize)
+            .map(|q| (q.ip.octets()[3] as usize).saturating_sub(10))
+            .unwrap_or(0);
+        let (path, stop) = geo::path(&layout, sel, per_pod, slot);
+        c.set_stroke_style_str(p.fg);
+        c.set_line_width(1.5);
+        let _ = c.set_line_dash(&js_sys::Array::of2(&4.0.into(), &3.0.into()));
+        c.begin_path();
+        for (i, (px, py)) in path[..=stop.min(path.len() - 1)].iter().enumerate() {
+            if i == 0 {
+                c.move_to(*px, *py);
+            } else {
+                c.line_to(*px, *py);
+            }
+        }
+        c.stroke();
+        let _ = c.set_line_dash(&js_sys::Array::new());
+        let (ex, ey) = path[stop.min(path.len() - 1)];
+        c.begin_path();
+        let _ = c.arc(ex, ey, 9.0, 0.0, std::f64::consts::TAU);
+        c.stroke();
+        if sel.fate.dropped() {
+            c.set_fill_style_str(p.drop);
+            c.set_font("bold 11px system-ui, sans-serif");
+            let _ = c.fill_text(sel.fate.reason(), ex + 12.0, ey - 10.0);
+        }
+    }
+    c.set_fill_style_str(p.muted);
+    c.set_font("10px system-ui, sans-serif");
+    let _ = c.fill_text(
+        &format!(
+            "dots: {drawn} of {shown} sampled packets in view (every {}th client, ≤{}/s{}); lines: real SYN rate per node",
+            e.params.trace_every_nth_client,
+            e.params.trace_per_second_cap,
+            if stride > 1 { format!(", 1 in {stride} drawn") } else { String::new() }
+        ),
+        8.0,
+        layout.height - 8.0,
+    );
+    DOTS.with(|d| *d.borrow_mut() = dots);
+}
+
+/// Top of a node's box relative to its centre.
+const NODE_TOP: f64 = 32.0;
+
+/// Props of [`Topology`].
+#[derive(Properties, PartialEq)]
+pub struct TopologyProps {
+    /// The canvas the animation loop draws on.
+    pub canvas: NodeRef,
+}
+
+/// The topology panel.
+#[component(Topology)]
+pub fn topology(props: &TopologyProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let onclick = {
+        let view = ctx.view.clone();
+        let canvas = props.canvas.clone();
+        Callback::from(move |ev: MouseEvent| {
+            let Some(cv) = canvas.cast::<HtmlCanvasElement>() else {
+                return;
+            };
+            let rect = cv.get_bounding_client_rect();
+            let scale = SCALE.with(|s| *s.borrow());
+            let (mx, my) = (
+                (f64::from(ev.client_x()) - rect.left()) / scale,
+                (f64::from(ev.client_y()) - rect.top()) / scale,
+            );
+            let hit = DOTS.with(|d| {
+                d.borrow()
+                    .iter()
+                    .map(|(x, y, id)| (((x - mx).powi(2) + (y - my).powi(2)).sqrt(), *id))
+                    .filter(|(dist, _)| *dist < 12.0)
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, id)| id)
+            });
+            if let Some(id) = hit {
+                ctx_select(&view, id);
+            }
+        })
+    };
+    let e = ctx.engine.borrow();
+    let now = e.sim.now();
+    let sec = e.sim.metrics.seconds();
+    let full = e.sim.metrics.nodes();
+    let saturated = (0..full)
+        .filter(|n| {
+            e.sim
+                .metrics
+                .node(*n, PerNode::ConntrackAllowanceExceeded)
+                .get(sec.saturating_sub(1))
+                .copied()
+                .unwrap_or(0.0)
+                > 0.0
+        })
+        .count();
+    let syn_dead = e
+        .sim
+        .metrics
+        .global(crate::sim::metrics::Global::SynToDeletedIp)
+        .get(sec.saturating_sub(1))
+        .copied()
+        .unwrap_or(0.0);
+    // Highest VPC conntrack fill of the last second (for tests and screen readers).
+    let vpc_fill = (0..full)
+        .map(|n| {
+            e.sim
+                .metrics
+                .node(n, PerNode::VpcConntrack)
+                .get(sec.saturating_sub(1))
+                .copied()
+                .unwrap_or(0.0)
+                / e.params.conntrack_allowance.max(1) as f64
+        })
+        .fold(0.0f64, f64::max);
+    let alt = format!(
+        "Topology at {}: {saturated} of {full} nodes dropping new flows for the VPC conntrack allowance; {syn_dead:.0} SYNs per second to deleted pods' IPs. The event log lists every sampled packet and its fate.",
+        util::clock(now)
+    );
+    drop(e);
+    html! {
+        <>
+            <h2>{ "Topology" }</h2>
+            <canvas ref={props.canvas.clone()} class="topology" id="topology" role="img" aria-label={alt} onclick={onclick}
+                data-vpc-fill={format!("{vpc_fill:.3}")} data-saturated-nodes={saturated.to_string()} />
+            <div class="legend" aria-hidden="true">
+                { for [(PacketKind::Syn, "SYN"), (PacketKind::SynAck, "SYN-ACK"), (PacketKind::Rst, "RST"), (PacketKind::IcmpUnreachable, "ICMP"), (PacketKind::DnsTcpSyn, "DNS")].iter().map(|(k, l)| html! {
+                    <span class="legend__item"><i style={format!("background:{}", geo::kind_colour(*k))} />{ *l }</span>
+                }) }
+                <span class="legend__item"><b class="x">{ "✕" }</b>{ "dropped" }</span>
+                <span class="legend__item">{ "● pod · ◌ deleted pod (IP still on ens6)" }</span>
+            </div>
+        </>
+    }
+}
+
+fn ctx_select(view: &UseReducerHandle<super::app::View>, id: u32) {
+    view.dispatch(Action::Select(Some(id)));
+    view.dispatch(Action::Focus(Some("inspector".into())));
+}

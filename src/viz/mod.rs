@@ -1,0 +1,15 @@
+//! The view model: what the page draws, computed from the engine's state
+//! without touching the browser.
+//!
+//! Everything here is plain Rust over [`crate::sim`], so it compiles for both
+//! targets: the Yew components in `ui` (wasm32 only) call it to draw, and
+//! native tests call the very same code (the charts with plotters' SVG
+//! backend) to check what would be drawn.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`topology`] | where nodes, pods and packets are drawn on the topology view |
+//! | [`charts`] | the responders' charts: specs built from the metrics, drawing on any plotters backend, mouse ↔ time mapping |
+
+pub mod charts;
+pub mod topology;

@@ -1,0 +1,235 @@
+//! Where things are drawn on the topology view, and where a packet is at a
+//! given moment: the view model of the animation, with no DOM in it.
+//!
+//! Coordinates are logical (a 1000 × H canvas, H growing with the number of
+//! nodes); the UI scales them. A packet moves along a polyline from its
+//! sender through the VPC to the node's `ens6`, the routing/rp_filter gate and
+//! the pod, or back; a dropped packet stops where it died. Because a SYN
+//! crosses the network in a quarter of a millisecond, it is shown for at
+//! least a fixed stretch of wall-clock time, scaled by the playback speed
+//! (non-linear time: the trace itself keeps the true times).
+
+use crate::sim::trace::{Fate, PacketKind, PacketRecord};
+
+/// Logical width of the canvas.
+pub const WIDTH: f64 = 1000.0;
+/// Height of one node's row.
+pub const NODE_H: f64 = 74.0;
+/// Top margin (Route 53 / external-dns strip).
+pub const TOP: f64 = 64.0;
+
+/// A point.
+pub type Pt = (f64, f64);
+
+/// Fixed places of the view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    /// Number of service nodes.
+    pub nodes: usize,
+    /// Number of client pods drawn.
+    pub client_pods: usize,
+    /// Canvas height.
+    pub height: f64,
+}
+
+/// X positions of the columns.
+pub mod x {
+    /// Client pods.
+    pub const CLIENTS: f64 = 70.0;
+    /// The VPC fabric.
+    pub const VPC: f64 = 250.0;
+    /// A node's ens6 port.
+    pub const ENS6: f64 = 345.0;
+    /// The routing / rp_filter gate.
+    pub const GATE: f64 = 410.0;
+    /// First pod of a node.
+    pub const PODS: f64 = 462.0;
+    /// Spacing between pods.
+    pub const POD_STEP: f64 = 22.0;
+    /// ens5 port (leaving the node).
+    pub const ENS5: f64 = 345.0;
+    /// The conntrack gauges.
+    pub const GAUGES: f64 = 700.0;
+    /// node-local-dns.
+    pub const NLD: f64 = 850.0;
+    /// Cluster DNS.
+    pub const COREDNS: f64 = 985.0;
+}
+
+impl Layout {
+    /// A layout for `nodes` nodes and `client_pods` client pods.
+    pub fn new(nodes: usize, client_pods: usize) -> Layout {
+        let nodes = nodes.max(1);
+        Layout {
+            nodes,
+            client_pods: client_pods.max(1),
+            height: TOP + nodes as f64 * NODE_H + 24.0,
+        }
+    }
+
+    /// Vertical centre of node `n`'s row.
+    pub fn node_y(&self, n: usize) -> f64 {
+        TOP + (n as f64 + 0.5) * NODE_H
+    }
+
+    /// Where client pod `i` sits (a column, wrapped if needed).
+    pub fn client(&self, i: usize) -> Pt {
+        let rows = ((self.height - TOP - 20.0) / 9.0).floor().max(1.0) as usize;
+        let col = i / rows;
+        let row = i % rows;
+        (
+            x::CLIENTS - 40.0 + col as f64 * 12.0,
+            TOP + 10.0 + row as f64 * 9.0,
+        )
+    }
+
+    /// Where pod slot `slot` of node `n` sits.
+    pub fn pod(&self, n: usize, slot: usize) -> Pt {
+        let per_row = 10;
+        let row = (slot / per_row) as f64;
+        (
+            x::PODS + (slot % per_row) as f64 * x::POD_STEP,
+            self.node_y(n) - 12.0 + row * 22.0,
+        )
+    }
+
+    /// Where `ens6` of node `n` is.
+    pub fn ens6(&self, n: usize) -> Pt {
+        (x::ENS6, self.node_y(n) - 10.0)
+    }
+
+    /// Where `ens5` of node `n` is.
+    pub fn ens5(&self, n: usize) -> Pt {
+        (x::ENS5, self.node_y(n) + 18.0)
+    }
+
+    /// The gate (routing decision, rp_filter) of node `n`.
+    pub fn gate(&self, n: usize) -> Pt {
+        (x::GATE, self.node_y(n) - 10.0)
+    }
+
+    /// Where the VPC meets node `n`'s row.
+    pub fn vpc(&self, n: usize) -> Pt {
+        (x::VPC, self.node_y(n) - 10.0)
+    }
+}
+
+/// Which client pod a client number belongs to (clients_per_pod per pod).
+pub fn client_pod(client: u32, per_pod: u32) -> usize {
+    (client / per_pod.max(1)) as usize
+}
+
+/// The polyline a packet follows and the index of the vertex where it
+/// stops if it was dropped.
+pub fn path(l: &Layout, p: &PacketRecord, per_pod: u32, pod_slot: usize) -> (Vec<Pt>, usize) {
+    let n = p.node as usize;
+    let client = l.client(client_pod(p.client, per_pod));
+    let inbound = [client, l.vpc(n), l.ens6(n), l.gate(n), l.pod(n, pod_slot)];
+    match p.kind {
+        PacketKind::Syn | PacketKind::SynRetransmit => {
+            let stop = match p.fate {
+                Fate::ConntrackAllowance => 1,
+                Fate::RpFilter { .. }
+                | Fate::Martian
+                | Fate::UnreachableIcmpLimited
+                | Fate::UnreachableIcmpSent => 3,
+                Fate::SrcDstCheck => 3,
+                Fate::LinuxConntrackFull => 3,
+                Fate::Delivered => 4,
+            };
+            if p.fate == Fate::SrcDstCheck {
+                // Forwarded out of ens5: it turns back towards the VPC and dies there.
+                let mut v = inbound[..4].to_vec();
+                v.push(l.ens5(n));
+                v.push((x::VPC, l.ens5(n).1));
+                return (v, 5);
+            }
+            (inbound.to_vec(), stop)
+        }
+        PacketKind::SynAck | PacketKind::Rst | PacketKind::Fin => {
+            let v: Vec<Pt> = inbound.iter().rev().copied().collect();
+            (v, 4)
+        }
+        PacketKind::IcmpUnreachable => {
+            let v = vec![l.gate(n), l.ens6(n), l.vpc(n), client];
+            (v, 3)
+        }
+        PacketKind::DnsTcpSyn | PacketKind::DnsHealthCheck => {
+            let y = l.node_y(n) + 18.0;
+            (vec![(x::NLD, y), (x::COREDNS, y)], 1)
+        }
+    }
+}
+
+/// How long (simulated seconds) a packet is shown: its real flight time, or
+/// `min_wall_s` of wall-clock time at the current speed, whichever is longer.
+pub fn shown_for(p: &PacketRecord, speed: f64, min_wall_s: f64) -> f64 {
+    let real = p.arrives.saturating_since(p.sent).as_secs_f64();
+    real.max(min_wall_s * speed)
+}
+
+/// Where along `path` a packet is at `t` (simulated seconds), if it is
+/// visible: `progress` in 0..=1 along the whole journey up to `stop`.
+pub fn position(path: &[Pt], stop: usize, progress: f64) -> Pt {
+    let stop = stop.min(path.len().saturating_sub(1));
+    if stop == 0 {
+        return path.first().copied().unwrap_or((0.0, 0.0));
+    }
+    let segs: Vec<f64> = path[..=stop]
+        .windows(2)
+        .map(|w| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt())
+        .collect();
+    let total: f64 = segs.iter().sum::<f64>().max(1e-9);
+    let mut d = progress.clamp(0.0, 1.0) * total;
+    for (i, s) in segs.iter().enumerate() {
+        if d <= *s || i == segs.len() - 1 {
+            let f = if *s > 0.0 { (d / s).min(1.0) } else { 1.0 };
+            let (a, b) = (path[i], path[i + 1]);
+            return (a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f);
+        }
+        d -= s;
+    }
+    path[stop]
+}
+
+/// The colour of a packet kind (Okabe–Ito palette, readable in both themes).
+pub fn kind_colour(k: PacketKind) -> &'static str {
+    match k {
+        PacketKind::Syn | PacketKind::SynRetransmit => "#E69F00",
+        PacketKind::SynAck => "#009E73",
+        PacketKind::Rst => "#CC79A7",
+        PacketKind::IcmpUnreachable => "#56B4E9",
+        PacketKind::Fin => "#999999",
+        PacketKind::DnsTcpSyn | PacketKind::DnsHealthCheck => "#0072B2",
+    }
+}
+
+/// Index of the first packet sent at or after `t_us` (packets are stored in
+/// non-decreasing `sent` order).
+pub fn first_sent_at_or_after(packets: &[PacketRecord], t_us: u64) -> usize {
+    packets.partition_point(|p| p.sent.micros() < t_us)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_walk_the_path_and_stop_at_the_drop() {
+        let path = vec![(0.0, 0.0), (100.0, 0.0), (100.0, 100.0)];
+        assert_eq!(position(&path, 2, 0.0), (0.0, 0.0));
+        assert_eq!(position(&path, 2, 0.5), (100.0, 0.0));
+        assert_eq!(position(&path, 2, 1.0), (100.0, 100.0));
+        assert_eq!(position(&path, 1, 1.0), (100.0, 0.0));
+        assert_eq!(position(&path, 1, 0.5), (50.0, 0.0));
+    }
+
+    #[test]
+    fn layout_grows_with_nodes() {
+        let a = Layout::new(8, 60);
+        let b = Layout::new(16, 60);
+        assert!(b.height > a.height);
+        assert!(a.node_y(7) < a.height);
+        assert!(a.client(59).1 < a.height);
+    }
+}

@@ -28,8 +28,83 @@ struct Drawn {
     next: usize,
 }
 
-/// Charts drawn per effect run (the rest on the next ticks).
+/// Charts drawn per animation frame.
 const PER_PASS: usize = 1;
+
+/// Draws up to `budget` stale charts; true if some are still stale.
+fn draw_some(
+    refs: &[NodeRef],
+    drawn: &Rc<RefCell<Drawn>>,
+    engine: &super::app::EngineRef,
+    ids: &[&'static str],
+    budget: usize,
+) -> bool {
+    let e = engine.borrow();
+    let now = e.sim.now();
+    let sec = e.sim.metrics.seconds();
+    let cursor_key = now.secs();
+    let end = e.end().as_secs_f64();
+    let theme = if util::dark_mode() {
+        Theme::DARK
+    } else {
+        Theme::LIGHT
+    };
+    let mut d = drawn.borrow_mut();
+    let n = ids.len();
+    let mut done = 0;
+    let mut specs = None;
+    for k in 0..n {
+        let i = (d.next + k) % n;
+        let id = ids[i];
+        if d.state
+            .get(id)
+            .is_some_and(|(s, c, _)| *s == sec && *c == cursor_key)
+        {
+            continue;
+        }
+        if done >= budget {
+            d.next = i;
+            return true;
+        }
+        let Some(canvas) = refs[i].cast::<web_sys::HtmlCanvasElement>() else {
+            continue;
+        };
+        let specs = specs.get_or_insert_with(|| vc::chart_specs(&e.sim));
+        let Some(spec) = specs.iter().find(|s| s.id == id) else {
+            continue;
+        };
+        let spec = spec
+            .clone()
+            .with_window(0.0, end)
+            .with_cursor(Some(now.as_secs_f64()));
+        let dpr = web_sys::window()
+            .map(|w| w.device_pixel_ratio())
+            .unwrap_or(1.0)
+            .clamp(1.0, 3.0);
+        let (w, h) = (
+            canvas.client_width().max(200) as f64,
+            canvas.client_height().max(120) as f64,
+        );
+        let (pw, ph) = ((w * dpr) as u32, (h * dpr) as u32);
+        if canvas.width() != pw || canvas.height() != ph {
+            canvas.set_width(pw);
+            canvas.set_height(ph);
+        }
+        let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
+            continue;
+        };
+        let area = backend.into_drawing_area();
+        match vc::draw(&area, &spec, &theme) {
+            Ok(geo) => {
+                d.state.insert(id.to_string(), (sec, cursor_key, geo));
+            }
+            Err(err) => web_sys::console::warn_1(&format!("chart {id}: {err}").into()),
+        }
+        done += 1;
+        d.next = (i + 1) % n;
+    }
+    false
+}
 
 /// The charts panel.
 #[component(Charts)]
@@ -49,90 +124,51 @@ pub fn charts(props: &ChartsProps) -> Html {
     let drawn: Rc<RefCell<Drawn>> = use_mut_ref(Drawn::default);
     let hover = use_state(|| None::<(usize, String)>);
 
-    // Redraw stale charts, a few at a time.
+    // Redraw stale charts one per animation frame, after the frame that
+    // re-rendered the page, so no frame pays for a chart and a render.
+    let raf: Rc<RefCell<Option<gloo::render::AnimationFrame>>> = use_mut_ref(|| None);
     {
         let refs = refs.clone();
         let drawn = drawn.clone();
         let engine = ctx.engine.clone();
         let ids = ids.clone();
         let big = props.only.is_some();
-        let again = use_state(|| 0u32);
-        let again2 = again.clone();
-        use_effect_with((ctx.tick, *again), move |_| {
-            let e = engine.borrow();
-            let playing = e.playing;
-            let now = e.sim.now();
-            let sec = e.sim.metrics.seconds();
-            let cursor_key = now.secs();
-            let specs = vc::chart_specs(&e.sim);
-            let end = e.end().as_secs_f64();
-            let theme = if util::dark_mode() {
-                Theme::DARK
-            } else {
-                Theme::LIGHT
-            };
-            let mut d = drawn.borrow_mut();
-            let n = ids.len();
-            let mut done = 0;
-            for k in 0..n {
-                let i = (d.next + k) % n;
-                let id = ids[i];
-                let fresh = d
-                    .state
-                    .get(id)
-                    .is_some_and(|(s, c, _)| *s == sec && *c == cursor_key);
-                if fresh {
-                    continue;
-                }
-                let Some(canvas) = refs[i].cast::<web_sys::HtmlCanvasElement>() else {
-                    continue;
-                };
-                let Some(spec) = specs.iter().find(|s| s.id == id) else {
-                    continue;
-                };
-                let spec = spec
-                    .clone()
-                    .with_window(0.0, end)
-                    .with_cursor(Some(now.as_secs_f64()));
-                let dpr = web_sys::window()
-                    .map(|w| w.device_pixel_ratio())
-                    .unwrap_or(1.0)
-                    .clamp(1.0, 3.0);
-                let (w, h) = (
-                    canvas.client_width().max(200) as f64,
-                    canvas.client_height().max(120) as f64,
+        let raf = raf.clone();
+        use_effect_with(ctx.tick, move |_| {
+            fn pump(
+                refs: Rc<Vec<NodeRef>>,
+                drawn: Rc<RefCell<Drawn>>,
+                engine: super::app::EngineRef,
+                ids: Vec<&'static str>,
+                big: bool,
+                raf: Rc<RefCell<Option<gloo::render::AnimationFrame>>>,
+            ) {
+                let more = draw_some(
+                    &refs,
+                    &drawn,
+                    &engine,
+                    &ids,
+                    if big { usize::MAX } else { PER_PASS },
                 );
-                let (pw, ph) = ((w * dpr) as u32, (h * dpr) as u32);
-                if canvas.width() != pw || canvas.height() != ph {
-                    canvas.set_width(pw);
-                    canvas.set_height(ph);
-                }
-                let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
-                    continue;
-                };
-                let area = backend.into_drawing_area();
-                match vc::draw(&area, &spec, &theme) {
-                    Ok(geo) => {
-                        d.state.insert(id.to_string(), (sec, cursor_key, geo));
-                    }
-                    Err(err) => web_sys::console::warn_1(&format!("chart {id}: {err}").into()),
-                }
-                done += 1;
-                if done >= PER_PASS && !big {
-                    d.next = (i + 1) % n;
-                    break;
+                if more {
+                    let r2 = raf.clone();
+                    *raf.borrow_mut() = Some(gloo::render::request_animation_frame(move |_| {
+                        pump(refs, drawn, engine, ids, big, r2)
+                    }));
+                } else {
+                    *raf.borrow_mut() = None;
                 }
             }
-            // While paused no tick comes: finish the rest on the next turn.
-            let mut timeout = None;
-            if done >= PER_PASS && !playing && !big {
-                let again = again2.clone();
-                timeout = Some(gloo::timers::callback::Timeout::new(30, move || {
-                    again.set(*again + 1)
-                }));
-            }
-            move || drop(timeout)
+            let r2 = raf.clone();
+            *raf.borrow_mut() = Some(gloo::render::request_animation_frame(move |_| {
+                pump(refs, drawn, engine, ids, big, r2)
+            }));
+            || ()
         });
+    }
+    {
+        let raf = raf.clone();
+        use_effect_with((), move |_| move || drop(raf.borrow_mut().take()));
     }
 
     let cells = ids.iter().enumerate().map(|(i, id)| {

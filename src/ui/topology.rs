@@ -22,7 +22,7 @@ use yew::prelude::*;
 /// Minimum wall-clock time a packet stays on screen, seconds.
 const MIN_WALL_S: f64 = 0.6;
 /// Most dots drawn per frame.
-const MAX_DOTS: usize = 900;
+const MAX_DOTS: usize = 350;
 
 thread_local! {
     /// Where the last frame drew each packet: (x, y, id), for clicks.

@@ -9,9 +9,9 @@ use incident_sim::sim::metrics::Global;
 use incident_sim::sim::params::Params;
 use incident_sim::sim::Sim;
 use incident_sim::viz::charts::{
-    chart_spec, chart_specs, css, dns_per_node_specs, draw, format_time, markers_near, series_at,
-    ChartGeometry, ChartSpec, Hue, Marker, MarkerKind, Series, SeriesStyle, Theme, Threshold,
-    CHART_IDS,
+    chart_spec, chart_specs, css, dns_per_node_specs, draw, format_time, markers_near, overlay,
+    series_at, ChartGeometry, ChartSpec, Hue, Marker, MarkerKind, Series, SeriesStyle, Theme,
+    Threshold, CHART_IDS,
 };
 use plotters::prelude::*;
 use std::collections::{BTreeMap, HashSet};
@@ -808,4 +808,60 @@ fn markers_are_labelled_when_there_is_room_and_found_by_hover_when_not() {
     assert!(!near.is_empty() && near.len() < 10);
     assert_eq!(near[0].label, "crowded 4");
     assert!(markers_near(&crowded, &geo, geo.x_of(20.0), 3.0).is_empty());
+}
+
+#[test]
+fn a_compared_run_is_overlaid_dashed_cut_at_the_same_time() {
+    let mut other = Sim::new(&small(), 8);
+    other.run_to_end();
+    let upto = 100;
+    let mut c = spec("syn-rate");
+    let own = c.series.len();
+    let theirs = chart_spec(&other, "syn-rate").expect("syn-rate");
+    overlay(&mut c, &theirs, "seed 8", upto);
+    assert_eq!(c.series.len(), own + theirs.series.len());
+    for (s, t) in c.series[own..].iter().zip(&theirs.series) {
+        assert_eq!(s.style, SeriesStyle::Dashed);
+        assert_eq!(s.hue, t.hue, "same colour as its counterpart");
+        assert_eq!(s.values[..], t.values[..upto], "cut at {upto} s");
+        assert_eq!(s.name, format!("{} · seed 8", t.name));
+    }
+    let theme = Theme::LIGHT;
+    let (els, geo) = render(&c, &theme, 720, 260);
+    let t = texts(&els);
+    assert!(
+        t.contains(&"dashed: seed 8"),
+        "one legend entry for the overlay: {t:?}"
+    );
+    assert!(
+        !t.iter().any(|x| x.ends_with("· seed 8")),
+        "overlaid series are not listed one by one: {t:?}"
+    );
+    // The dashed line is drawn as many short pieces, none past the cut
+    // (the longest polyline in that colour is the run's own, solid line).
+    let colour = theme.colour(theirs.series[0].hue);
+    let mut pieces = polylines(&els, colour);
+    pieces.sort_by_key(|p| p.points().len());
+    let solid = pieces.pop().expect("the solid line");
+    assert!(
+        solid.points().len() > 100,
+        "solid line: {} points",
+        solid.points().len()
+    );
+    assert!(pieces.len() > 10, "dashes: {}", pieces.len());
+    let right = pieces
+        .iter()
+        .flat_map(|p| p.points())
+        .map(|p| p.0)
+        .max()
+        .unwrap();
+    assert!(
+        f64::from(right) <= geo.x_of(upto as f64) + 1.0,
+        "dashes reach x={right}, past the cut at x={}",
+        geo.x_of(upto as f64)
+    );
+    assert!(
+        f64::from(right) >= geo.x_of(upto as f64 - 10.0),
+        "dashes stop early at x={right}"
+    );
 }

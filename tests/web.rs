@@ -229,3 +229,51 @@ async fn a_broken_link_shows_messages_and_the_app_keeps_working() {
     assert!(until(3_000, || text(&root, "#sim-time") != before).await);
     app.destroy();
 }
+
+#[wasm_bindgen_test]
+async fn comparing_with_the_fix_shows_both_runs_and_where_they_part() {
+    let (root, app) = mount(&format!("{SMALL}&t=90&compare=fix-default-backoff"));
+    assert!(
+        until(30_000, || {
+            let s = text(&root, "#compare-summary");
+            s.contains("part at") && !s.contains("catching up")
+        })
+        .await,
+        "no comparison: {}",
+        text(&root, "#compare-summary")
+    );
+    let summary = text(&root, "#compare-summary");
+    assert!(summary.contains("fix-default-backoff"), "{summary}");
+    // The fix's run has the same fleet (the link's settings) and far fewer
+    // SYNs dropped by rp_filter in the same 90 s.
+    let cell = |row: usize, col: usize| -> f64 {
+        let sel = format!(
+            ".compare__table tr:nth-child({}) td:nth-child({})",
+            row + 2,
+            col + 1
+        );
+        text(&root, &sel)
+            .replace(',', "")
+            .trim()
+            .parse::<f64>()
+            .unwrap_or(f64::NAN)
+    };
+    let (ours, theirs) = (cell(1, 1), cell(1, 2));
+    assert!(
+        ours > 0.0 && theirs < ours / 2.0,
+        "martian drops {ours} vs {theirs}"
+    );
+    assert!(web_sys::window()
+        .unwrap()
+        .location()
+        .search()
+        .unwrap()
+        .contains("compare=fix-default-backoff"));
+    // Choosing "nothing" ends the comparison.
+    let sel: web_sys::HtmlSelectElement = q(&root, "#compare").unwrap().dyn_into().unwrap();
+    sel.set_value("");
+    sel.dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    assert!(until(2_000, || q(&root, ".compare__table").is_none()).await);
+    app.destroy();
+}

@@ -5,6 +5,7 @@
 
 mod bench;
 mod calibrate;
+mod export;
 mod info;
 mod lab;
 mod run;
@@ -27,6 +28,9 @@ commands:
                                        run a scenario and print its figures
   series --preset NAME --metric NAME [--node N] [--csv] [--seed N] [--set KEY=VALUE]...
                                        print one per-second series
+  export --preset NAME --format csv|pcapng|flowlog|klog|jsonl [--until SECONDS] [--out FILE]
+         [--seed N] [--set KEY=VALUE]...
+                                       the page's downloads (stdout without --out)
   lab [--kernel VERSION] [--explain]   read ip/sysctl commands from stdin, answer like a real node
   help                                 this text";
 
@@ -46,6 +50,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Some("calibrate") => calibrate::run(rest),
         Some("bench") => bench::run(rest),
         Some("series") => series::run(rest),
+        Some("export") => export::run(rest),
         Some("help") | Some("--help") | Some("-h") => {
             println!("{USAGE}");
             0

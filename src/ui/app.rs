@@ -99,6 +99,8 @@ pub enum Action {
     Error(String),
     /// Clear messages.
     DismissErrors,
+    /// Compare with a preset (or stop comparing).
+    Compare(Option<String>),
 }
 
 impl Reducible for View {
@@ -149,6 +151,7 @@ impl Reducible for View {
             Action::Help(h) => v.help = h,
             Action::Error(e) => v.errors.push(e),
             Action::DismissErrors => v.errors.clear(),
+            Action::Compare(c) => v.compare = c,
         }
         Rc::new(v)
     }
@@ -162,6 +165,8 @@ struct LoopShared {
     last_second: u64,
     last_wall_ms: Option<f64>,
     last_lag: bool,
+    /// The compared run's second when components last re-rendered.
+    last_compare_second: Option<u64>,
 }
 
 /// How often (ms) components following the clock re-render while it runs.
@@ -279,6 +284,21 @@ pub fn app() -> Html {
             || ()
         });
     }
+    // The comparison run follows the compare choice and the seed (a new
+    // scenario made a new engine, without one).
+    {
+        let engine = engine.clone();
+        let tick = tick.clone();
+        let view = view.clone();
+        let deps = (view.compare.clone(), view.scenario.clone());
+        use_effect_with(deps, move |(compare, _)| {
+            if let Err(e) = engine.borrow_mut().set_compare(compare.as_deref()) {
+                view.dispatch(Action::Error(format!("cannot compare: {e}")));
+            }
+            tick.set(*tick + 1);
+            || ()
+        });
+    }
     {
         let shared = shared.clone();
         use_effect_with(view.selected, move |s| {
@@ -333,20 +353,30 @@ pub fn app() -> Html {
                     } else {
                         ENGINE_MS
                     };
-                    while !e.advance(2_000) {
-                        if util::now_ms() - start > budget {
+                    let mut caught_up = false;
+                    while util::now_ms() - start <= budget {
+                        if e.advance(2_000) {
+                            caught_up = true;
+                            break;
+                        }
+                    }
+                    // The comparison run gets what the main run left.
+                    while caught_up && util::now_ms() - start <= budget {
+                        if e.advance_compare(2_000) {
                             break;
                         }
                     }
                     let lag = e.lag().is_some();
                     let sec = e.target.secs();
-                    // The clock read-out moves every frame without Yew; the
-                    // components re-render when the second changes while
+                    // The components re-render when the second changes while
                     // paused, or every TICK_MS while running.
-                    write_clock(e.target, e.end());
+                    // The comparison catching up shows on the charts too.
+                    let compare_second = e.compare.as_ref().map(|c| c.sim.now().secs());
                     if (sec != sh.last_second && !e.playing)
                         || lag != sh.last_lag
                         || (e.playing && ts - sh.last_tick_ms > TICK_MS)
+                        || (compare_second != sh.last_compare_second
+                            && ts - sh.last_tick_ms > TICK_MS)
                     {
                         changed = true;
                     }
@@ -354,11 +384,16 @@ pub fn app() -> Html {
                         sh.last_second = sec;
                         sh.last_lag = lag;
                         sh.last_tick_ms = ts;
+                        sh.last_compare_second = compare_second;
                     }
                     let engine_done = util::now_ms();
                     if let Some(canvas) = topo_ref.cast::<web_sys::HtmlCanvasElement>() {
                         topology::draw(&mut e, &canvas, sh.selected);
                     }
+                    // The clock read-out moves every frame without Yew,
+                    // written after the canvas so its font needs no fresh
+                    // style.
+                    write_clock(e.target, e.end());
                     // Per-frame costs, for the benchmark script (window.__frameCosts).
                     record_costs(engine_done - start, util::now_ms() - engine_done);
                 }
@@ -425,6 +460,13 @@ pub fn app() -> Html {
             Box::new(|| ())
         });
     }
+
+    // Canvas sizes are cached between resizes (util::css_size).
+    use_effect_with((), move |_| {
+        let listener =
+            web_sys::window().map(|w| EventListener::new(&w, "resize", |_| util::layout_changed()));
+        move || drop(listener)
+    });
 
     // Keyboard: space, arrows, [ ], n/N, ?, Escape.
     {
@@ -578,9 +620,17 @@ fn panel_by_id(id: &str, topo: &NodeRef) -> Html {
             html! { <section class="panel" aria-label="Charts"><charts::Charts /></section> }
         }
         other => match other.strip_prefix("chart:") {
-            Some(chart) => {
+            Some(chart) if crate::viz::charts::CHART_IDS.contains(&chart) => {
                 html! { <section class="panel" aria-label="Chart"><charts::Charts only={Some(AttrValue::from(chart.to_string()))} /></section> }
             }
+            Some(chart) => html! {
+                <section class="panel" aria-label="Chart">
+                    <p class="banner" role="alert">{ format!(
+                        "There is no chart {chart:?}. Charts: {}.",
+                        crate::viz::charts::CHART_IDS.join(", ")
+                    ) }</p>
+                </section>
+            },
             None => {
                 html! { <section class="panel"><topology::Topology canvas={topo.clone()} /></section> }
             }

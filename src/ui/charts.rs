@@ -4,10 +4,12 @@
 //! a frame never pays for all of them; clicking a chart jumps there.
 
 use super::app::Ctx;
+use super::chart_canvas::ChartCanvas;
 use super::util;
+use crate::sim::metrics::Global;
+use crate::sim::summary::Summary;
 use crate::viz::charts::{self as vc, ChartGeometry, Theme};
 use plotters::prelude::IntoDrawingArea;
-use plotters_canvas::CanvasBackend;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -23,9 +25,53 @@ pub struct ChartsProps {
 
 #[derive(Default)]
 struct Drawn {
-    /// Per chart: the second and cursor it was last drawn for, and its geometry.
-    state: BTreeMap<String, (usize, u64, ChartGeometry)>,
+    /// Per chart: what it was last drawn for, and its geometry.
+    state: BTreeMap<String, (DrawnFor, ChartGeometry)>,
     next: usize,
+    /// The specs of the last pass, reused while the run has not moved.
+    specs: Option<(DrawnFor, Rc<Vec<vc::ChartSpec>>)>,
+    /// When the last chart was drawn (ms, `performance.now()`).
+    last_draw_ms: f64,
+}
+
+/// While playing, at most one chart is drawn per this many ms: at 10× every
+/// chart goes stale ten times a second, and drawing them all would take most
+/// of each frame; each still refreshes about twice a second.
+const PLAYING_DRAW_GAP_MS: f64 = 45.0;
+
+/// What a chart shows: the main run's seconds, the cursor (whole seconds),
+/// and the compared run (preset, seconds), if any.
+type DrawnFor = (usize, u64, Option<(String, usize)>);
+
+/// What the charts should show now.
+fn drawn_for(e: &super::engine::Engine) -> DrawnFor {
+    (
+        e.sim.metrics.seconds(),
+        e.sim.now().secs(),
+        e.compare
+            .as_ref()
+            .map(|c| (c.preset.clone(), c.sim.metrics.seconds())),
+    )
+}
+
+/// Every chart of the main run, with the compared run's series overlaid
+/// (dashed, cut at the main run's time so both cover the same stretch).
+fn specs_now(e: &super::engine::Engine) -> Vec<vc::ChartSpec> {
+    let mut specs = vc::chart_specs(&e.sim);
+    if let Some(c) = &e.compare {
+        let upto = e.sim.metrics.seconds();
+        for (spec, other) in specs.iter_mut().zip(vc::chart_specs(&c.sim)) {
+            vc::overlay(spec, &other, &c.preset, upto);
+        }
+    }
+    specs
+}
+
+/// The right end of the charts' time axis: the next whole minute at least
+/// a minute past the page's time, so the run so far fills most of the width
+/// (the whole run squeezed the first minutes of the rollout into a sliver).
+fn window_end(now: f64, end: f64) -> f64 {
+    (((now + 60.0) / 60.0).ceil() * 60.0).clamp(60.0, end.max(60.0))
 }
 
 /// Charts drawn per animation frame.
@@ -41,8 +87,7 @@ fn draw_some(
 ) -> bool {
     let e = engine.borrow();
     let now = e.sim.now();
-    let sec = e.sim.metrics.seconds();
-    let cursor_key = now.secs();
+    let want = drawn_for(&e);
     let end = e.end().as_secs_f64();
     let theme = if util::dark_mode() {
         Theme::DARK
@@ -50,16 +95,17 @@ fn draw_some(
         Theme::LIGHT
     };
     let mut d = drawn.borrow_mut();
+    let wall = util::now_ms();
+    if e.playing && wall - d.last_draw_ms < PLAYING_DRAW_GAP_MS {
+        return true;
+    }
     let n = ids.len();
     let mut done = 0;
-    let mut specs = None;
+    let mut specs: Option<Rc<Vec<vc::ChartSpec>>> = None;
     for k in 0..n {
         let i = (d.next + k) % n;
         let id = ids[i];
-        if d.state
-            .get(id)
-            .is_some_and(|(s, c, _)| *s == sec && *c == cursor_key)
-        {
+        if d.state.get(id).is_some_and(|(f, _)| *f == want) {
             continue;
         }
         if done >= budget {
@@ -69,38 +115,44 @@ fn draw_some(
         let Some(canvas) = refs[i].cast::<web_sys::HtmlCanvasElement>() else {
             continue;
         };
-        let specs = specs.get_or_insert_with(|| vc::chart_specs(&e.sim));
+        let specs = specs.get_or_insert_with(|| match &d.specs {
+            Some((f, s)) if *f == want => s.clone(),
+            _ => {
+                let s = Rc::new(specs_now(&e));
+                d.specs = Some((want.clone(), s.clone()));
+                s
+            }
+        });
         let Some(spec) = specs.iter().find(|s| s.id == id) else {
             continue;
         };
         let spec = spec
             .clone()
-            .with_window(0.0, end)
+            .with_window(0.0, window_end(now.as_secs_f64(), end))
             .with_cursor(Some(now.as_secs_f64()));
         let dpr = web_sys::window()
             .map(|w| w.device_pixel_ratio())
             .unwrap_or(1.0)
             .clamp(1.0, 3.0);
-        let (w, h) = (
-            canvas.client_width().max(200) as f64,
-            canvas.client_height().max(120) as f64,
-        );
+        let (cw, ch) = util::css_size(&canvas);
+        let (w, h) = (cw.max(200.0), ch.max(120.0));
         let (pw, ph) = ((w * dpr) as u32, (h * dpr) as u32);
         if canvas.width() != pw || canvas.height() != ph {
             canvas.set_width(pw);
             canvas.set_height(ph);
         }
-        let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
+        let Some(backend) = ChartCanvas::new(canvas) else {
             continue;
         };
         let area = backend.into_drawing_area();
         match vc::draw(&area, &spec, &theme) {
             Ok(geo) => {
-                d.state.insert(id.to_string(), (sec, cursor_key, geo));
+                d.state.insert(id.to_string(), (want.clone(), geo));
             }
             Err(err) => web_sys::console::warn_1(&format!("chart {id}: {err}").into()),
         }
         done += 1;
+        d.last_draw_ms = wall;
         d.next = (i + 1) % n;
     }
     false
@@ -183,7 +235,7 @@ pub fn charts(props: &ChartsProps) -> Html {
                 let rect = canvas.get_bounding_client_rect();
                 let scale = f64::from(canvas.width()) / rect.width().max(1.0);
                 let x = (f64::from(ev.client_x()) - rect.left()) * scale;
-                if let Some((_, _, geo)) = drawn.borrow().state.get(&id) {
+                if let Some((_, geo)) = drawn.borrow().state.get(&id) {
                     if let Some(s) = geo.second_at(x) {
                         let mut e = engine.borrow_mut();
                         e.seek(crate::sim::time::SimTime::from_secs(s as u64));
@@ -203,9 +255,9 @@ pub fn charts(props: &ChartsProps) -> Html {
                 let rect = canvas.get_bounding_client_rect();
                 let scale = f64::from(canvas.width()) / rect.width().max(1.0);
                 let x = (f64::from(ev.client_x()) - rect.left()) * scale;
-                let Some(second) = drawn.borrow().state.get(&id).and_then(|(_, _, g)| g.second_at(x)) else { return };
+                let Some(second) = drawn.borrow().state.get(&id).and_then(|(_, g)| g.second_at(x)) else { return };
                 let e = engine.borrow();
-                if let Some(spec) = vc::chart_spec(&e.sim, &id) {
+                if let Some(spec) = specs_now(&e).into_iter().find(|s| s.id == id) {
                     let vals = vc::series_at(&spec, second as f64);
                     let text = vals.iter().map(|(n, v)| format!("{n} {}", vc::format_number(*v))).collect::<Vec<_>>().join(" · ");
                     hover.set(Some((i, format!("{} — {text}", vc::format_time(second as f64)))));
@@ -234,8 +286,103 @@ pub fn charts(props: &ChartsProps) -> Html {
     });
     html! {
         <>
-            { if props.only.is_none() { html! { <h2>{ "What the responders saw" }</h2> } } else { html! {} } }
+            { if props.only.is_none() { html! { <>
+                <h2>{ "What the responders saw" }</h2>
+                <CompareBar />
+            </> } } else { html! {} } }
             <div class={classes!("charts", props.only.is_some().then_some("charts--one"))}>{ for cells }</div>
         </>
+    }
+}
+
+/// A figure of a run's [`Summary`], and how to print it.
+type Figure = (fn(&Summary) -> f64, fn(f64) -> String);
+
+/// A count with thousands separators.
+fn count(v: f64) -> String {
+    let digits = format!("{:.0}", v.max(0.0));
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Rows of the comparison table: a label and its figure.
+const COMPARED: [(&str, Figure); 6] = [
+    ("SYNs sent", (|s| s.syn_sent, count)),
+    ("SYNs dropped by rp_filter", (|s| s.martian_drops, count)),
+    (
+        "conntrack_allowance_exceeded (packets)",
+        (|s| s.conntrack_allowance_exceeded, count),
+    ),
+    (
+        "node-local-dns rejects",
+        (|s| s.nodelocaldns_rejects, count),
+    ),
+    (
+        "error rate, peak of 10 s windows",
+        (|s| s.error_rate_peak, |v| format!("{:.2} %", 100.0 * v)),
+    ),
+    (
+        "p99 latency, peak",
+        (|s| s.p99_latency_ms_peak, |v| format!("{v:.0} ms")),
+    ),
+];
+
+/// "Compare with…": a preset run on the same seed and clock, drawn dashed on
+/// every chart, with the outcome so far side by side and the first second
+/// where the two runs' SYN counts part.
+#[component(CompareBar)]
+fn compare_bar() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let onchange = {
+        let view = ctx.view.clone();
+        Callback::from(move |ev: Event| {
+            let v = util::input_value(&ev);
+            view.dispatch(super::app::Action::Compare((!v.is_empty()).then_some(v)));
+        })
+    };
+    let e = ctx.engine.borrow();
+    let current = e.compare.as_ref().map(|c| c.preset.clone());
+    let select = html! {
+        <label class="compare__pick">{ "Compare with " }
+            <select id="compare" aria-label="Compare with a preset" onchange={onchange}>
+                <option value="" selected={current.is_none()}>{ "nothing" }</option>
+                { for crate::scenario::presets::PRESETS.iter().map(|p| html! {
+                    <option value={p.name} selected={current.as_deref() == Some(p.name)}>{ p.name }</option>
+                }) }
+            </select>
+        </label>
+    };
+    let Some(c) = &e.compare else {
+        return html! { <div class="compare">{ select }</div> };
+    };
+    let main_s = Summary::of(&e.sim);
+    let cmp_s = Summary::of(&c.sim);
+    let upto = e.sim.metrics.seconds().min(c.sim.metrics.seconds());
+    let a = e.sim.metrics.global(Global::SynSent);
+    let b = c.sim.metrics.global(Global::SynSent);
+    let parted = (0..upto).find(|&i| a.get(i) != b.get(i));
+    let behind = c.sim.now() < e.sim.now();
+    html! {
+        <div class="compare" id="compare-summary">
+            { select }
+            <span class="compare__note">{
+                match parted {
+                    Some(i) => format!("The runs part at {} (SYNs sent differ first in that second).", vc::format_time(i as f64)),
+                    None => format!("Identical so far (to {}).", vc::format_time(upto as f64)),
+                }
+            }{ if behind { " Comparison catching up…" } else { "" } }</span>
+            <table class="kv compare__table">
+                <tr><th>{ "so far" }</th><th>{ e.scenario.preset.clone() }{ if e.scenario.set.is_empty() { "" } else { " (changed)" } }</th><th>{ c.preset.clone() }</th></tr>
+                { for COMPARED.iter().map(|(label, (f, show))| html! {
+                    <tr><td>{ *label }</td><td>{ show(f(&main_s)) }</td><td>{ show(f(&cmp_s)) }</td></tr>
+                }) }
+            </table>
+        </div>
     }
 }

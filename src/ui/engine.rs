@@ -1,7 +1,7 @@
 //! The engine as the page drives it: a `Sim` plus checkpoints for seeking
 //! backwards, advanced in bounded chunks so a frame never blocks.
 
-use crate::scenario::Scenario;
+use crate::scenario::{presets, Scenario};
 use crate::sim::engine::Checkpoint;
 use crate::sim::params::Params;
 use crate::sim::time::SimTime;
@@ -31,6 +31,21 @@ pub struct Engine {
     pub speed: f64,
     /// The time the page shows (the engine catches up to it).
     pub target: SimTime,
+    /// A second run to compare against, if the reader asked for one.
+    pub compare: Option<CompareRun>,
+}
+
+/// A preset run beside the main one, on the same seed and clock: it only
+/// moves forward (the charts cut it at the page's time), so seeking back
+/// costs it nothing.
+pub struct CompareRun {
+    /// The preset it runs.
+    pub preset: String,
+    /// The scenario: the preset's changes on top of the main run's own
+    /// settings (same fleet, same seed), so it answers "what if we had…".
+    pub scenario: Scenario,
+    /// The simulation.
+    pub sim: Sim,
 }
 
 impl Engine {
@@ -47,6 +62,7 @@ impl Engine {
             playing: false,
             speed: 1.0,
             target: SimTime::ZERO,
+            compare: None,
         };
         Ok(e)
     }
@@ -80,6 +96,50 @@ impl Engine {
             self.last_cp_events = self.sim.events();
         }
         self.target = t;
+    }
+
+    /// Compares against preset `preset`, or stops comparing. The compared
+    /// run keeps this run's seed and every setting the preset does not
+    /// itself change.
+    pub fn set_compare(&mut self, preset: Option<&str>) -> Result<(), String> {
+        let Some(preset) = preset else {
+            self.compare = None;
+            return Ok(());
+        };
+        let Some(p) = presets::preset(preset) else {
+            return Err(format!("unknown preset {preset:?}"));
+        };
+        let sc = Scenario {
+            preset: preset.to_string(),
+            seed: self.scenario.seed,
+            set: self
+                .scenario
+                .set
+                .iter()
+                .filter(|(k, _)| !p.overrides.iter().any(|(pk, _)| pk == k))
+                .cloned()
+                .collect(),
+        };
+        if self.compare.as_ref().is_some_and(|c| c.scenario == sc) {
+            return Ok(());
+        }
+        let params = sc.params().map_err(|e| e.to_string())?;
+        self.compare = Some(CompareRun {
+            preset: preset.to_string(),
+            sim: Sim::new(&params, sc.seed),
+            scenario: sc,
+        });
+        Ok(())
+    }
+
+    /// Runs the comparison up to `max_events` towards the target (never
+    /// back); true once it is there or there is none.
+    pub fn advance_compare(&mut self, max_events: u64) -> bool {
+        let target = self.target;
+        match &mut self.compare {
+            Some(c) => c.sim.run_until_bounded(target, max_events),
+            None => true,
+        }
     }
 
     /// Runs up to `max_events` towards the target; true once reached.

@@ -7,6 +7,8 @@ use super::app::{Action, Ctx};
 use super::util;
 use crate::sim::time::SimTime;
 use crate::sim::trace::PacketKind;
+use std::cell::Cell;
+use std::rc::Rc;
 use yew::prelude::*;
 
 const ROW_H: f64 = 22.0;
@@ -143,13 +145,18 @@ pub fn event_log() -> Html {
     drop(cache);
     drop(e);
 
+    // The list's scrollTop as last read or set: reading it right after a
+    // render would force a layout pass every time the log follows the clock.
+    let dom_top: Rc<Cell<f64>> = use_memo((), |_| Cell::new(0.0));
     let onscroll = {
         let scroll = scroll.clone();
         let follow = follow.clone();
         let list_ref = list_ref.clone();
+        let dom_top = dom_top.clone();
         Callback::from(move |_: Event| {
             if let Some(el) = list_ref.cast::<web_sys::Element>() {
                 let st = f64::from(el.scroll_top());
+                dom_top.set(st);
                 let at_bottom = st + VIEW_H >= content_h - ROW_H;
                 scroll.set(st);
                 follow.set(at_bottom);
@@ -161,8 +168,9 @@ pub fn event_log() -> Html {
         let list_ref = list_ref.clone();
         use_effect(move || {
             if let Some(el) = list_ref.cast::<web_sys::Element>() {
-                if (f64::from(el.scroll_top()) - top).abs() > 1.0 {
+                if (dom_top.get() - top).abs() > 1.0 {
                     el.set_scroll_top(top as i32);
+                    dom_top.set(top);
                 }
             }
             || ()

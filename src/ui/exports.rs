@@ -24,28 +24,30 @@ pub fn exports() -> Html {
             }
         })
     };
-    let item =
-        |label: &'static str,
-         id: &'static str,
-         make: fn(&crate::sim::Sim, &str) -> (String, &'static str, Vec<u8>)| {
-            let engine = ctx.engine.clone();
-            let onclick = Callback::from(move |_| {
-                let e = engine.borrow();
-                let preset = e.scenario.preset.clone();
-                let (name, mime, bytes) = make(&e.sim, &preset);
-                let stamp = format!("{}-seed{}-t{}", preset, e.scenario.seed, e.sim.now().secs());
-                util::download(&name.replace("{}", &stamp), mime, &bytes);
-            });
-            html! { <button class="btn" id={id} onclick={onclick} title={format!("Download {label} of the run so far")}>{ label }</button> }
-        };
+    let item = |f: &'static export::Format, label: &'static str| {
+        let engine = ctx.engine.clone();
+        let onclick = Callback::from(move |_| {
+            let e = engine.borrow();
+            let preset = e.scenario.preset.clone();
+            let Some(bytes) = export::render(&e.sim, f.name, &preset) else {
+                return;
+            };
+            let stamp = format!("{}-seed{}-t{}", preset, e.scenario.seed, e.sim.now().secs());
+            util::download(&f.file.replace("{}", &stamp), f.mime, &bytes);
+        });
+        html! {
+            <button class="btn" id={format!("export-{}", f.name)} onclick={onclick}
+                title={format!("Download {} of the run so far", f.holds)}>{ label }</button>
+        }
+    };
     html! {
         <div class="exports" role="group" aria-label="Share and export">
             <button class="btn" id="share" onclick={share}>{ if *copied { "Link copied" } else { "Copy link" } }</button>
-            { item("CSV", "export-csv", |s, _| ("incident-{}.csv".into(), "text/csv", export::csv::all(&s.metrics).into_bytes())) }
-            { item("pcapng", "export-pcap", |s, p| ("incident-{}.pcapng".into(), "application/vnd.tcpdump.pcap", export::pcap::pcapng(s, p))) }
-            { item("Flow logs", "export-flowlogs", |s, _| ("incident-{}-flowlogs.txt".into(), "text/plain", export::flowlog::text(s, Default::default()).into_bytes())) }
-            { item("Kernel log", "export-klog", |s, _| ("incident-{}-kern.log".into(), "text/plain", export::klog::syslog(s).into_bytes())) }
-            { item("JSON", "export-jsonl", |s, p| ("incident-{}.jsonl".into(), "application/x-ndjson", export::events::jsonl(s, p))) }
+            { item(&export::FORMATS[0], "CSV") }
+            { item(&export::FORMATS[1], "pcapng") }
+            { item(&export::FORMATS[2], "Flow logs") }
+            { item(&export::FORMATS[3], "Kernel log") }
+            { item(&export::FORMATS[4], "JSON") }
         </div>
     }
 }

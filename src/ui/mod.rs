@@ -16,6 +16,7 @@
 //! | [`exports`] | downloads (CSV, pcapng, flow logs, kernel log, PNG) |
 
 mod app;
+mod chart_canvas;
 mod charts;
 mod controls;
 mod engine;

@@ -29,6 +29,22 @@ thread_local! {
     static DOTS: RefCell<Vec<(f64, f64, u32)>> = const { RefCell::new(Vec::new()) };
     /// The last frame's scale (logical → CSS pixels).
     static SCALE: RefCell<f64> = const { RefCell::new(1.0) };
+    /// The slow layer, painted off screen.
+    static BACKGROUND: RefCell<Option<Background>> = const { RefCell::new(None) };
+}
+
+/// Repaint the slow layer at most this often while playing (ms of wall time).
+const BACKGROUND_MS: f64 = 100.0;
+
+/// The off-screen slow layer and what it was painted for.
+struct Background {
+    canvas: HtmlCanvasElement,
+    now: crate::sim::time::SimTime,
+    wall: f64,
+    size: (u32, u32),
+    dark: bool,
+    /// A new scenario at the same moment draws a different node.
+    scenario: crate::scenario::Scenario,
 }
 
 struct Palette {
@@ -42,8 +58,8 @@ struct Palette {
     warn: &'static str,
 }
 
-fn palette() -> Palette {
-    if util::dark_mode() {
+fn palette_for(dark: bool) -> Palette {
+    if dark {
         Palette {
             bg: "#1e2026",
             fg: "#e9e7e2",
@@ -95,16 +111,13 @@ fn gauge(
 
 /// Draws the current frame.
 pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
-    let Ok(Some(ctx)) = canvas.get_context("2d") else {
-        return;
-    };
-    let Ok(c) = ctx.dyn_into::<CanvasRenderingContext2d>() else {
+    let Some(c) = context(canvas) else {
         return;
     };
     let nodes = e.sim.nodes.len();
     let client_pods = (e.params.clients.div_ceil(e.params.clients_per_pod.max(1))) as usize;
     let layout = Layout::new(nodes, client_pods);
-    let css_w = canvas.client_width().max(300) as f64;
+    let css_w = util::css_width(canvas).max(300.0);
     let scale = css_w / geo::WIDTH;
     let css_h = layout.height * scale;
     let dpr = web_sys::window()
@@ -118,17 +131,90 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
         let _ = canvas.style().set_property("height", &format!("{css_h}px"));
     }
     SCALE.with(|s| *s.borrow_mut() = scale);
-    let p = palette();
+    let dark = util::dark_mode();
+    let p = palette_for(dark);
+
+    // The slow layer (boxes, labels, gauges, pods) is repainted at most
+    // every BACKGROUND_MS while playing and copied in every other frame:
+    // text is the costliest thing a 2D canvas draws.
+    let now = e.sim.now();
+    let wall = util::now_ms();
+    let fresh = BACKGROUND.with(|b| {
+        let b = b.borrow();
+        b.as_ref().is_some_and(|b| {
+            b.size == (pw, ph)
+                && b.dark == dark
+                && b.scenario == e.scenario
+                && (b.now == now || (e.playing && wall - b.wall < BACKGROUND_MS))
+        })
+    });
+    if !fresh {
+        let Some(bg) = background_canvas(pw, ph) else {
+            return;
+        };
+        if let Some(bc) = context(&bg) {
+            let _ = bc.set_transform(dpr * scale, 0.0, 0.0, dpr * scale, 0.0, 0.0);
+            paint_background(e, &bc, &layout, &p);
+        }
+        BACKGROUND.with(|b| {
+            *b.borrow_mut() = Some(Background {
+                canvas: bg,
+                now,
+                wall,
+                size: (pw, ph),
+                dark,
+                scenario: e.scenario.clone(),
+            })
+        });
+    }
+    let _ = c.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+    BACKGROUND.with(|b| {
+        if let Some(b) = b.borrow().as_ref() {
+            let _ = c.draw_image_with_html_canvas_element(&b.canvas, 0.0, 0.0);
+        }
+    });
     let _ = c.set_transform(dpr * scale, 0.0, 0.0, dpr * scale, 0.0, 0.0);
+    paint_packets(e, &c, &layout, &p, selected);
+}
+
+/// The 2D context of a canvas.
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas
+        .get_context("2d")
+        .ok()
+        .flatten()?
+        .dyn_into::<CanvasRenderingContext2d>()
+        .ok()
+}
+
+/// The off-screen canvas holding the slow layer, sized `pw` × `ph`.
+fn background_canvas(pw: u32, ph: u32) -> Option<HtmlCanvasElement> {
+    let existing = BACKGROUND.with(|b| b.borrow_mut().take().map(|b| b.canvas));
+    let canvas = match existing {
+        Some(c) => c,
+        None => web_sys::window()?
+            .document()?
+            .create_element("canvas")
+            .ok()?
+            .dyn_into::<HtmlCanvasElement>()
+            .ok()?,
+    };
+    if canvas.width() != pw || canvas.height() != ph {
+        canvas.set_width(pw);
+        canvas.set_height(ph);
+    }
+    Some(canvas)
+}
+
+/// Paints what changes slowly: DNS strip, clients, VPC, nodes, gauges.
+fn paint_background(e: &mut Engine, c: &CanvasRenderingContext2d, layout: &Layout, p: &Palette) {
+    let nodes = e.sim.nodes.len();
+    let client_pods = layout.client_pods;
     c.set_fill_style_str(p.bg);
     c.fill_rect(0.0, 0.0, geo::WIDTH, layout.height);
-
     let now = e.sim.now();
-    let t = now.as_secs_f64();
     // The last completed second of the per-second series.
     let sec = e.sim.metrics.seconds();
-    let speed = e.speed;
-    let reduced = util::reduced_motion();
 
     // Route 53 strip.
     c.set_fill_style_str(p.box_);
@@ -234,7 +320,10 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
             c.set_global_alpha(1.0);
             c.set_fill_style_str(p.muted);
             c.set_font("10px system-ui, sans-serif");
-            let _ = c.fill_text(&format!("{rate:.0} SYN/s"), x::VPC + 26.0, y - 16.0);
+            // Right-aligned in the gap before the node's box, clear of its title.
+            c.set_text_align("right");
+            let _ = c.fill_text(&format!("{rate:.0} SYN/s"), 311.0, y - 14.0);
+            c.set_text_align("left");
         }
         // ens6, gate, ens5.
         let (ex, ey) = layout.ens6(n);
@@ -258,7 +347,7 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
         c.close_path();
         c.fill();
         c.set_fill_style_str(p.muted);
-        let _ = c.fill_text(&format!("rp_filter {rp}"), gx - 20.0, gy + 20.0);
+        let _ = c.fill_text(&format!("rp_filter {rp}"), gx - 12.0, gy + 30.0);
         let (e5x, e5y) = layout.ens5(n);
         c.set_fill_style_str(p.muted);
         let _ = c.fill_text("ens5", e5x - 30.0, e5y + 3.0);
@@ -293,27 +382,27 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
         }
         // Gauges.
         gauge(
-            &c,
-            &p,
-            x::NLD - 120.0,
+            c,
+            p,
+            x::GAUGES,
             y - 18.0,
-            110.0,
+            130.0,
             vpc_n / allowance.max(1.0),
             &format!("VPC conntrack {:.0}k/{:.0}k", vpc_n / 1e3, allowance / 1e3),
         );
         gauge(
-            &c,
-            &p,
-            x::NLD - 120.0,
+            c,
+            p,
+            x::GAUGES,
             y + 4.0,
-            110.0,
+            130.0,
             lin / lin_max.max(1.0),
             &format!("Linux conntrack {:.0}k", lin / 1e3),
         );
         let inflight = e.sim.nld[n].inflight(now) as f64;
         gauge(
-            &c,
-            &p,
+            c,
+            p,
             x::NLD,
             y - 18.0,
             100.0,
@@ -334,8 +423,23 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
             y + 10.0,
         );
     }
+}
 
-    // Packets.
+/// Paints the sampled packets, the selected packet's path and the legend
+/// line: everything that moves every frame.
+fn paint_packets(
+    e: &mut Engine,
+    c: &CanvasRenderingContext2d,
+    layout: &Layout,
+    p: &Palette,
+    selected: Option<u32>,
+) {
+    let t = e.sim.now().as_secs_f64();
+    let speed = e.speed;
+    let reduced = util::reduced_motion();
+    // Dots are batched by colour: one path and one fill per colour.
+    let mut by_colour: Vec<(&'static str, Vec<(f64, f64)>)> = Vec::new();
+    let mut crosses: Vec<(f64, f64)> = Vec::new();
     let mut dots = Vec::new();
     let pk = &e.sim.trace.packets;
     let horizon = (MIN_WALL_S * speed * 1.4).max(0.002);
@@ -359,7 +463,7 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
             .get(rec.pod as usize)
             .map(|q| (q.ip.octets()[3] as usize).saturating_sub(10))
             .unwrap_or(0);
-        let (path, stop) = geo::path(&layout, rec, per_pod, slot);
+        let (path, stop) = geo::path(layout, rec, per_pod, slot);
         let full = path.len().saturating_sub(1).max(1) as f64;
         let progress = if reduced { 1.0 } else { (age / dur).min(1.0) };
         let frac_to_stop = stop as f64 / full;
@@ -370,22 +474,37 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
         );
         let at_stop = progress >= frac_to_stop || reduced;
         if dropped && at_stop {
-            c.set_stroke_style_str(p.drop);
-            c.set_line_width(2.0);
-            c.begin_path();
+            crosses.push((px, py));
+        } else {
+            let colour = geo::kind_colour(rec.kind);
+            match by_colour.iter_mut().find(|(k, _)| *k == colour) {
+                Some((_, v)) => v.push((px, py)),
+                None => by_colour.push((colour, vec![(px, py)])),
+            }
+        }
+        dots.push((px, py, rec.id));
+        drawn += 1;
+    }
+    for (colour, pts) in &by_colour {
+        c.set_fill_style_str(colour);
+        c.begin_path();
+        for &(px, py) in pts {
+            c.move_to(px + 3.2, py);
+            let _ = c.arc(px, py, 3.2, 0.0, std::f64::consts::TAU);
+        }
+        c.fill();
+    }
+    if !crosses.is_empty() {
+        c.set_stroke_style_str(p.drop);
+        c.set_line_width(2.0);
+        c.begin_path();
+        for &(px, py) in &crosses {
             c.move_to(px - 4.0, py - 4.0);
             c.line_to(px + 4.0, py + 4.0);
             c.move_to(px + 4.0, py - 4.0);
             c.line_to(px - 4.0, py + 4.0);
-            c.stroke();
-        } else {
-            c.set_fill_style_str(geo::kind_colour(rec.kind));
-            c.begin_path();
-            let _ = c.arc(px, py, 3.2, 0.0, std::f64::consts::TAU);
-            c.fill();
         }
-        dots.push((px, py, rec.id));
-        drawn += 1;
+        c.stroke();
     }
     // The selected packet's path.
     if let Some(sel) = selected.and_then(|id| pk.get(id as usize)) {
@@ -395,7 +514,7 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
             .get(sel.pod as usize)
             .map(|q| (q.ip.octets()[3] as usize).saturating_sub(10))
             .unwrap_or(0);
-        let (path, stop) = geo::path(&layout, sel, per_pod, slot);
+        let (path, stop) = geo::path(layout, sel, per_pod, slot);
         c.set_stroke_style_str(p.fg);
         c.set_line_width(1.5);
         let _ = c.set_line_dash(&js_sys::Array::of2(&4.0.into(), &3.0.into()));
@@ -416,7 +535,14 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
         if sel.fate.dropped() {
             c.set_fill_style_str(p.drop);
             c.set_font("bold 11px system-ui, sans-serif");
-            let _ = c.fill_text(sel.fate.reason(), ex + 12.0, ey - 10.0);
+            // A label on a pill, right of the node's title, above the pods.
+            let reason = sel.fate.reason();
+            let width = c.measure_text(reason).map(|m| m.width()).unwrap_or(150.0);
+            let (lx, ly) = ((ex + 12.0).max(445.0), ey - 12.0);
+            c.set_fill_style_str(p.bg);
+            c.fill_rect(lx - 3.0, ly - 11.0, width + 6.0, 14.0);
+            c.set_fill_style_str(p.drop);
+            let _ = c.fill_text(reason, lx, ly);
         }
     }
     c.set_fill_style_str(p.muted);

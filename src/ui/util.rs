@@ -22,6 +22,45 @@ pub fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
+thread_local! {
+    /// Bumped by every window resize (see [`layout_changed`]).
+    static LAYOUT_GENERATION: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Tells [`css_size`] that cached sizes may be stale (the window resized).
+pub fn layout_changed() {
+    LAYOUT_GENERATION.with(|g| g.set(g.get().wrapping_add(1)));
+}
+
+/// An element's CSS size (`clientWidth`, `clientHeight`), measured again
+/// after a resize and at most once a second otherwise. Reading `clientWidth`
+/// after the frame wrote to the DOM forces a style and layout pass; in the
+/// animation loop that cost a few ms a frame. The measurement is kept on the
+/// element object itself (an expando property, not an attribute, so it does
+/// not invalidate style).
+pub fn css_size(el: &web_sys::Element) -> (f64, f64) {
+    let key = wasm_bindgen::JsValue::from_str("__cssSize");
+    let stamp = f64::from(LAYOUT_GENERATION.with(|g| g.get())) * 1e6 + (now_ms() / 1000.0).floor();
+    let cached = js_sys::Reflect::get(el, &key)
+        .ok()
+        .and_then(|v| v.dyn_into::<js_sys::Float64Array>().ok())
+        .map(|a| a.to_vec());
+    if let Some([s, w, h]) = cached.as_deref() {
+        if *s == stamp {
+            return (*w, *h);
+        }
+    }
+    let (w, h) = (f64::from(el.client_width()), f64::from(el.client_height()));
+    let arr = js_sys::Float64Array::from(&[stamp, w, h][..]);
+    let _ = js_sys::Reflect::set(el, &key, &arr);
+    (w, h)
+}
+
+/// An element's CSS width; see [`css_size`].
+pub fn css_width(el: &web_sys::Element) -> f64 {
+    css_size(el).0
+}
+
 /// True if the reader asked for reduced motion.
 pub fn reduced_motion() -> bool {
     web_sys::window()

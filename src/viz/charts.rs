@@ -88,6 +88,9 @@ pub enum SeriesStyle {
     /// One bar per second (drawn as a single filled step shape and its
     /// outline, so a 900-second run is two paths, not 900 rectangles).
     Bars,
+    /// A dashed polyline: the same series of the run compared against
+    /// (see [`overlay`]).
+    Dashed,
 }
 
 /// One series: a value per simulated second.
@@ -180,6 +183,9 @@ pub struct ChartSpec {
     /// A fixed y range (`lo`, `hi`) instead of fitting the visible data
     /// (small multiples share one; the page may freeze axes while playing).
     pub y_range: Option<(f64, f64)>,
+    /// The name of the run overlaid as dashed series, if any (one legend
+    /// entry for all of them).
+    pub overlay: Option<String>,
 }
 
 impl ChartSpec {
@@ -197,6 +203,7 @@ impl ChartSpec {
             window: (0.0, 1.0),
             log_y: false,
             y_range: None,
+            overlay: None,
         }
     }
 
@@ -269,6 +276,22 @@ impl ChartSpec {
             .filter(|v| *v > 0.0)
             .reduce(f64::min)
     }
+}
+
+/// Overlays the series of `other` (the same chart of another run, named
+/// `label`) on `spec` as dashed lines, cut at second `upto` so both runs
+/// show the same stretch of time: a counterfactual next to what happened.
+pub fn overlay(spec: &mut ChartSpec, other: &ChartSpec, label: &str, upto: usize) {
+    for s in &other.series {
+        let values = s.values[..s.values.len().min(upto)].to_vec();
+        spec.series.push(Series::new(
+            &format!("{} · {label}", s.name),
+            s.hue,
+            SeriesStyle::Dashed,
+            values,
+        ));
+    }
+    spec.overlay = Some(label.to_string());
 }
 
 /// Values of every series at `second` (the bucket `floor(second)`), for hover
@@ -1333,7 +1356,7 @@ pub fn draw<DB: DrawingBackend>(
                         .map_err(e)?;
                 }
             }
-            SeriesStyle::Line => {}
+            SeriesStyle::Line | SeriesStyle::Dashed => {}
         }
     }
 
@@ -1410,9 +1433,17 @@ pub fn draw<DB: DrawingBackend>(
         if pts.is_empty() {
             continue;
         }
-        let width = if s.style == SeriesStyle::Bars { 1 } else { 2 };
-        area.draw(&PathElement::new(pts, c.stroke_width(width)))
-            .map_err(e)?;
+        match s.style {
+            SeriesStyle::Dashed => area
+                .draw(&DashedPathElement::new(pts, 5, 4, c.stroke_width(2)))
+                .map_err(e)?,
+            SeriesStyle::Bars => area
+                .draw(&PathElement::new(pts, c.stroke_width(1)))
+                .map_err(e)?,
+            _ => area
+                .draw(&PathElement::new(pts, c.stroke_width(2)))
+                .map_err(e)?,
+        }
     }
 
     // Axes.
@@ -1521,9 +1552,14 @@ fn draw_header<DB: DrawingBackend>(
         area.draw(&Text::new(spec.y_label.clone(), at, label.clone()))
             .map_err(e)?;
     }
-    // A legend only says something with two series or more.
+    // A legend only says something with two series or more; the overlaid
+    // run's series share one entry.
+    let own = spec
+        .series
+        .iter()
+        .filter(|s| s.style != SeriesStyle::Dashed);
     if spec.series.len() > 1 {
-        for s in &spec.series {
+        for s in own {
             let c = theme.colour(s.hue);
             let (nw, _) = area.estimate_text_size(&s.name, &legend).map_err(e)?;
             let (sx, sy) = place(14 + 4 + nw as i32, 14);
@@ -1535,6 +1571,20 @@ fn draw_header<DB: DrawingBackend>(
             area.draw(&Text::new(s.name.clone(), (sx + 18, sy), legend.clone()))
                 .map_err(e)?;
         }
+    }
+    if let Some(label) = &spec.overlay {
+        let text = format!("dashed: {label}");
+        let (nw, _) = area.estimate_text_size(&text, &legend).map_err(e)?;
+        let (sx, sy) = place(14 + 4 + nw as i32, 14);
+        area.draw(&DashedPathElement::new(
+            vec![(sx, sy), (sx + 14, sy)],
+            4,
+            3,
+            theme.muted.stroke_width(2),
+        ))
+        .map_err(e)?;
+        area.draw(&Text::new(text, (sx + 18, sy), legend.clone()))
+            .map_err(e)?;
     }
     Ok(PAD + (row + 1) * ROW_H)
 }

@@ -142,7 +142,20 @@ await page.waitForTimeout(600);
 check((await page.$$('.chart')).length === 1, 'embed mode shows only the requested chart');
 await page.screenshot({ path: path.join(out, 'embed-error-rate.png') });
 
-// 8. A broken link: messages, and the page still works.
+// 8. Counterfactual: the incident beside the fix, on one clock.
+await page.goto(`${base}?t=200&compare=fix-default-backoff`);
+await page.waitForSelector('#compare-summary');
+await caughtUp();
+await page.waitForFunction(() => !document.querySelector('#compare-summary').textContent.includes('catching up'), null, { timeout: 60000, polling: 250 });
+const cmp = await page.textContent('#compare-summary');
+check(cmp.includes('part at'), `the comparison says where the runs part ("${cmp.match(/The runs part at [^.]*/)?.[0]}")`);
+const exceeded = await page.$$eval('.compare__table tr', (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+const row = exceeded.find((r) => r[0].startsWith('conntrack_allowance_exceeded')) || [];
+check(Number((row[1] || '').replace(/,/g, '')) > 0 && row[2] === '0', `conntrack_allowance_exceeded: incident ${row[1]}, with the fix ${row[2]}`);
+await page.waitForTimeout(1500);
+await shot('.area-charts', 'charts-compare');
+
+// 9. A broken link: messages, and the page still works.
 await page.goto(`${base}?preset=nope&set=base_delay_ms:0&t=zz`);
 await page.waitForSelector('.banner');
 check((await page.textContent('.banner')).includes('unknown preset'), 'a broken link explains what was wrong');

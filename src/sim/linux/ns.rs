@@ -687,10 +687,10 @@ impl NetNs {
             .iter()
             .position(|r| {
                 r.dst == dst
-                    && sel.kind.map_or(true, |k| k == r.kind)
-                    && sel.dev.map_or(true, |d| r.dev == Some(d))
-                    && sel.gateway.map_or(true, |g| r.gateway == Some(g))
-                    && sel.metric.map_or(true, |m| m == r.metric)
+                    && sel.kind.is_none_or(|k| k == r.kind)
+                    && sel.dev.is_none_or(|d| r.dev == Some(d))
+                    && sel.gateway.is_none_or(|g| r.gateway == Some(g))
+                    && sel.metric.is_none_or(|m| m == r.metric)
             })
             .ok_or(Errno::Srch)?;
         Ok(t.remove_at(pos))
@@ -718,10 +718,10 @@ impl NetNs {
         table: Option<u32>,
     ) -> Result<Rule, NetlinkError> {
         let removed = self.fib.remove_rule(|r| {
-            priority.map_or(true, |p| p == r.priority)
-                && from.map_or(true, |f| f == r.from)
-                && to.map_or(true, |t| t == r.to)
-                && table.map_or(true, |t| t == r.table)
+            priority.is_none_or(|p| p == r.priority)
+                && from.is_none_or(|f| f == r.from)
+                && to.is_none_or(|t| t == r.to)
+                && table.is_none_or(|t| t == r.table)
         });
         // fib4_rule_delete (5.10 fib_rules.c:287-301, same in 6.12, and seen
         // on 6.18: `ip rule del pref 32767` alone makes `ip route get` say

@@ -1,0 +1,84 @@
+//! `incident-sim export`: the page's downloads from the command line (the
+//! same `crate::export` functions, so a file made here and one downloaded
+//! from the page at the same moment are byte for byte the same).
+
+use super::run::{parse_scenario, value};
+use super::EXIT_USAGE;
+use crate::export;
+use crate::sim::time::SimTime;
+use crate::sim::Sim;
+use std::ffi::OsString;
+use std::io::Write;
+
+pub(super) fn run(args: Vec<OsString>) -> i32 {
+    let mut format: Option<String> = None;
+    let mut out: Option<String> = None;
+    let mut until: Option<String> = None;
+    let sc = match parse_scenario("export", args, |p, a| match a {
+        "format" => {
+            format = Some(value("export", p)?);
+            Ok(true)
+        }
+        "out" | "o" => {
+            out = Some(value("export", p)?);
+            Ok(true)
+        }
+        "until" => {
+            until = Some(value("export", p)?);
+            Ok(true)
+        }
+        _ => Ok(false),
+    }) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let names: Vec<&str> = export::FORMATS.iter().map(|f| f.name).collect();
+    let Some(format) = format else {
+        eprintln!(
+            "incident-sim export: --format NAME is required (one of: {})",
+            names.join(", ")
+        );
+        return EXIT_USAGE;
+    };
+    if !names.contains(&format.as_str()) {
+        eprintln!(
+            "incident-sim export: --format: unknown format {format:?} (one of: {})",
+            names.join(", ")
+        );
+        return EXIT_USAGE;
+    }
+    let params = sc.params().expect("validated");
+    let end = params.duration_s as f64;
+    let until = match until {
+        None => None,
+        Some(u) => match u.parse::<f64>() {
+            Ok(s) if s.is_finite() && (0.0..=end).contains(&s) => Some(s),
+            _ => {
+                eprintln!(
+                    "incident-sim export: --until: {u:?} is not a time in seconds (allowed 0..={end})"
+                );
+                return EXIT_USAGE;
+            }
+        },
+    };
+    let mut sim = Sim::new(&params, sc.seed);
+    match until {
+        Some(s) => sim.run_until(SimTime((s * 1e6).round() as u64)),
+        None => sim.run_to_end(),
+    }
+    let bytes = export::render(&sim, &format, &sc.preset).expect("format checked above");
+    let written = match &out {
+        Some(path) => std::fs::write(path, &bytes),
+        None => std::io::stdout().lock().write_all(&bytes),
+    };
+    match written {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!(
+                "incident-sim export: cannot write {}: {e}",
+                out.as_deref().unwrap_or("to stdout")
+            );
+            1
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The `incident-sim` binary as a user runs it: figures as JSON, exports
+//! identical to the page's, the lab on stdin, and bad input answered with
+//! one line naming what was wrong and exit code 2 (never a panic).
+
+use incident_sim::export;
+use incident_sim::scenario::Scenario;
+use incident_sim::sim::time::SimTime;
+use incident_sim::sim::Sim;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn cli(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn incident-sim");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn bad_input_gets_one_line_naming_the_problem_and_exit_code_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "--preset", "nope"], "unknown preset \"nope\""),
+        (
+            &["run", "--set", "base_delay_ms=-5"],
+            "base_delay_ms: -5 is out of range (allowed 1..=600000 ms)",
+        ),
+        (&["run", "--set", "base_delay_ms=fast"], "base_delay_ms"),
+        (&["run", "--set", "foo=1"], "unknown parameter \"foo\""),
+        (&["run", "--set", "rp_filter_ens6"], "rp_filter_ens6"),
+        (&["run", "--seed", "-1"], "seed"),
+        (&["run", "--preset"], "--preset"),
+        (&["series", "--metric", "nope"], "unknown series \"nope\""),
+        (
+            &["series", "--metric", "syn_sent", "--node", "99"],
+            "--node",
+        ),
+        (&["export", "--format", "pdf"], "unknown format \"pdf\""),
+        (
+            &["export", "--format", "csv", "--until", "1e9"],
+            "allowed 0..=900",
+        ),
+        (&["export"], "--format NAME is required"),
+        (&["frobnicate"], "unknown command \"frobnicate\""),
+        (&["presets", "extra"], "unexpected argument"),
+        (&["calibrate", "--seed", "x"], "seed"),
+        (&["lab", "--kernel", "2.4"], "2.4"),
+    ];
+    for (args, needle) in cases {
+        let out = cli(args, "");
+        let err = text(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: exit code; stderr {err:?}"
+        );
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: one line, got {err:?}"
+        );
+        assert!(
+            err.contains(needle),
+            "{args:?}: {err:?} should name {needle:?}"
+        );
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+}
+
+#[test]
+fn presets_lists_every_preset_of_the_catalog() {
+    let out = cli(&["presets"], "");
+    assert!(out.status.success());
+    let names: Vec<String> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "incident",
+            "fix-default-backoff",
+            "larger-instance",
+            "pick-first",
+            "cilium-unreachable-route",
+            "ens6-address",
+            "no-rollout"
+        ]
+    );
+}
+
+#[test]
+fn run_json_has_every_figure_the_issue_names() {
+    let out = cli(
+        &[
+            "run",
+            "--preset",
+            "no-rollout",
+            "--set",
+            "duration_s=60",
+            "--json",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    for key in [
+        "events",
+        "sim_seconds",
+        "peak_syn_per_s",
+        "syn_to_one_old_ip_90s",
+        "vpc_conntrack_peak",
+        "vpc_conntrack_allowance",
+        "conntrack_allowance_exceeded",
+        "linux_conntrack_peak",
+        "martian_drops",
+        "icmp_unreachable_sent",
+        "dns_qps_baseline",
+        "dns_qps_peak",
+        "nodelocaldns_rejects",
+        "nodelocaldns_healthcheck_failures",
+        "error_rate_peak",
+        "p99_latency_ms_peak",
+        "stale_ip_seconds_mean",
+        "stale_ip_seconds_max",
+    ] {
+        assert!(v[key].is_number(), "{key} missing or not a number in {v}");
+    }
+    assert_eq!(v["sim_seconds"].as_f64(), Some(60.0));
+    // No rollout: nothing is sent to a deleted pod, nothing is dropped.
+    assert_eq!(v["martian_drops"].as_f64(), Some(0.0));
+    assert_eq!(v["conntrack_allowance_exceeded"].as_f64(), Some(0.0));
+    assert!(v["events"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn export_gives_the_same_bytes_as_the_page_at_the_same_moment() {
+    let dir = std::env::temp_dir().join(format!("incident-sim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.pcapng");
+    let out = cli(
+        &[
+            "export",
+            "--preset",
+            "incident",
+            "--format",
+            "pcapng",
+            "--until",
+            "150",
+            "--out",
+            path.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = std::fs::read(&path).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    // pcapng starts with a Section Header Block.
+    assert_eq!(&file[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
+    // What the page's download holds after playing to 150 s.
+    let sc = Scenario::default();
+    let mut sim = Sim::new(&sc.params().unwrap(), sc.seed);
+    sim.run_until(SimTime::from_secs(150));
+    let page = export::render(&sim, "pcapng", "incident").unwrap();
+    assert_eq!(file.len(), page.len());
+    assert!(file == page, "the CLI's pcapng differs from the page's");
+
+    // Text formats go to stdout.
+    let out = cli(
+        &[
+            "export", "--preset", "incident", "--format", "klog", "--until", "150",
+        ],
+        "",
+    );
+    assert!(out.status.success());
+    let log = text(&out.stdout);
+    assert!(
+        log.contains("IPv4: martian source"),
+        "kernel log has martian lines: {}",
+        &log[..log.len().min(300)]
+    );
+}
+
+#[test]
+fn the_lab_reproduces_the_posts_commands_on_stdin() {
+    let script = "\
+ip addr add 10.0.1.10/24 dev ens5
+ip route add default via 10.0.1.1 dev ens5
+sysctl -w net.ipv4.conf.ens6.rp_filter=2
+ip route get 10.0.64.7 from 10.0.130.5 iif ens6
+ip addr add 192.168.1.1/32 dev ens6
+ip route get 10.0.64.7 from 10.0.130.5 iif ens6
+ip neigh show
+";
+    let out = cli(&["lab"], script);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("RTNETLINK answers: Invalid cross-device link"),
+        "first route get fails: {stderr}"
+    );
+    assert!(
+        stdout.contains("10.0.64.7 from 10.0.130.5 via 10.0.1.1 dev ens5"),
+        "second succeeds: {stdout}"
+    );
+    assert!(
+        stderr.contains("lab: unsupported: ip neigh show"),
+        "unsupported commands are named and skipped: {stderr}"
+    );
+}

@@ -90,6 +90,8 @@ check((await page.textContent('#why')).includes('Why it was sent'), 'the inspect
 await page.fill('#log-search', 'rp_filter');
 await page.waitForFunction(() => Number(document.querySelector('#log-count').textContent.split(' ')[0]) > 0);
 check(true, 'the event log finds martian drops by search');
+await page.evaluate(() => window.scrollTo(0, 0));
+await page.screenshot({ path: path.join(out, 'viewport.png') });
 await shot('.area-topology', 'topology');
 await shot('.area-kernel', 'kernel');
 await shot('.area-inspector', 'inspector');

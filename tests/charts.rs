@@ -4,9 +4,11 @@
 //! the mouse → time mapping, and degenerate inputs.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::small;
 use incident_sim::scenario::Scenario;
 use incident_sim::sim::metrics::Global;
-use incident_sim::sim::params::Params;
 use incident_sim::sim::Sim;
 use incident_sim::viz::charts::{
     chart_spec, chart_specs, css, dns_per_node_specs, draw, format_time, markers_near, overlay,
@@ -16,25 +18,6 @@ use incident_sim::viz::charts::{
 use plotters::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
-
-/// The fast configuration of `tests/engine.rs` (`small()`): 4 nodes, 12
-/// replicas, 90 clients, 240 s, the rollout at 30 s.
-fn small() -> Params {
-    let mut s = Scenario::default();
-    for (k, v) in [
-        ("duration_s", "240"),
-        ("rollout_start_s", "30"),
-        ("clients", "90"),
-        ("replicas", "12"),
-        ("service_nodes", "4"),
-        ("conntrack_allowance", "20000"),
-        ("dns_qps_per_node", "100"),
-        ("trace_every_nth_client", "3"),
-    ] {
-        s.set.push((k.into(), v.into()));
-    }
-    s.params().expect("valid")
-}
 
 /// What the tests need from one run (the `Sim` itself is built once).
 struct Fixture {

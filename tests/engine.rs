@@ -1,6 +1,9 @@
 //! Engine tests through the public API: determinism, packet accounting,
 //! the rollout's invariants, and each model part against the facts it cites.
 
+mod common;
+
+use common::{small, SMALL_DIGEST};
 use incident_sim::scenario::Scenario;
 use incident_sim::sim::cluster::Phase;
 use incident_sim::sim::params::Params;
@@ -9,33 +12,11 @@ use incident_sim::sim::time::SimTime;
 use incident_sim::sim::trace::{Fate, PacketKind};
 use incident_sim::sim::Sim;
 
-/// A small cluster that still has every mechanism: 4 nodes, 12 replicas, 90 clients.
-pub fn small() -> Params {
-    let mut s = Scenario::default();
-    for (k, v) in [
-        ("duration_s", "240"),
-        ("rollout_start_s", "30"),
-        ("clients", "90"),
-        ("replicas", "12"),
-        ("service_nodes", "4"),
-        ("conntrack_allowance", "20000"),
-        ("dns_qps_per_node", "100"),
-        ("trace_every_nth_client", "3"),
-    ] {
-        s.set.push((k.into(), v.into()));
-    }
-    s.params().expect("valid")
-}
-
 fn run(p: &Params, seed: u64) -> Sim {
     let mut sim = Sim::new(p, seed);
     sim.run_to_end();
     sim
 }
-
-/// The digest both the native and the wasm build must produce for `small()`
-/// with seed 7 (tests/web.rs checks the same constant in the browser).
-pub const SMALL_DIGEST: u64 = 0xab1b_1eef_ad77_b1b2;
 
 #[test]
 fn same_seed_same_trace_different_seed_different_trace() {
@@ -52,7 +33,7 @@ fn same_seed_same_trace_different_seed_different_trace() {
     assert_eq!(
         a.digest(),
         SMALL_DIGEST,
-        "the recorded digest changed: update tests/web.rs too"
+        "the recorded digest changed (tests/common/mod.rs; the wasm test checks the same)"
     );
 }
 

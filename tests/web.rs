@@ -2,13 +2,13 @@
 //! its DOM (clicks, inputs), with the state passed the way a link passes it.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
+use common::small_query;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// A small, fast cluster that still has every mechanism.
-const SMALL: &str = "set=duration_s:240,rollout_start_s:30,clients:90,replicas:12,service_nodes:4,conntrack_allowance:20000,dns_qps_per_node:100,trace_every_nth_client:3";
 
 fn doc() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
@@ -71,7 +71,7 @@ async fn until(ms: i32, mut f: impl FnMut() -> bool) -> bool {
 
 #[wasm_bindgen_test]
 async fn play_advances_the_engine_clock_and_pause_stops_it() {
-    let (root, app) = mount(SMALL);
+    let (root, app) = mount(&small_query());
     yew::scheduler::flush().await;
     let before = text(&root, "#sim-time");
     let play = q(&root, "#play").unwrap();
@@ -101,7 +101,7 @@ async fn play_advances_the_engine_clock_and_pause_stops_it() {
 
 #[wasm_bindgen_test]
 async fn a_preset_changes_the_scenario_and_marks_what_differs() {
-    let (root, app) = mount(SMALL);
+    let (root, app) = mount(&small_query());
     yew::scheduler::flush().await;
     click(&root, "#preset-fix-default-backoff");
     assert!(
@@ -139,7 +139,7 @@ async fn a_preset_changes_the_scenario_and_marks_what_differs() {
 
 #[wasm_bindgen_test]
 async fn step_through_shows_the_martian_path_for_a_syn_to_a_deleted_pod() {
-    let (root, app) = mount(&format!("{SMALL}&t=80"));
+    let (root, app) = mount(&format!("{}&t=80", small_query()));
     assert!(
         until(20_000, || text(&root, "#sim-time").contains("80.0 s")).await,
         "did not reach t=80: {}",
@@ -189,7 +189,10 @@ async fn step_through_shows_the_martian_path_for_a_syn_to_a_deleted_pod() {
 
 #[wasm_bindgen_test]
 async fn step_through_shows_ip_error_for_an_unreachable_route() {
-    let (root, app) = mount(&format!("{SMALL},cilium_unreachable_route:true&t=80"));
+    let (root, app) = mount(&format!(
+        "{},cilium_unreachable_route:true&t=80",
+        small_query()
+    ));
     assert!(until(20_000, || text(&root, "#sim-time").contains("80.0 s")).await);
     let mut found = false;
     for _ in 0..5 {
@@ -232,7 +235,10 @@ async fn a_broken_link_shows_messages_and_the_app_keeps_working() {
 
 #[wasm_bindgen_test]
 async fn comparing_with_the_fix_shows_both_runs_and_where_they_part() {
-    let (root, app) = mount(&format!("{SMALL}&t=90&compare=fix-default-backoff"));
+    let (root, app) = mount(&format!(
+        "{}&t=90&compare=fix-default-backoff",
+        small_query()
+    ));
     assert!(
         until(30_000, || {
             let s = text(&root, "#compare-summary");

@@ -1,7 +1,7 @@
 //! Seeded, portable randomness: one root seed per run, one stream per component.
 //!
 //! The generator is `rand_pcg::Pcg64Mcg`, a named algorithm whose output is the
-//! same on x86_64 and wasm32 (unlike `rand::rngs::SmallRng`, which is a different
+//! same on x86_64 and wasm32 (unlike rand's small, fast generator, which is a different
 //! algorithm on 32-bit targets). Each component (a client, the rollout, a DNS
 //! server...) derives its own stream from the root seed and a stable label, so
 //! adding a component never shifts the draws of the others (the smoltcp netsim

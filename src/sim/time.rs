@@ -1,6 +1,6 @@
 //! Simulated time: integer microseconds since the start of a run.
 //!
-//! The engine never reads a wall clock (`Instant::now` does not exist on
+//! The engine never reads a wall clock (std's monotonic clock does not exist on
 //! `wasm32-unknown-unknown`, and reading it would break replay). Time only moves
 //! when the event queue pops the next event. Integer microseconds keep every
 //! comparison exact on every target, in the style of smoltcp's `time::Instant`.

@@ -408,17 +408,17 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
     out.push(c);
 
     // DNS queries per node.
-    let (max, mean) = max_mean(sim, PerNode::DnsQueries);
-    let mut c = ChartSpec::new(
-        "dns-queries",
-        "DNS queries per node",
-        "queries/s",
-        "queries/s",
+    let mut c = per_node_chart(
+        sim,
+        (
+            "dns-queries",
+            "DNS queries per node",
+            "queries/s",
+            "queries/s",
+        ),
+        PerNode::DnsQueries,
+        (Hue::Blue, Line),
     );
-    c.series
-        .push(Series::new("max over nodes", Hue::Blue, Line, max));
-    c.series
-        .push(Series::new("mean over nodes", Hue::Green, Line, mean));
     c.markers = pick(&[K::Rollout, K::Pods, K::Dns]);
     out.push(c);
 
@@ -439,27 +439,27 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
     out.push(c);
 
     // Throughput per node.
-    let (max, mean) = max_mean(sim, PerNode::ThroughputMbps);
-    let mut c = ChartSpec::new("throughput", "Throughput per node", "Mbit/s", "Mbit/s");
-    c.series
-        .push(Series::new("max over nodes", Hue::Blue, Line, max));
-    c.series
-        .push(Series::new("mean over nodes", Hue::Green, Line, mean));
+    let mut c = per_node_chart(
+        sim,
+        ("throughput", "Throughput per node", "Mbit/s", "Mbit/s"),
+        PerNode::ThroughputMbps,
+        (Hue::Blue, Line),
+    );
     c.markers = pick(&[K::Rollout, K::Pods]);
     out.push(c);
 
     // TCP retransmits per node.
-    let (max, mean) = max_mean(sim, PerNode::TcpRetransmits);
-    let mut c = ChartSpec::new(
-        "tcp-retransmits",
-        "TCP retransmits per node",
-        "segments/s",
-        "segments/s",
+    let mut c = per_node_chart(
+        sim,
+        (
+            "tcp-retransmits",
+            "TCP retransmits per node",
+            "segments/s",
+            "segments/s",
+        ),
+        PerNode::TcpRetransmits,
+        (Hue::Orange, Line),
     );
-    c.series
-        .push(Series::new("max over nodes", Hue::Orange, Line, max));
-    c.series
-        .push(Series::new("mean over nodes", Hue::Green, Line, mean));
     c.markers = pick(&[K::Rollout, K::Pods, K::Conntrack]);
     out.push(c);
 
@@ -480,17 +480,17 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
     out.push(c);
 
     // VPC conntrack vs the allowance.
-    let (max, mean) = max_mean(sim, PerNode::VpcConntrack);
-    let mut c = ChartSpec::new(
-        "vpc-conntrack",
-        "VPC conntrack entries vs the allowance",
-        "entries per instance",
-        "entries",
+    let mut c = per_node_chart(
+        sim,
+        (
+            "vpc-conntrack",
+            "VPC conntrack entries vs the allowance",
+            "entries per instance",
+            "entries",
+        ),
+        PerNode::VpcConntrack,
+        (Hue::Blue, Area),
     );
-    c.series
-        .push(Series::new("max over nodes", Hue::Blue, Area, max));
-    c.series
-        .push(Series::new("mean over nodes", Hue::Green, Line, mean));
     c.thresholds.push(Threshold {
         value: sim.p.conntrack_allowance as f64,
         label: "allowance".into(),
@@ -500,17 +500,17 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
     out.push(c);
 
     // Linux conntrack.
-    let (max, mean) = max_mean(sim, PerNode::LinuxConntrack);
-    let mut c = ChartSpec::new(
-        "linux-conntrack",
-        "Linux conntrack entries (nf_conntrack)",
-        "entries per node",
-        "entries",
+    let mut c = per_node_chart(
+        sim,
+        (
+            "linux-conntrack",
+            "Linux conntrack entries (nf_conntrack)",
+            "entries per node",
+            "entries",
+        ),
+        PerNode::LinuxConntrack,
+        (Hue::Purple, Line),
     );
-    c.series
-        .push(Series::new("max over nodes", Hue::Purple, Line, max));
-    c.series
-        .push(Series::new("mean over nodes", Hue::Green, Line, mean));
     c.thresholds.push(Threshold {
         value: sim.p.nf_conntrack_max as f64,
         label: "nf_conntrack_max".into(),
@@ -605,6 +605,28 @@ pub fn dns_per_node_specs(sim: &Sim) -> Vec<ChartSpec> {
 }
 
 /// Per-second maximum and mean over the nodes of a node series.
+/// A per-node metric as its maximum over the nodes (drawn `max_style`) and
+/// its mean (a green line): one node in trouble shows, and so does the fleet.
+/// `names` are the chart's id, title, y label and unit.
+fn per_node_chart(
+    sim: &Sim,
+    (id, title, y_label, unit): (&str, &str, &str, &str),
+    metric: PerNode,
+    max_style: (Hue, SeriesStyle),
+) -> ChartSpec {
+    let (max, mean) = max_mean(sim, metric);
+    let mut c = ChartSpec::new(id, title, y_label, unit);
+    c.series
+        .push(Series::new("max over nodes", max_style.0, max_style.1, max));
+    c.series.push(Series::new(
+        "mean over nodes",
+        Hue::Green,
+        SeriesStyle::Line,
+        mean,
+    ));
+    c
+}
+
 fn max_mean(sim: &Sim, metric: PerNode) -> (Vec<f64>, Vec<f64>) {
     let m = &sim.metrics;
     let len = m.seconds();

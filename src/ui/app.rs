@@ -308,7 +308,7 @@ pub fn app() -> Html {
     }
 
     // The animation loop: advance the clock, let the engine catch up in
-    // bounded chunks (never more than ~8 ms a frame), draw the topology,
+    // bounded chunks (ENGINE_MS a frame), draw the topology,
     // and re-render components at most ~10 times a second.
     {
         let engine = engine.clone();

@@ -35,15 +35,17 @@ pub struct Engine {
     pub compare: Option<CompareRun>,
 }
 
-/// A preset run beside the main one, on the same seed and clock: it only
-/// moves forward (the charts cut it at the page's time), so seeking back
-/// costs it nothing.
+/// A preset run beside the main one, on the same seed and clock. It keeps
+/// no checkpoints: seeking back before it starts it again, and it catches up
+/// in the time the main run leaves in each frame.
 pub struct CompareRun {
     /// The preset it runs.
     pub preset: String,
     /// The scenario: the preset's changes on top of the main run's own
     /// settings (same fleet, same seed), so it answers "what if we had…".
     pub scenario: Scenario,
+    /// Its parameters.
+    params: Params,
     /// The simulation.
     pub sim: Sim,
 }
@@ -95,6 +97,11 @@ impl Engine {
             self.sim.restore(cp);
             self.last_cp_events = self.sim.events();
         }
+        if let Some(c) = &mut self.compare {
+            if c.sim.now() > t {
+                c.sim = Sim::new(&c.params, c.scenario.seed);
+            }
+        }
         self.target = t;
     }
 
@@ -128,6 +135,7 @@ impl Engine {
             preset: preset.to_string(),
             sim: Sim::new(&params, sc.seed),
             scenario: sc,
+            params,
         });
         Ok(())
     }

@@ -7,7 +7,7 @@ use super::app::{Action, Ctx};
 use super::util;
 use crate::sim::time::SimTime;
 use crate::sim::trace::PacketKind;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -34,6 +34,19 @@ struct Filter {
     syn: bool,
     replies: bool,
     drops_only: bool,
+}
+
+thread_local! {
+    /// A scroll position for the log waiting for the next animation frame.
+    static PENDING_SCROLL: RefCell<Option<(web_sys::Element, i32)>> = const { RefCell::new(None) };
+}
+
+/// Applies the log's waiting scroll position; the animation loop calls this
+/// first thing in a frame, before anything else writes to the DOM.
+pub fn apply_pending_scroll() {
+    if let Some((el, top)) = PENDING_SCROLL.with(|p| p.borrow_mut().take()) {
+        el.set_scroll_top(top);
+    }
 }
 
 /// The event log panel.
@@ -142,6 +155,7 @@ pub fn event_log() -> Html {
             }
         })
         .collect();
+    let playing = e.playing;
     drop(cache);
     drop(e);
 
@@ -163,14 +177,21 @@ pub fn event_log() -> Html {
             }
         })
     };
-    // Keep the DOM scroll position in step with `follow`.
+    // Keep the DOM scroll position in step with `follow`. Writing
+    // `scrollTop` right after a render forces a layout of the whole page
+    // (about 4 ms a render at 10x); while the clock runs the write waits for
+    // the start of the next frame, when layout is still clean.
     {
         let list_ref = list_ref.clone();
         use_effect(move || {
             if let Some(el) = list_ref.cast::<web_sys::Element>() {
                 if (dom_top.get() - top).abs() > 1.0 {
-                    el.set_scroll_top(top as i32);
                     dom_top.set(top);
+                    if playing {
+                        PENDING_SCROLL.with(|p| *p.borrow_mut() = Some((el, top as i32)));
+                    } else {
+                        el.set_scroll_top(top as i32);
+                    }
                 }
             }
             || ()

@@ -61,24 +61,25 @@ pub fn css_width(el: &web_sys::Element) -> f64 {
     css_size(el).0
 }
 
+thread_local! {
+    /// The two media queries the animation reads every frame, made once:
+    /// `matchMedia` parses its query on each call, `matches` on a kept list
+    /// only reads the current answer (which still follows the system).
+    static MEDIA: Option<(web_sys::MediaQueryList, web_sys::MediaQueryList)> =
+        web_sys::window().and_then(|w| {
+            let q = |s: &str| w.match_media(s).ok().flatten();
+            Some((q("(prefers-reduced-motion: reduce)")?, q("(prefers-color-scheme: dark)")?))
+        });
+}
+
 /// True if the reader asked for reduced motion.
 pub fn reduced_motion() -> bool {
-    web_sys::window()
-        .and_then(|w| {
-            w.match_media("(prefers-reduced-motion: reduce)")
-                .ok()
-                .flatten()
-        })
-        .map(|m| m.matches())
-        .unwrap_or(false)
+    MEDIA.with(|m| m.as_ref().is_some_and(|(reduce, _)| reduce.matches()))
 }
 
 /// True if the page is in dark mode.
 pub fn dark_mode() -> bool {
-    web_sys::window()
-        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-        .map(|m| m.matches())
-        .unwrap_or(false)
+    MEDIA.with(|m| m.as_ref().is_some_and(|(_, dark)| dark.matches()))
 }
 
 /// The value of an input/select from an event.

@@ -66,6 +66,8 @@ for (const speed of [1, 10]) {
   await page.click('#play');
   perf[`engine_ms_median_${speed}x`] = +quantile(costs.map((c) => c[0]), 0.5).toFixed(2);
   perf[`topology_draw_ms_median_${speed}x`] = +quantile(costs.map((c) => c[1]), 0.5).toFixed(2);
+  perf[`render_ms_p95_${speed}x`] = +quantile(costs.map((c) => c[2] || 0), 0.95).toFixed(2);
+  perf[`render_ms_max_${speed}x`] = +quantile(costs.map((c) => c[2] || 0), 1).toFixed(2);
   perf[`frame_ms_p95_${speed}x`] = +quantile(d, 0.95).toFixed(2);
   perf[`frame_ms_median_${speed}x`] = +quantile(d, 0.5).toFixed(2);
   perf[`slow_frames_pct_${speed}x`] = +(100 * d.filter((x) => x > 20).length / d.length).toFixed(1);

@@ -144,6 +144,28 @@ fn syns_to_deleted_pods_die_in_rp_filter_and_to_terminating_pods_get_rst() {
     assert_eq!(counted, sim.totals.martian_drops);
 }
 
+/// The post's flow-log graph of one old IP: a steady line of long-lived
+/// connections from before the rollout, gone once GracefulStop closes them
+/// (each client then sends its FIN), then the SYNs.
+#[test]
+fn flow_logs_of_the_old_ip_show_its_long_lived_connections_until_sigterm() {
+    use incident_sim::sim::metrics::Global;
+    let p = small();
+    let sim = run(&p, 7);
+    let pod = &sim.pods[sim.tracked_pod.expect("a pod terminated") as usize];
+    let sigterm = pod.terminated_at.expect("terminated").secs() as usize;
+    let est = sim.metrics.global(Global::FlowLogEstablished);
+    // One channel per backend address: every client holds one connection
+    // to this pod from the first second until SIGTERM.
+    assert!(sigterm > 2);
+    for (s, v) in est.iter().enumerate().take(sigterm).skip(1) {
+        assert_eq!(*v, f64::from(p.clients), "second {s}");
+    }
+    assert!(est[sigterm + 1..].iter().all(|v| *v == 0.0));
+    let fins: f64 = sim.metrics.global(Global::FlowLogFin).iter().sum();
+    assert_eq!(fins, f64::from(p.clients));
+}
+
 #[test]
 fn the_engine_routes_through_the_lab_s_kernel_code() {
     // The same packet, asked of the node's namespace directly and through

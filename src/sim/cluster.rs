@@ -13,6 +13,7 @@
 //!   TTL caches.
 
 use super::engine::{Ev, Sim};
+use super::metrics::Global;
 use super::node::Node;
 use super::params::ExternalDnsMode;
 use super::time::{SimDuration, SimTime};
@@ -60,6 +61,10 @@ pub struct Pod {
     pub martian_reported: bool,
     /// SYNs arriving per second for this IP (old pods only).
     pub syn_per_sec: Vec<u32>,
+    /// Established flows to this IP at each second, kept for old pods until
+    /// the first of them terminates: the flow-log chart follows that pod and
+    /// shows its long-lived connections from the start of the run.
+    pub established_per_sec: Vec<u32>,
 }
 
 impl Pod {
@@ -146,6 +151,7 @@ impl Sim {
             last_syn_after_delete: None,
             martian_reported: false,
             syn_per_sec: Vec::new(),
+            established_per_sec: Vec::new(),
         });
         index
     }
@@ -302,6 +308,14 @@ impl Sim {
         self.trace.note(now, Notable::PodTerminating { pod }, text);
         if self.tracked_pod.is_none() {
             self.tracked_pod = Some(pod);
+            let history = std::mem::take(&mut self.pods[pod as usize].established_per_sec);
+            for p in &mut self.pods {
+                p.established_per_sec = Vec::new();
+            }
+            self.metrics.backfill_gauge(
+                Global::FlowLogEstablished,
+                history.iter().map(|&n| f64::from(n)),
+            );
         }
         self.broadcast_goaway(pod);
         self.schedule(

@@ -402,9 +402,12 @@ impl Sim {
             .gauge(Global::StaleSubchannels, self.stale_subs as f64);
         let ready = self.pods.iter().filter(|p| p.serving()).count();
         self.metrics.gauge(Global::ReadyPods, ready as f64);
-        if let Some(tp) = self.tracked_pod {
-            let est = self.established_to_pod(tp) as f64;
-            self.metrics.gauge(Global::FlowLogEstablished, est);
+        match self.tracked_pod {
+            Some(tp) => {
+                let est = self.established_to_pod(tp) as f64;
+                self.metrics.gauge(Global::FlowLogEstablished, est);
+            }
+            None => self.record_established_per_old_pod(),
         }
         self.nld_second();
         self.metrics.roll();
@@ -482,6 +485,24 @@ impl Sim {
         trace.set_sample_state(cp.sampled_state);
         *self = cp.sim.clone_without_trace();
         self.trace = trace;
+    }
+
+    /// Before any pod terminates, which old pod the flow-log chart will
+    /// follow is not known yet: every old pod keeps its own count.
+    fn record_established_per_old_pod(&mut self) {
+        let mut counts = vec![0u32; self.pods.len()];
+        for c in &self.clients {
+            for &(pod, sub) in &c.subs {
+                if self.subs[sub as usize].is_ready() {
+                    counts[pod as usize] += 1;
+                }
+            }
+        }
+        for (p, n) in self.pods.iter_mut().zip(counts) {
+            if p.revision == 0 {
+                p.established_per_sec.push(n);
+            }
+        }
     }
 
     fn established_to_pod(&self, pod: u32) -> u64 {

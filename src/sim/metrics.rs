@@ -333,6 +333,16 @@ impl Metrics {
         }
     }
 
+    /// Raises a global gauge's completed seconds, oldest first, to `values`
+    /// (for a series whose subject is only known later).
+    pub fn backfill_gauge(&mut self, m: Global, values: impl IntoIterator<Item = f64>) {
+        for (c, v) in self.global[m as usize].iter_mut().zip(values) {
+            if v > *c {
+                *c = v;
+            }
+        }
+    }
+
     /// Closes the current second.
     pub fn roll(&mut self) {
         self.gauge(Global::P90LatencyMs, self.latency.quantile_ms(0.90));

@@ -180,27 +180,10 @@ const ENGINE_MS_RENDER_FRAME: f64 = 3.0;
 /// times in `window.__frameCosts` (`[engine, draw, render]`, ms), which the
 /// end-to-end test (`tests/e2e/e2e.mjs`) reports.
 fn record_costs(engine_ms: f64, draw_ms: f64, render_ms: f64) {
-    let Some(w) = web_sys::window() else { return };
-    let key = wasm_bindgen::JsValue::from_str("__frameCosts");
-    let arr = match js_sys::Reflect::get(&w, &key)
-        .ok()
-        .and_then(|v| wasm_bindgen::JsCast::dyn_into::<js_sys::Array>(v).ok())
-    {
-        Some(a) => a,
-        None => {
-            let a = js_sys::Array::new();
-            let _ = js_sys::Reflect::set(&w, &key, &a);
-            a
-        }
-    };
-    if arr.length() >= 600 {
-        arr.shift();
-    }
-    arr.push(&js_sys::Array::of3(
-        &engine_ms.into(),
-        &draw_ms.into(),
-        &render_ms.into(),
-    ));
+    util::push_sample(
+        "__frameCosts",
+        &js_sys::Array::of3(&engine_ms.into(), &draw_ms.into(), &render_ms.into()),
+    );
 }
 
 thread_local! {

@@ -151,6 +151,8 @@ fn draw_some(
             }
             Err(err) => web_sys::console::warn_1(&format!("chart {id}: {err}").into()),
         }
+        // The pass's cost (specs and drawing), for the end-to-end test.
+        util::push_sample("__chartCosts", &(util::now_ms() - wall).into());
         done += 1;
         d.last_draw_ms = wall;
         d.next = (i + 1) % n;

@@ -161,7 +161,13 @@ impl Engine {
             if self.sim.events() >= self.last_cp_events + EVENTS_PER_CHECKPOINT
                 && self.sim.now() > newest
             {
+                let start = super::util::now_ms();
                 self.checkpoints.push(self.sim.checkpoint());
+                // Its cost, for the end-to-end test's report.
+                super::util::push_sample(
+                    "__checkpointCosts",
+                    &(super::util::now_ms() - start).into(),
+                );
                 self.last_cp_events = self.sim.events();
                 if self.checkpoints.len() > MAX_CHECKPOINTS {
                     // Keep the first and every other one after it.

@@ -72,6 +72,28 @@ thread_local! {
         });
 }
 
+/// Appends `value` to the array `window[key]` (made if missing), keeping
+/// the last 600: how the page hands its own timings to the end-to-end test.
+pub fn push_sample(key: &str, value: &wasm_bindgen::JsValue) {
+    let Some(w) = web_sys::window() else { return };
+    let key = wasm_bindgen::JsValue::from_str(key);
+    let arr = match js_sys::Reflect::get(&w, &key)
+        .ok()
+        .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
+    {
+        Some(a) => a,
+        None => {
+            let a = js_sys::Array::new();
+            let _ = js_sys::Reflect::set(&w, &key, &a);
+            a
+        }
+    };
+    if arr.length() >= 600 {
+        arr.shift();
+    }
+    arr.push(value);
+}
+
 /// True if the reader asked for reduced motion.
 pub fn reduced_motion() -> bool {
     MEDIA.with(|m| m.as_ref().is_some_and(|(reduce, _)| reduce.matches()))

@@ -166,6 +166,54 @@ fn flow_logs_of_the_old_ip_show_its_long_lived_connections_until_sigterm() {
     assert_eq!(fins, f64::from(p.clients));
 }
 
+/// node-local-dns's own packets are in the trace: new TCP connections to
+/// cluster DNS and health checks, out of ens5 from the node's address, and
+/// refused by the VPC exactly while the instance's table is full — the DNS
+/// failures the responders saw first.
+#[test]
+fn dns_packets_from_node_local_dns_die_at_the_full_vpc_table() {
+    use incident_sim::sim::nodelocal::CLUSTER_DNS;
+    // The incident itself, to the height of the storm (the small cluster
+    // never fills its table).
+    let p = Scenario::default().params().expect("valid");
+    let mut sim = Sim::new(&p, 1);
+    sim.run_until(SimTime::from_secs(300));
+    let dns: Vec<_> = sim
+        .trace
+        .packets
+        .iter()
+        .filter(|p| matches!(p.kind, PacketKind::DnsTcpSyn | PacketKind::DnsHealthCheck))
+        .collect();
+    assert!(dns.iter().any(|p| p.kind == PacketKind::DnsTcpSyn));
+    assert!(dns.iter().any(|p| p.kind == PacketKind::DnsHealthCheck));
+    for p in &dns {
+        assert_eq!(p.src, sim.nodes[p.node as usize].ip);
+        assert_eq!((p.dst, p.dport), (CLUSTER_DNS, 53));
+        assert!(matches!(p.fate, Fate::Delivered | Fate::ConntrackAllowance));
+    }
+    let dropped: Vec<_> = dns
+        .iter()
+        .filter(|p| p.fate == Fate::ConntrackAllowance)
+        .collect();
+    assert!(!dropped.is_empty(), "the incident saturates the VPC table");
+    // Only after the rollout started, and never before the first SYN that
+    // the VPC refused (client SYNs fill the table; DNS only suffers).
+    let first_syn_refused = sim
+        .trace
+        .packets
+        .iter()
+        .find(|p| p.kind == PacketKind::Syn && p.fate == Fate::ConntrackAllowance)
+        .map(|p| p.sent)
+        .expect("client SYNs refused");
+    let rollout = SimTime::from_secs(sim.p.rollout_start_s);
+    assert!(dropped.iter().all(|d| d.sent >= rollout));
+    assert!(dropped[0].sent.micros() + 1_000_000 >= first_syn_refused.micros());
+    // The trace stays in sending order with the node's packets mixed in.
+    assert!(sim.trace.packets.windows(2).all(|w| w[0].sent <= w[1].sent));
+    // Clients' FINs when GracefulStop closes their connections.
+    assert!(sim.trace.packets.iter().any(|p| p.kind == PacketKind::Fin));
+}
+
 #[test]
 fn the_engine_routes_through_the_lab_s_kernel_code() {
     // The same packet, asked of the node's namespace directly and through

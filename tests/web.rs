@@ -170,7 +170,10 @@ async fn step_through_shows_the_martian_path_for_a_syn_to_a_deleted_pod() {
     // The inspector explains why the SYN was sent, back to the rollout.
     let why = text(&root, "#why");
     assert!(
-        why.contains("Why it was sent") && why.contains("deleted at") && why.contains("Root"),
+        why.contains("Why it was sent")
+            && why.contains("deleted at")
+            && why.contains("Why it died silently")
+            && why.contains("Root"),
         "{why}"
     );
     assert!(text(&root, "#fate").contains("martian (rp_filter, no_addr)"));

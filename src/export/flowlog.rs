@@ -26,8 +26,8 @@
 //!   (rp_filter, `ip_error`, nf_conntrack): a SYN to a deleted pod shows as
 //!   `ACCEPT` with tcp-flags 2 and no reverse record.
 //! - **Assumption**: packets the hypervisor drops because the instance's
-//!   connection-tracking allowance is exhausted are **not logged** by
-//!   default. AWS documents `REJECT` only for security groups and network
+//!   connection-tracking allowance is exhausted (clients' SYNs coming in,
+//!   node-local-dns's packets going out) are **not logged** by default. AWS documents `REJECT` only for security groups and network
 //!   ACLs and says nothing about allowance drops in flow logs;
 //!   [`Options::conntrack_drops_as_reject`] logs them as `REJECT` instead.
 //! - Only the service nodes' ENIs are logged (not the clients'). The ENIs'
@@ -184,19 +184,22 @@ pub fn records(sim: &Sim, opts: Options) -> Vec<Record> {
 /// A one-packet record, or None if the ENI's flow log would not see it.
 fn record_of(sim: &Sim, p: &PacketRecord, opts: Options) -> Option<Record> {
     let (iface, at) = capture_point(p);
-    let accept = match (iface, p.fate) {
-        (Iface::Clients, Fate::ConntrackAllowance) if opts.conntrack_drops_as_reject => false,
-        (Iface::Clients, _) => return None,
+    // Allowance drops, of a client's SYN on its way in or of the node's own
+    // DNS packet on its way out, are logged only if asked for.
+    let accept = match p.fate {
+        Fate::ConntrackAllowance if opts.conntrack_drops_as_reject => false,
+        Fate::ConntrackAllowance => return None,
         _ => true,
     };
     // A dropped SYN never reached the ENI: log it where it was headed.
-    let iface = if iface == Iface::Clients {
+    let headed_in = iface == Iface::Clients;
+    let iface = if headed_in {
         Iface::Ens6(p.node)
     } else {
         iface
     };
     let eni_addr = iface.primary().0;
-    let incoming = !accept || inbound(iface, p);
+    let incoming = headed_in || inbound(iface, p);
     let (srcaddr, dstaddr) = if incoming {
         (p.src, eni_addr)
     } else {

@@ -158,6 +158,9 @@ pub fn kernel_path(kind: PacketKind, fate: Fate) -> &'static str {
         (PacketKind::DnsHealthCheck, Fate::Delivered) => {
             "sent by node-local-dns (CoreDNS forward health check)"
         }
+        (PacketKind::DnsTcpSyn, Fate::Delivered) => {
+            "sent by node-local-dns (CoreDNS forward over TCP): tcp_v4_connect, out of ens5 by the main table's default route"
+        }
         (_, Fate::Delivered) => {
             "ip_route_input_slow → ip_mkroute_input → __mkroute_input (fib_validate_source passed) → ip_forward → the pod's veth"
         }

@@ -320,6 +320,15 @@ fn every_frame_has_valid_lengths_and_checksums_and_replies_match_their_syn() {
                     assert_eq!(e.data[ETH_LEN + 1], 0xc0, "TOS internetwork control");
                     assert_eq!(c.ifaces[e.iface as usize].0, format!("node{}-ens5", p.node));
                 }
+                PacketKind::DnsHealthCheck => {
+                    assert_eq!(proto, 17);
+                    assert_eq!(u16::from_be_bytes([l4[2], l4[3]]), 53);
+                    assert_eq!(c.ifaces[e.iface as usize].0, format!("node{}-ens5", p.node));
+                }
+                PacketKind::DnsTcpSyn => {
+                    assert_eq!((proto, l4[13]), (6, 0x02));
+                    assert_eq!(c.ifaces[e.iface as usize].0, format!("node{}-ens5", p.node));
+                }
                 _ => assert_eq!(proto, 6),
             }
         }
@@ -340,7 +349,7 @@ fn vpc_dropped_syns_are_seen_on_the_client_side() {
         .trace
         .packets
         .iter()
-        .filter(|p| p.fate == Fate::ConntrackAllowance)
+        .filter(|p| p.fate == Fate::ConntrackAllowance && p.client != u32::MAX)
         .collect();
     assert!(!dropped.is_empty());
     for p in dropped {
@@ -349,6 +358,20 @@ fn vpc_dropped_syns_are_seen_on_the_client_side() {
         assert!(e.comment.contains("VPC conntrack allowance exceeded"));
         assert!(e.comment.contains("conntrack_allowance_exceeded"));
         assert_eq!(e.ts, unix_micros(p.sent) * 1_000, "sent time");
+    }
+    // node-local-dns's refused packets are seen leaving the node's ens5: a
+    // capture in the guest sees them go; the hypervisor drops them after.
+    let dns: Vec<&PacketRecord> = sim
+        .trace
+        .packets
+        .iter()
+        .filter(|p| p.fate == Fate::ConntrackAllowance && p.client == u32::MAX)
+        .collect();
+    assert!(!dns.is_empty());
+    for p in dns {
+        let e = &c.packets[idx[&p.id]];
+        assert_eq!(c.ifaces[e.iface as usize].0, format!("node{}-ens5", p.node));
+        assert!(e.comment.contains("VPC conntrack allowance exceeded"));
     }
 }
 

@@ -208,8 +208,10 @@ impl Sim {
 
     /// Closes an established connection (FIN both ways): the flow's entries
     /// linger in both conntrack tables for their close timeouts.
-    fn close_connection(&mut self, pod: u32) {
+    fn close_connection(&mut self, sub: u32) {
         let now = self.now;
+        let pod = self.subs[sub as usize].pod;
+        self.sample_fin(sub);
         let node = self.pods[pod as usize].node as usize;
         let vpc_close = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
         let n = &mut self.nodes[node];
@@ -230,9 +232,8 @@ impl Sim {
         if s.gen != gen || s.state != ConnState::Ready {
             return;
         }
-        let pod = s.pod;
         let client = s.client;
-        self.close_connection(pod);
+        self.close_connection(sub);
         let s = &mut self.subs[sub as usize];
         s.next_trigger = Trigger::GoAway;
         match self.p.grpc_semantics {
@@ -357,6 +358,38 @@ impl Sim {
                 );
             }
         }
+    }
+
+    /// Samples the client's FIN when a connection closes (sampled clients,
+    /// within the per-second cap).
+    fn sample_fin(&mut self, sub: u32) {
+        let s = &self.subs[sub as usize];
+        let c = &self.clients[s.client as usize];
+        if !c.sampled || !self.trace.may_sample(self.now) {
+            return;
+        }
+        let pod = &self.pods[s.pod as usize];
+        let rec = PacketRecord {
+            id: 0,
+            kind: PacketKind::Fin,
+            sent: self.now,
+            arrives: self.now + SimDuration::from_micros(self.p.network_latency_us),
+            src: c.ip,
+            sport: s.sport,
+            dst: pod.ip,
+            dport: SERVICE_PORT,
+            node: pod.node,
+            fate: Fate::Delivered,
+            client: s.client,
+            pod: s.pod,
+            attempt: s.attempt,
+            syn_no: 0,
+            trigger: Trigger::GracefulClose,
+            resolved_at: c.last_resolution.unwrap_or(SimTime::ZERO),
+            ingress_ens6: true,
+            answers: u32::MAX,
+        };
+        self.trace.push_packet(rec);
     }
 
     /// Counts (and maybe samples) a SYN leaving the client; returns the
@@ -552,7 +585,7 @@ impl Sim {
             s.state = ConnState::Shutdown;
             s.gen = s.gen.wrapping_add(1);
             if was_ready {
-                self.close_connection(*pod);
+                self.close_connection(*sub);
             }
             if self.pods[*pod as usize].phase == Phase::Deleted {
                 self.stale_subs = self.stale_subs.saturating_sub(1);

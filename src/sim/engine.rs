@@ -88,7 +88,7 @@ pub struct Checkpoint {
     packets: usize,
     events: usize,
     klog: usize,
-    sampled_state: (u64, u32),
+    sampled_state: (u64, u32, u32),
     sim: Sim,
 }
 

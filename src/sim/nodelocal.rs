@@ -30,9 +30,14 @@ use super::metrics::{Global, PerNode};
 use super::params::{CorednsVersion, Params};
 use super::rng::SimRng;
 use super::time::{SimDuration, SimTime};
-use super::trace::Notable;
+use super::trace::{Fate, Notable, PacketKind, PacketRecord, Trigger};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::net::Ipv4Addr;
+
+/// The cluster DNS service address node-local-dns forwards to (the
+/// `kube-dns-upstream` ClusterIP; the value itself is illustrative).
+pub const CLUSTER_DNS: Ipv4Addr = Ipv4Addr::new(172, 20, 0, 10);
 
 /// CoreDNS cache capacity for success answers (nodelocaldns.yaml `success 9984`).
 pub const CACHE_CAPACITY: usize = 9_984;
@@ -315,8 +320,10 @@ impl Sim {
         } else {
             // A new TCP connection to cluster DNS: a new flow for the VPC.
             let vpc = &mut self.nodes[node].vpc;
-            if vpc.admit(now) {
-                vpc.established += 1;
+            let admitted = vpc.admit(now);
+            self.sample_dns_packet(node, PacketKind::DnsTcpSyn, admitted);
+            if admitted {
+                self.nodes[node].vpc.established += 1;
                 self.nodes[node].linux_ct.established += 1;
                 Some((now + SimDuration::from_micros(handshake + lat), 1))
             } else {
@@ -365,6 +372,48 @@ impl Sim {
                     .gauge_node(node, PerNode::NldInflight, f64::from(inflight));
             }
         }
+    }
+
+    /// Samples a packet node-local-dns sends to cluster DNS out of ens5
+    /// (a TCP SYN for a new upstream connection, or a health check), and
+    /// whether the VPC let its new flow in.
+    fn sample_dns_packet(&mut self, node: usize, kind: PacketKind, admitted: bool) {
+        if !self.trace.may_sample_node(self.now) {
+            return;
+        }
+        let trigger = match kind {
+            PacketKind::DnsHealthCheck => Trigger::DnsHealthCheck,
+            _ => Trigger::DnsNewConnection,
+        };
+        // An ephemeral port: the model does not track which one the kernel
+        // picks; it is derived from the time so that no random draw is
+        // spent on it and runs stay comparable with and without sampling.
+        let sport = 32_768 + ((self.now.micros() / 7 + node as u64 * 7_919) % 28_232) as u16;
+        let rec = PacketRecord {
+            id: 0,
+            kind,
+            sent: self.now,
+            arrives: self.now + SimDuration::from_micros(self.p.network_latency_us),
+            src: self.nodes[node].ip,
+            sport,
+            dst: CLUSTER_DNS,
+            dport: 53,
+            node: node as u16,
+            fate: if admitted {
+                Fate::Delivered
+            } else {
+                Fate::ConntrackAllowance
+            },
+            client: u32::MAX,
+            pod: u32::MAX,
+            attempt: 0,
+            syn_no: 0,
+            trigger,
+            resolved_at: SimTime::ZERO,
+            ingress_ens6: false,
+            answers: u32::MAX,
+        };
+        self.trace.push_node_packet(rec);
     }
 
     fn close_upstream_conns(&mut self, node: usize, n: u64) {
@@ -479,6 +528,7 @@ impl Sim {
                 false
             }
         };
+        self.sample_dns_packet(node, PacketKind::DnsHealthCheck, ok);
         let interval = self.p.nld_health_interval_ms;
         let d = &mut self.nld[node];
         if ok {

@@ -113,6 +113,13 @@ pub enum Trigger {
     Rpc,
     /// The client kernel retransmitted the SYN (same 5-tuple).
     Retransmit,
+    /// The server's GOAWAY, or an address leaving DNS, closed the connection.
+    GracefulClose,
+    /// node-local-dns had no connection to cluster DNS younger than its
+    /// `expire`, so it dialed a new one.
+    DnsNewConnection,
+    /// node-local-dns health-checks its upstream from a new UDP socket.
+    DnsHealthCheck,
 }
 
 impl Trigger {
@@ -126,6 +133,9 @@ impl Trigger {
             Trigger::NewAddress => "a DNS resolution listed this address, so the client opened a channel to it",
             Trigger::Rpc => "the application sent an RPC on the idle pick_first channel",
             Trigger::Retransmit => "the client's kernel retransmitted the unanswered SYN on the same 5-tuple",
+            Trigger::GracefulClose => "the connection closed: the server's GracefulStop sent GOAWAY, or the address left the client's DNS answer",
+            Trigger::DnsNewConnection => "node-local-dns forwards to cluster DNS over TCP and had no open connection younger than its 10 s expiry (cluster DNS closes each after 128 queries), so it dialed a new one: a new flow for the VPC's conntrack",
+            Trigger::DnsHealthCheck => "node-local-dns health-checks cluster DNS with a UDP query from a new socket: a new flow for the VPC's conntrack each time",
         }
     }
 }
@@ -275,6 +285,9 @@ pub struct Trace {
     pub kernel_log: Vec<KernelLogLine>,
     /// Per-second count of sampled packets (for the cap).
     sampled_this_second: u32,
+    /// Per-second count of sampled node-originated packets (DNS), which
+    /// have a share of their own so the SYN storm cannot crowd them out.
+    node_sampled_this_second: u32,
     second: u64,
     /// Cap per second.
     pub per_second_cap: u32,
@@ -295,30 +308,56 @@ impl Trace {
         }
     }
 
-    /// Whether another packet may be sampled at `now`.
-    pub fn may_sample(&mut self, now: SimTime) -> bool {
+    fn at_second(&mut self, now: SimTime) {
         if now.secs() != self.second {
             self.second = now.secs();
             self.sampled_this_second = 0;
+            self.node_sampled_this_second = 0;
         }
+    }
+
+    /// Whether another packet may be sampled at `now`.
+    pub fn may_sample(&mut self, now: SimTime) -> bool {
+        self.at_second(now);
         self.sampled_this_second < self.per_second_cap && self.packets.len() < self.max_packets
     }
 
-    /// The per-second sampling counter (for checkpoints).
-    pub fn sample_state(&self) -> (u64, u32) {
-        (self.second, self.sampled_this_second)
+    /// Whether another node-originated (DNS) packet may be sampled at `now`:
+    /// a tenth of the per-second cap, at least one, on top of it.
+    pub fn may_sample_node(&mut self, now: SimTime) -> bool {
+        self.at_second(now);
+        self.node_sampled_this_second < (self.per_second_cap / 10).max(1)
+            && self.packets.len() < self.max_packets
     }
 
-    /// Restores the per-second sampling counter.
-    pub fn set_sample_state(&mut self, s: (u64, u32)) {
+    /// The per-second sampling counters (for checkpoints).
+    pub fn sample_state(&self) -> (u64, u32, u32) {
+        (
+            self.second,
+            self.sampled_this_second,
+            self.node_sampled_this_second,
+        )
+    }
+
+    /// Restores the per-second sampling counters.
+    pub fn set_sample_state(&mut self, s: (u64, u32, u32)) {
         self.second = s.0;
         self.sampled_this_second = s.1;
+        self.node_sampled_this_second = s.2;
     }
 
     /// Stores a packet; returns its id.
     pub fn push_packet(&mut self, mut p: PacketRecord) -> u32 {
         p.id = self.packets.len() as u32;
         self.sampled_this_second += 1;
+        self.packets.push(p);
+        p.id
+    }
+
+    /// Stores a node-originated packet (see [`Trace::may_sample_node`]).
+    pub fn push_node_packet(&mut self, mut p: PacketRecord) -> u32 {
+        p.id = self.packets.len() as u32;
+        self.node_sampled_this_second += 1;
         self.packets.push(p);
         p.id
     }

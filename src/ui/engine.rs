@@ -77,17 +77,25 @@ impl Engine {
     /// Fraction of the way from the engine's time to the target (for the
     /// progress bar when the page is catching up).
     pub fn lag(&self) -> Option<f64> {
-        if self.sim.now() >= self.target {
+        if self.sim.now() >= self.horizon() {
             None
         } else {
             Some(self.sim.now().as_secs_f64() / self.target.as_secs_f64().max(1e-9))
         }
     }
 
+    /// How far the run goes for the page's time `target`: one microsecond
+    /// past it, so that whatever happens at exactly `target` (the packet a
+    /// reader jumped to from the log or the inspector) has happened.
+    fn horizon(&self) -> SimTime {
+        SimTime(self.target.micros() + 1).min(self.end())
+    }
+
     /// Sets the target, going back to a checkpoint if it is in the past.
     pub fn seek(&mut self, t: SimTime) {
         let t = t.min(self.end());
-        if t < self.sim.now() {
+        let horizon = SimTime(t.micros() + 1).min(self.end());
+        if horizon < self.sim.now() {
             let cp = self
                 .checkpoints
                 .iter()
@@ -98,7 +106,7 @@ impl Engine {
             self.last_cp_events = self.sim.events();
         }
         if let Some(c) = &mut self.compare {
-            if c.sim.now() > t {
+            if c.sim.now() > horizon {
                 c.sim = Sim::new(&c.params, c.scenario.seed);
             }
         }
@@ -143,7 +151,7 @@ impl Engine {
     /// Runs the comparison up to `max_events` towards the target (never
     /// back); true once it is there or there is none.
     pub fn advance_compare(&mut self, max_events: u64) -> bool {
-        let target = self.target;
+        let target = self.horizon();
         match &mut self.compare {
             Some(c) => c.sim.run_until_bounded(target, max_events),
             None => true,
@@ -153,9 +161,9 @@ impl Engine {
     /// Runs up to `max_events` towards the target; true once reached.
     pub fn advance(&mut self, max_events: u64) -> bool {
         let mut left = max_events;
-        while self.sim.now() < self.target && left > 0 {
+        while self.sim.now() < self.horizon() && left > 0 {
             let chunk = left.min(20_000);
-            self.sim.run_until_bounded(self.target, chunk);
+            self.sim.run_until_bounded(self.horizon(), chunk);
             left = left.saturating_sub(chunk);
             let newest = self.checkpoints.last().map(|c| c.at).unwrap_or_default();
             if self.sim.events() >= self.last_cp_events + EVENTS_PER_CHECKPOINT
@@ -179,6 +187,6 @@ impl Engine {
                 }
             }
         }
-        self.sim.now() >= self.target
+        self.sim.now() >= self.horizon()
     }
 }

@@ -8,8 +8,11 @@ use crate::sim::trace::{Notable, PacketKind, PacketRecord};
 use crate::sim::Sim;
 use yew::prelude::*;
 
-/// The cause chain of a packet, oldest cause last.
+/// The cause chain of a packet, oldest cause last. Each link is stated only
+/// when it holds for this packet (a SYN sent before its pod was deleted has
+/// no stale DNS answer behind it).
 pub fn why(sim: &Sim, p: &PacketRecord) -> Vec<String> {
+    use crate::sim::trace::Fate;
     let mut chain = Vec::new();
     let pod = sim.pods.get(p.pod as usize);
     chain.push(format!(
@@ -22,39 +25,57 @@ pub fn why(sim: &Sim, p: &PacketRecord) -> Vec<String> {
         p.sent.as_secs_f64(),
         p.fate.reason()
     ));
-    if p.kind == PacketKind::IcmpUnreachable
-        || p.kind == PacketKind::SynAck
-        || p.kind == PacketKind::Rst
-    {
+    if matches!(
+        p.kind,
+        PacketKind::IcmpUnreachable | PacketKind::SynAck | PacketKind::Rst
+    ) {
         chain.push(format!(
             "It answers sampled packet #{} (the client's SYN).",
             p.answers
         ));
     }
-    chain.push(format!(
-        "Why it was sent: {} (client {}, connection attempt {}).",
-        p.trigger.text(),
-        p.client,
-        p.attempt
-    ));
+    let node_originated = matches!(p.kind, PacketKind::DnsTcpSyn | PacketKind::DnsHealthCheck);
+    if node_originated {
+        chain.push(format!(
+            "Why it was sent: {} (node {}).",
+            p.trigger.text(),
+            p.node
+        ));
+    } else {
+        chain.push(format!(
+            "Why it was sent: {} (client {}, connection attempt {}).",
+            p.trigger.text(),
+            p.client,
+            p.attempt
+        ));
+    }
+    if p.fate == Fate::ConntrackAllowance {
+        let allowance = sim.nodes.get(p.node as usize).map(|n| n.vpc.allowance);
+        chain.push(format!(
+            "Why it died: node {}'s VPC connection tracking was full ({} flows allowed per instance), and every new flow of the instance is refused while it is, whatever its kind. In the incident what fills it is the clients' SYNs to deleted pods' IPs: nothing answers them, so each entry stays {} s.",
+            p.node,
+            allowance.map_or_else(|| "?".to_string(), |a| a.to_string()),
+            sim.p.vpc_syn_timeout_s
+        ));
+    }
+    let deleted_before = pod.and_then(|pod| pod.deleted_at.filter(|d| p.sent >= *d));
     if let Some(pod) = pod {
-        if p.resolved_at > crate::sim::time::SimTime::ZERO {
+        let is_syn = matches!(p.kind, PacketKind::Syn | PacketKind::SynRetransmit);
+        if is_syn && p.resolved_at > crate::sim::time::SimTime::ZERO {
             chain.push(format!(
-                "Why that address: the client's last DNS resolution, at {:.1} s, still listed {} ({}); gRPC re-resolves at most every {} s.",
+                "Why that address: the client's last DNS resolution, at {:.1} s, listed {} ({}); gRPC re-resolves at most every {} s.",
                 p.resolved_at.as_secs_f64(),
                 pod.ip,
                 pod.name(),
                 sim.p.min_time_between_resolutions_s
             ));
         }
-        let gone = sim.route53.versions.iter().find(|v| {
-            v.at >= pod
-                .deleted_at
-                .or(pod.terminated_at)
-                .unwrap_or(crate::sim::time::SimTime(u64::MAX))
-                && !v.pods.contains(&pod.index)
-        });
-        if let Some(d) = pod.deleted_at {
+        if let (true, Some(d)) = (is_syn, deleted_before) {
+            let gone = sim
+                .route53
+                .versions
+                .iter()
+                .find(|v| v.at >= d && !v.pods.contains(&pod.index));
             match gone {
                 Some(v) => chain.push(format!(
                     "Why DNS still had it: the pod was deleted at {:.1} s; external-dns removed its record at the next sync, {:.1} s, and Route 53 served the change from {:.1} s (TTL {} s on top).",
@@ -65,6 +86,8 @@ pub fn why(sim: &Sim, p: &PacketRecord) -> Vec<String> {
                 )),
                 None => chain.push(format!("Why DNS still had it: the pod was deleted at {:.1} s and external-dns had not removed the record yet.", d.as_secs_f64())),
             }
+        }
+        if matches!(p.fate, Fate::RpFilter { .. }) {
             chain.push(format!(
                 "Why it died silently: {}'s IP {} stays on node {}'s ens6, which has no IPv4 address; Cilium removed the pod's ip rules, so the reply route leaves by ens5 and rp_filter (no_addr → last_resort) drops the SYN.",
                 pod.name(),
@@ -72,7 +95,7 @@ pub fn why(sim: &Sim, p: &PacketRecord) -> Vec<String> {
                 pod.node
             ));
         }
-        if let Some(t) = pod.terminated_at {
+        if let Some(t) = pod.terminated_at.filter(|t| p.sent >= *t) {
             chain.push(format!("Why the pod went away: SIGTERM at {:.1} s (GracefulStop: GOAWAY to every client, listener closed, exit {} s later).", t.as_secs_f64(), sim.p.graceful_timeout_s));
         }
     }
@@ -80,7 +103,7 @@ pub fn why(sim: &Sim, p: &PacketRecord) -> Vec<String> {
         .trace
         .events
         .iter()
-        .find(|e| e.what == Notable::RolloutStarted)
+        .find(|e| e.what == Notable::RolloutStarted && e.at <= p.sent)
     {
         chain.push(format!(
             "Root: {} (at {:.1} s).",
@@ -154,7 +177,14 @@ pub fn inspector() -> Html {
                 node_ip.map(|i| i.to_string()).unwrap_or_default()
             ),
         ),
-        ("client", p.client.to_string()),
+        (
+            "client",
+            if p.client == u32::MAX {
+                "none (sent by the node)".to_string()
+            } else {
+                p.client.to_string()
+            },
+        ),
         ("attempt / SYN", format!("{} / {}", p.attempt, p.syn_no)),
         ("fate", p.fate.reason().to_string()),
     ];
@@ -214,6 +244,22 @@ fn path_hops(p: &PacketRecord) -> Vec<String> {
                     v.push("node: forwarded to the pod's lxc veth".into());
                 }
             }
+            v
+        }
+        PacketKind::DnsTcpSyn | PacketKind::DnsHealthCheck => {
+            let mut v = vec![
+                format!("node-local-dns on node {} sends from {}", p.node, p.src),
+                "node: output route by the main table, out of ens5".to_string(),
+            ];
+            v.push(match p.fate {
+                Fate::ConntrackAllowance => {
+                    "dropped by the VPC: the instance's conntrack allowance is exhausted".into()
+                }
+                _ => format!(
+                    "VPC conntrack: new entry; delivered to cluster DNS {}",
+                    p.dst
+                ),
+            });
             v
         }
         _ => vec![format!("{} → {}", p.src, p.dst)],

@@ -155,8 +155,12 @@ pub fn path(l: &Layout, p: &PacketRecord, per_pod: u32, pod_slot: usize) -> (Vec
             (v, 3)
         }
         PacketKind::DnsTcpSyn | PacketKind::DnsHealthCheck => {
+            // Out of ens5 through the VPC to cluster DNS; the VPC's drop is
+            // shown half-way, where the packet leaves the instance.
             let y = l.node_y(n) + 18.0;
-            (vec![(x::NLD, y), (x::COREDNS, y)], 1)
+            let mid = ((x::NLD + x::COREDNS) / 2.0, y);
+            let stop = if p.fate == Fate::Delivered { 2 } else { 1 };
+            (vec![(x::NLD, y), mid, (x::COREDNS, y)], stop)
         }
     }
 }

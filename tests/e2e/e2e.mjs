@@ -109,6 +109,16 @@ await shot('.area-topology', 'topology');
 await shot('.area-kernel', 'kernel');
 await shot('.area-inspector', 'inspector');
 await shot('.area-log', 'log');
+// node-local-dns's own connections to cluster DNS die at the full VPC table.
+await page.fill('#log-search', 'DNS TCP SYN');
+await page.waitForFunction(() => Number(document.querySelector('#log-count').textContent.split(' ')[0]) > 0);
+const dnsDrop = await page.$('#log .row--drop');
+if (dnsDrop) {
+  await dnsDrop.click();
+  await page.waitForFunction(() => (document.querySelector('#why')?.textContent || '').includes('node-local-dns'));
+  await shot('.area-inspector', 'inspector-dns');
+}
+check(!!dnsDrop, 'a node-local-dns TCP SYN refused by the full VPC table is in the log, and the inspector says why');
 await page.fill('#log-search', '');
 await page.waitForTimeout(800);
 await shot('.area-charts', 'charts');

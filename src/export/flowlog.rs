@@ -27,8 +27,9 @@
 //!   `ACCEPT` with tcp-flags 2 and no reverse record.
 //! - **Assumption**: packets the hypervisor drops because the instance's
 //!   connection-tracking allowance is exhausted (clients' SYNs coming in,
-//!   node-local-dns's packets going out) are **not logged** by default. AWS documents `REJECT` only for security groups and network
-//!   ACLs and says nothing about allowance drops in flow logs;
+//!   node-local-dns's packets going out) are **not logged** by default. AWS
+//!   documents `REJECT` only for security groups and network ACLs and says
+//!   nothing about allowance drops in flow logs;
 //!   [`Options::conntrack_drops_as_reject`] logs them as `REJECT` instead.
 //! - Only the service nodes' ENIs are logged (not the clients'). The ENIs'
 //!   primary addresses and all ids are made up ([`super::ident`]).

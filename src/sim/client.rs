@@ -363,33 +363,7 @@ impl Sim {
     /// Samples the client's FIN when a connection closes (sampled clients,
     /// within the per-second cap).
     fn sample_fin(&mut self, sub: u32) {
-        let s = &self.subs[sub as usize];
-        let c = &self.clients[s.client as usize];
-        if !c.sampled || !self.trace.may_sample(self.now) {
-            return;
-        }
-        let pod = &self.pods[s.pod as usize];
-        let rec = PacketRecord {
-            id: 0,
-            kind: PacketKind::Fin,
-            sent: self.now,
-            arrives: self.now + SimDuration::from_micros(self.p.network_latency_us),
-            src: c.ip,
-            sport: s.sport,
-            dst: pod.ip,
-            dport: SERVICE_PORT,
-            node: pod.node,
-            fate: Fate::Delivered,
-            client: s.client,
-            pod: s.pod,
-            attempt: s.attempt,
-            syn_no: 0,
-            trigger: Trigger::GracefulClose,
-            resolved_at: c.last_resolution.unwrap_or(SimTime::ZERO),
-            ingress_ens6: true,
-            answers: u32::MAX,
-        };
-        self.trace.push_packet(rec);
+        self.sample_client_packet(sub, PacketKind::Fin, 0, Trigger::GracefulClose);
     }
 
     /// Counts (and maybe samples) a SYN leaving the client; returns the
@@ -397,6 +371,23 @@ impl Sim {
     fn send_syn(&mut self, sub: u32, n: u8, trigger: Trigger) -> u32 {
         self.totals.syn_sent += 1;
         self.metrics.add(Global::SynSent, 1.0);
+        if n == 0 {
+            self.sample_client_packet(sub, PacketKind::Syn, 0, trigger)
+        } else {
+            self.sample_client_packet(sub, PacketKind::SynRetransmit, n, Trigger::Retransmit)
+        }
+    }
+
+    /// Records a packet from subchannel `sub`'s client to its pod, on the
+    /// current attempt's 5-tuple, if the client is sampled and the
+    /// per-second cap allows; returns its id (`u32::MAX` if not sampled).
+    fn sample_client_packet(
+        &mut self,
+        sub: u32,
+        kind: PacketKind,
+        syn_no: u8,
+        trigger: Trigger,
+    ) -> u32 {
         let s = &self.subs[sub as usize];
         let c = &self.clients[s.client as usize];
         if !c.sampled || !self.trace.may_sample(self.now) {
@@ -405,11 +396,7 @@ impl Sim {
         let pod = &self.pods[s.pod as usize];
         let rec = PacketRecord {
             id: 0,
-            kind: if n == 0 {
-                PacketKind::Syn
-            } else {
-                PacketKind::SynRetransmit
-            },
+            kind,
             sent: self.now,
             arrives: self.now + SimDuration::from_micros(self.p.network_latency_us),
             src: c.ip,
@@ -421,8 +408,8 @@ impl Sim {
             client: s.client,
             pod: s.pod,
             attempt: s.attempt,
-            syn_no: n,
-            trigger: if n == 0 { trigger } else { Trigger::Retransmit },
+            syn_no,
+            trigger,
             resolved_at: c.last_resolution.unwrap_or(SimTime::ZERO),
             ingress_ens6: true,
             answers: u32::MAX,

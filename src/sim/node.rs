@@ -379,16 +379,7 @@ impl Node {
         let _ = self.ns.rule_del(Some(RULE_EGRESS), Some(host), None, None);
         let _ = self.ns.link_del(&Self::lxc_name(pod));
         if unreachable_route {
-            let r = Route {
-                dst: host,
-                kind: RouteType::Unreachable,
-                dev: None,
-                gateway: None,
-                scope: Scope::UNIVERSE,
-                proto: Proto::Kernel,
-                prefsrc: None,
-                metric: 0,
-            };
+            let r = Route::unreachable(host);
             self.ns
                 .route_add(RT_TABLE_MAIN, r, true)
                 .expect("unreachable route");

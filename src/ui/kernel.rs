@@ -6,7 +6,7 @@
 use super::app::{Action, Ctx};
 use crate::sim::cluster::Phase;
 use crate::sim::linux::explain::{Next, Step};
-use crate::sim::linux::fib::{Proto, Route, RouteType, Scope, RT_TABLE_MAIN};
+use crate::sim::linux::fib::{Route, RouteType, RT_TABLE_MAIN};
 use crate::sim::linux::{route_input, InputPacket, InputVerdict, NetNs, Prefix};
 use crate::sim::time::SimTime;
 use crate::sim::trace::{PacketKind, PacketRecord};
@@ -64,16 +64,7 @@ fn apply(ns: &mut NetNs, t: Toggles, dst: Ipv4Addr) {
         .unwrap_or(false);
     match t.unreachable {
         Some(true) if !has_unreach => {
-            let r = Route {
-                dst: host,
-                kind: RouteType::Unreachable,
-                dev: None,
-                gateway: None,
-                scope: Scope::UNIVERSE,
-                proto: Proto::Kernel,
-                prefsrc: None,
-                metric: 0,
-            };
+            let r = Route::unreachable(host);
             let _ = ns.route_add(RT_TABLE_MAIN, r, true);
         }
         Some(false) if has_unreach => {

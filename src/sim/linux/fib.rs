@@ -168,6 +168,21 @@ pub struct Route {
 }
 
 impl Route {
+    /// `unreachable <dst>` as Cilium installs it for a deleted endpoint
+    /// (cilium/cilium PR #18505, facts.md §4): no device, no gateway.
+    pub fn unreachable(dst: Prefix) -> Route {
+        Route {
+            dst,
+            kind: RouteType::Unreachable,
+            dev: None,
+            gateway: None,
+            scope: Scope::UNIVERSE,
+            proto: Proto::Kernel,
+            prefsrc: None,
+            metric: 0,
+        }
+    }
+
     /// The nexthop's scope (`nhc_scope`): `RT_SCOPE_LINK` for a gateway
     /// nexthop, `RT_SCOPE_HOST` for a device-only nexthop (`fib_check_nh`),
     /// which `__fib_validate_source` compares with `RT_SCOPE_HOST` to report a

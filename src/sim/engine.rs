@@ -88,7 +88,7 @@ pub struct Checkpoint {
     packets: usize,
     events: usize,
     klog: usize,
-    sampled_state: (u64, u32, u32),
+    sampled_state: super::trace::SampleState,
     sim: Sim,
 }
 
@@ -482,7 +482,7 @@ impl Sim {
         trace.packets.truncate(cp.packets);
         trace.events.truncate(cp.events);
         trace.kernel_log.truncate(cp.klog);
-        trace.set_sample_state(cp.sampled_state);
+        trace.set_sample_state(cp.sampled_state.clone());
         *self = cp.sim.clone_without_trace();
         self.trace = trace;
     }

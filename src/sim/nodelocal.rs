@@ -378,7 +378,7 @@ impl Sim {
     /// (a TCP SYN for a new upstream connection, or a health check), and
     /// whether the VPC let its new flow in.
     fn sample_dns_packet(&mut self, node: usize, kind: PacketKind, admitted: bool) {
-        if !self.trace.may_sample_node(self.now) {
+        if !self.trace.may_sample_node(self.now, node) {
             return;
         }
         let trigger = match kind {

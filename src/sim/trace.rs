@@ -2,8 +2,9 @@
 //! and cause, the notable events of the run, and the nodes' kernel log.
 //!
 //! The sample keeps every packet of every Nth client (so one client's whole
-//! story can be followed), capped per simulated second; aggregate numbers live
-//! in [`super::metrics`]. Nothing here grows with the traffic beyond the caps.
+//! story can be followed), capped per simulated second and spread evenly over
+//! the second (see [`Trace::may_sample`]); aggregate numbers live in
+//! [`super::metrics`]. Nothing here grows with the traffic beyond the caps.
 
 use super::time::SimTime;
 use serde::Serialize;
@@ -274,6 +275,22 @@ pub struct KernelLogLine {
     pub line: String,
 }
 
+/// The sampling caps' counters (kept in checkpoints, so a replay samples the
+/// same packets).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SampleState {
+    /// The current sampling window (see [`Trace::may_sample`]).
+    window: u64,
+    /// Packets sampled in it.
+    in_window: u32,
+    /// The second the node counts are for.
+    node_second: u64,
+    /// Node-originated (DNS) packets sampled this second, per node: they
+    /// have a share of their own so the SYN storm cannot crowd them out,
+    /// and per node so that the first node served each tick cannot either.
+    node_counts: Vec<u32>,
+}
+
 /// The run's bounded record.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
@@ -283,12 +300,8 @@ pub struct Trace {
     pub events: Vec<EventRecord>,
     /// Kernel log lines (martians), as `net_ratelimit` lets them through.
     pub kernel_log: Vec<KernelLogLine>,
-    /// Per-second count of sampled packets (for the cap).
-    sampled_this_second: u32,
-    /// Per-second count of sampled node-originated packets (DNS), which
-    /// have a share of their own so the SYN storm cannot crowd them out.
-    node_sampled_this_second: u32,
-    second: u64,
+    /// Where the sampling caps stand.
+    sampling: SampleState,
     /// Cap per second.
     pub per_second_cap: u32,
     /// Hard cap on stored packets.
@@ -308,56 +321,85 @@ impl Trace {
         }
     }
 
-    fn at_second(&mut self, now: SimTime) {
-        if now.secs() != self.second {
-            self.second = now.secs();
-            self.sampled_this_second = 0;
-            self.node_sampled_this_second = 0;
+    /// Sampling windows per second: the cap is spread over up to 100 of
+    /// them (10 ms each at the default 400 a second). With one window a
+    /// second the storm used the whole cap in its first few milliseconds,
+    /// and the animation showed bursts once a second.
+    fn windows_per_second(&self) -> u64 {
+        u64::from(self.per_second_cap.clamp(1, 100))
+    }
+
+    /// How many of `cap` a second window `window` may take: the cap split
+    /// evenly over the second's windows, remainders spread, summing to `cap`.
+    fn quota(&self, cap: u32, window: u64) -> u32 {
+        let n = self.windows_per_second();
+        let k = window % n;
+        let cap = u64::from(cap);
+        (cap * (k + 1) / n - cap * k / n) as u32
+    }
+
+    fn at_window(&mut self, now: SimTime) {
+        let w = now.micros() * self.windows_per_second() / 1_000_000;
+        if w != self.sampling.window {
+            self.sampling.window = w;
+            self.sampling.in_window = 0;
         }
     }
 
-    /// Whether another packet may be sampled at `now`.
+    /// Whether another packet may be sampled at `now`: at most
+    /// `per_second_cap` a second, spread evenly over the second.
     pub fn may_sample(&mut self, now: SimTime) -> bool {
-        self.at_second(now);
-        self.sampled_this_second < self.per_second_cap && self.packets.len() < self.max_packets
-    }
-
-    /// Whether another node-originated (DNS) packet may be sampled at `now`:
-    /// a tenth of the per-second cap, at least one, on top of it.
-    pub fn may_sample_node(&mut self, now: SimTime) -> bool {
-        self.at_second(now);
-        self.node_sampled_this_second < (self.per_second_cap / 10).max(1)
+        self.at_window(now);
+        self.sampling.in_window < self.quota(self.per_second_cap, self.sampling.window)
             && self.packets.len() < self.max_packets
     }
 
-    /// The per-second sampling counters (for checkpoints).
-    pub fn sample_state(&self) -> (u64, u32, u32) {
-        (
-            self.second,
-            self.sampled_this_second,
-            self.node_sampled_this_second,
-        )
+    /// Node-originated (DNS) packets each node may have sampled a second,
+    /// on top of the cap: a hundredth of it, rounded up (4 at the default).
+    fn node_cap(&self) -> u32 {
+        self.per_second_cap.div_ceil(100)
     }
 
-    /// Restores the per-second sampling counters.
-    pub fn set_sample_state(&mut self, s: (u64, u32, u32)) {
-        self.second = s.0;
-        self.sampled_this_second = s.1;
-        self.node_sampled_this_second = s.2;
+    /// Whether another packet node `node` sends itself (DNS) may be sampled
+    /// at `now`.
+    pub fn may_sample_node(&mut self, now: SimTime, node: usize) -> bool {
+        let st = &mut self.sampling;
+        if now.secs() != st.node_second {
+            st.node_second = now.secs();
+            st.node_counts.iter_mut().for_each(|c| *c = 0);
+        }
+        let used = st.node_counts.get(node).copied().unwrap_or(0);
+        used < self.node_cap() && self.packets.len() < self.max_packets
+    }
+
+    /// The sampling counters (for checkpoints).
+    pub fn sample_state(&self) -> SampleState {
+        self.sampling.clone()
+    }
+
+    /// Restores the sampling counters.
+    pub fn set_sample_state(&mut self, s: SampleState) {
+        self.sampling = s;
     }
 
     /// Stores a packet; returns its id.
     pub fn push_packet(&mut self, mut p: PacketRecord) -> u32 {
         p.id = self.packets.len() as u32;
-        self.sampled_this_second += 1;
+        self.sampling.in_window += 1;
         self.packets.push(p);
         p.id
     }
 
-    /// Stores a node-originated packet (see [`Trace::may_sample_node`]).
+    /// Stores a packet node `p.node` sent itself (see
+    /// [`Trace::may_sample_node`]).
     pub fn push_node_packet(&mut self, mut p: PacketRecord) -> u32 {
         p.id = self.packets.len() as u32;
-        self.node_sampled_this_second += 1;
+        let node = usize::from(p.node);
+        let counts = &mut self.sampling.node_counts;
+        if counts.len() <= node {
+            counts.resize(node + 1, 0);
+        }
+        counts[node] += 1;
         self.packets.push(p);
         p.id
     }
@@ -380,5 +422,95 @@ impl Trace {
         if self.kernel_log.len() < self.max_log_lines {
             self.kernel_log.push(KernelLogLine { at, node, line });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(at: SimTime) -> PacketRecord {
+        PacketRecord {
+            id: 0,
+            kind: PacketKind::Syn,
+            sent: at,
+            arrives: at,
+            src: Ipv4Addr::new(10, 0, 128, 2),
+            sport: 40_000,
+            dst: Ipv4Addr::new(10, 0, 64, 10),
+            dport: 8443,
+            node: 0,
+            fate: Fate::Delivered,
+            client: 0,
+            pod: 0,
+            attempt: 0,
+            syn_no: 0,
+            trigger: Trigger::AfterTimeout,
+            resolved_at: SimTime::ZERO,
+            ingress_ens6: true,
+            answers: u32::MAX,
+        }
+    }
+
+    /// Offers a packet every 50 µs for two seconds (a storm) and returns
+    /// the sampled packets' send times.
+    fn storm(cap: u32) -> Vec<SimTime> {
+        let mut t = Trace::new(cap);
+        for us in (0..2_000_000).step_by(50) {
+            let at = SimTime(us);
+            if t.may_sample(at) {
+                t.push_packet(packet(at));
+            }
+        }
+        t.packets.iter().map(|p| p.sent).collect()
+    }
+
+    #[test]
+    fn the_cap_holds_per_second_and_the_sample_spreads_over_the_second() {
+        for cap in [0u32, 1, 7, 150, 400, 5_000] {
+            let s = storm(cap);
+            for sec in 0..2u64 {
+                let n = s.iter().filter(|t| t.secs() == sec).count();
+                assert_eq!(n, cap as usize, "cap {cap}, second {sec}");
+            }
+            if cap >= 10 {
+                // Every tenth of a second has its share, within one window's.
+                for tenth in 0..20u64 {
+                    let n = s.iter().filter(|t| t.micros() / 100_000 == tenth).count();
+                    let share = cap as usize / 10;
+                    assert!(
+                        n.abs_diff(share) <= (cap as usize).div_ceil(100),
+                        "cap {cap}, tenth {tenth}: {n}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn node_packets_have_their_own_share_per_node() {
+        let mut t = Trace::new(400);
+        let at = SimTime(1_000);
+        while t.may_sample(at) {
+            t.push_packet(packet(at));
+        }
+        assert!(
+            t.may_sample_node(at, 0),
+            "the client cap is used up, the node share is not"
+        );
+        // Node 0 goes first every time and still leaves node 7 its share.
+        let mut per_node = [0u32; 8];
+        for us in (0..1_000_000).step_by(10_000) {
+            for node in 0..8u16 {
+                if t.may_sample_node(SimTime(us), usize::from(node)) {
+                    t.push_node_packet(PacketRecord {
+                        node,
+                        ..packet(SimTime(us))
+                    });
+                    per_node[usize::from(node)] += 1;
+                }
+            }
+        }
+        assert_eq!(per_node, [4; 8]);
     }
 }

@@ -67,6 +67,27 @@ fn specs_now(e: &super::engine::Engine) -> Vec<vc::ChartSpec> {
     specs
 }
 
+/// The specs for the run as it is now: those of the last pass if the run
+/// has not moved since, otherwise made afresh and kept.
+fn cached_specs(d: &mut Drawn, e: &super::engine::Engine) -> Rc<Vec<vc::ChartSpec>> {
+    let want = drawn_for(e);
+    match &d.specs {
+        Some((f, s)) if *f == want => s.clone(),
+        _ => {
+            let s = Rc::new(specs_now(e));
+            d.specs = Some((want, s.clone()));
+            s
+        }
+    }
+}
+
+/// The mouse's x in the canvas's backing pixels (what the geometry uses).
+fn canvas_x(canvas: &web_sys::HtmlCanvasElement, ev: &MouseEvent) -> f64 {
+    let rect = canvas.get_bounding_client_rect();
+    let scale = f64::from(canvas.width()) / rect.width().max(1.0);
+    (f64::from(ev.client_x()) - rect.left()) * scale
+}
+
 /// The right end of the charts' time axis: the next whole minute at least
 /// a minute past the page's time, so the run so far fills most of the width
 /// (the whole run squeezed the first minutes of the rollout into a sliver).
@@ -115,14 +136,7 @@ fn draw_some(
         let Some(canvas) = refs[i].cast::<web_sys::HtmlCanvasElement>() else {
             continue;
         };
-        let specs = specs.get_or_insert_with(|| match &d.specs {
-            Some((f, s)) if *f == want => s.clone(),
-            _ => {
-                let s = Rc::new(specs_now(&e));
-                d.specs = Some((want.clone(), s.clone()));
-                s
-            }
-        });
+        let specs = specs.get_or_insert_with(|| cached_specs(&mut d, &e));
         let Some(spec) = specs.iter().find(|s| s.id == id) else {
             continue;
         };
@@ -234,9 +248,7 @@ pub fn charts(props: &ChartsProps) -> Html {
             let id = id.to_string();
             Callback::from(move |ev: MouseEvent| {
                 let Some(canvas) = r.cast::<web_sys::HtmlCanvasElement>() else { return };
-                let rect = canvas.get_bounding_client_rect();
-                let scale = f64::from(canvas.width()) / rect.width().max(1.0);
-                let x = (f64::from(ev.client_x()) - rect.left()) * scale;
+                let x = canvas_x(&canvas, &ev);
                 if let Some((_, geo)) = drawn.borrow().state.get(&id) {
                     if let Some(s) = geo.second_at(x) {
                         let mut e = engine.borrow_mut();
@@ -254,13 +266,13 @@ pub fn charts(props: &ChartsProps) -> Html {
             let id = id.to_string();
             Callback::from(move |ev: MouseEvent| {
                 let Some(canvas) = r.cast::<web_sys::HtmlCanvasElement>() else { return };
-                let rect = canvas.get_bounding_client_rect();
-                let scale = f64::from(canvas.width()) / rect.width().max(1.0);
-                let x = (f64::from(ev.client_x()) - rect.left()) * scale;
+                let x = canvas_x(&canvas, &ev);
                 let Some(second) = drawn.borrow().state.get(&id).and_then(|(_, g)| g.second_at(x)) else { return };
-                let e = engine.borrow();
-                if let Some(spec) = specs_now(&e).into_iter().find(|s| s.id == id) {
-                    let vals = vc::series_at(&spec, second as f64);
+                // The specs of the last drawing pass, not all of them made
+                // again on every mouse move.
+                let specs = cached_specs(&mut drawn.borrow_mut(), &engine.borrow());
+                if let Some(spec) = specs.iter().find(|s| s.id == id) {
+                    let vals = vc::series_at(spec, second as f64);
                     let text = vals.iter().map(|(n, v)| format!("{n} {}", vc::format_number(*v))).collect::<Vec<_>>().join(" · ");
                     hover.set(Some((i, format!("{} — {text}", vc::format_time(second as f64)))));
                 }

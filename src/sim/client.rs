@@ -39,7 +39,12 @@ pub enum ConnState {
 }
 
 /// One subchannel (with `channel_per_backend`, one channel).
+///
+/// Exactly one cache line: the storm's events (dial deadlines, backoff
+/// timers) each touch one of ~43,000 subchannels at random, and a
+/// subchannel that straddled two lines cost two cache misses.
 #[derive(Clone, Debug)]
+#[repr(align(64))]
 pub struct Sub {
     /// Owning client.
     pub client: u32,
@@ -47,18 +52,17 @@ pub struct Sub {
     pub pod: u32,
     /// State.
     pub state: ConnState,
-    /// Lifecycle generation (stale events are ignored).
+    /// Generation: changes with every connection attempt, shutdown and
+    /// reuse of the slot, so an event scheduled for an earlier one is
+    /// recognised as stale and ignored.
     pub gen: u32,
     /// grpc-go `backoffIdx`.
     pub backoff_idx: u32,
-    /// Attempts made.
+    /// Attempts made on this channel (shown as the attempt number).
     pub attempt: u32,
-    /// This attempt's backoff (grpc-go), µs.
-    pub backoff_for: u64,
-    /// Spec: current backoff and the attempt's deadline.
-    pub spec_backoff: u64,
-    /// Spec: when the next attempt may start.
-    pub spec_deadline: SimTime,
+    /// This attempt's backoff, µs: grpc-go sleeps it after a failure; the
+    /// spec's next attempt starts at `last_attempt` + this.
+    pub backoff_us: u64,
     /// Dial deadline of the current attempt.
     pub dial_deadline: SimTime,
     /// Source port of the current attempt.
@@ -72,6 +76,9 @@ pub struct Sub {
     /// When the previous attempt started.
     pub last_attempt: SimTime,
 }
+
+// Adding a field must not push a subchannel over one cache line (see `Sub`).
+const _: () = assert!(std::mem::size_of::<Sub>() == 64);
 
 impl Sub {
     /// READY?
@@ -148,6 +155,7 @@ impl Sim {
                 let sub = self.alloc_sub(c, pod);
                 self.subs[sub as usize].state = ConnState::Ready;
                 self.ready_subs += 1;
+                self.pods[pod as usize].ready_subs += 1;
                 let node = self.pods[pod as usize].node as usize;
                 self.nodes[node].vpc.established += 1;
                 self.nodes[node].linux_ct.established += 1;
@@ -165,9 +173,7 @@ impl Sim {
             gen: 0,
             backoff_idx: 0,
             attempt: 0,
-            backoff_for: 0,
-            spec_backoff: 0,
-            spec_deadline: SimTime::ZERO,
+            backoff_us: 0,
             dial_deadline: SimTime::ZERO,
             sport: 0,
             vpc_expiry: SimTime::ZERO,
@@ -222,6 +228,8 @@ impl Sim {
             .timed
             .add(now, now + super::node::LinuxConntrack::CLOSE, 1);
         self.ready_subs = self.ready_subs.saturating_sub(1);
+        let p = &mut self.pods[pod as usize];
+        p.ready_subs = p.ready_subs.saturating_sub(1);
         if self.tracked_pod == Some(pod) {
             self.metrics.add(Global::FlowLogFin, 1.0);
         }
@@ -302,7 +310,7 @@ impl Sim {
                 let b = if s.backoff_idx == 0 {
                     cfg.base_us
                 } else {
-                    cfg.spec_next(s.spec_backoff, &mut self.clients[client].rng)
+                    cfg.spec_next(s.backoff_us, &mut self.clients[client].rng)
                 };
                 (b, b.max(cfg.min_connect_us))
             }
@@ -327,37 +335,63 @@ impl Sim {
         s.last_attempt = now;
         s.state = ConnState::Connecting;
         s.attempt += 1;
-        s.backoff_for = backoff;
-        s.spec_backoff = backoff;
-        s.spec_deadline = now + SimDuration::from_micros(backoff);
+        s.gen = s.gen.wrapping_add(1);
+        s.backoff_us = backoff;
         s.dial_deadline = now + SimDuration::from_micros(dial);
         s.sport = sport;
         s.vpc_expiry = SimTime::ZERO;
         s.ct_expiry = SimTime::ZERO;
-        let attempt = s.attempt;
+        let gen = s.gen;
         self.totals.attempts += 1;
         let sample = self.send_syn(sub, 0, trigger);
         self.schedule(
             SimDuration::from_micros(lat),
             Ev::SynArrive {
                 sub,
-                attempt,
+                gen,
                 n: 0,
                 sample,
             },
         );
-        self.schedule(
-            SimDuration::from_micros(dial),
-            Ev::DialDeadline { sub, attempt },
-        );
+        if dial <= lat {
+            // The deadline comes before the SYN reaches the node.
+            self.schedule(
+                SimDuration::from_micros(dial),
+                Ev::DialDeadline { sub, gen },
+            );
+        }
         if let Some(first) = self.syn_retx_ms.first() {
             if first * 1_000 < dial {
                 self.schedule(
                     SimDuration::from_millis(*first),
-                    Ev::SynRetransmit { sub, attempt, n: 1 },
+                    Ev::SynRetransmit { sub, gen, n: 1 },
                 );
             }
         }
+    }
+
+    /// Arms the dial deadline's timer once the attempt's first SYN has met
+    /// its fate at the node, unless an answer (`answer_at`) will end the
+    /// attempt first. The deadline is the same instant either way; not
+    /// scheduling timers that could only fire stale spares the event loop a
+    /// million stale events (and cache misses) in the incident.
+    pub(crate) fn arm_dial_deadline(
+        &mut self,
+        sub: u32,
+        gen: u32,
+        n: u8,
+        answer_at: Option<SimTime>,
+    ) {
+        let s = &self.subs[sub as usize];
+        if n != 0 || s.gen != gen || s.state != ConnState::Connecting {
+            return;
+        }
+        let deadline = s.dial_deadline;
+        if deadline <= self.now || answer_at.is_some_and(|t| t < deadline) {
+            // Already armed by `connect`, or the answer comes first.
+            return;
+        }
+        self.schedule_at(deadline, Ev::DialDeadline { sub, gen });
     }
 
     /// Samples the client's FIN when a connection closes (sampled clients,
@@ -417,9 +451,9 @@ impl Sim {
         self.trace.push_packet(rec)
     }
 
-    pub(crate) fn on_syn_retransmit(&mut self, sub: u32, attempt: u32, n: u8) {
+    pub(crate) fn on_syn_retransmit(&mut self, sub: u32, gen: u32, n: u8) {
         let s = &self.subs[sub as usize];
-        if s.attempt != attempt || s.state != ConnState::Connecting {
+        if s.gen != gen || s.state != ConnState::Connecting {
             return;
         }
         let deadline = s.dial_deadline;
@@ -429,7 +463,7 @@ impl Sim {
             SimDuration::from_micros(lat),
             Ev::SynArrive {
                 sub,
-                attempt,
+                gen,
                 n,
                 sample,
             },
@@ -442,30 +476,23 @@ impl Sim {
         if let Some(next) = self.syn_retx_ms.get(n as usize) {
             let at = start + SimDuration::from_millis(*next);
             if at < deadline {
-                self.schedule_at(
-                    at,
-                    Ev::SynRetransmit {
-                        sub,
-                        attempt,
-                        n: n + 1,
-                    },
-                );
+                self.schedule_at(at, Ev::SynRetransmit { sub, gen, n: n + 1 });
             }
         }
     }
 
-    pub(crate) fn on_dial_deadline(&mut self, sub: u32, attempt: u32) {
+    pub(crate) fn on_dial_deadline(&mut self, sub: u32, gen: u32) {
         let s = &self.subs[sub as usize];
-        if s.attempt != attempt || s.state != ConnState::Connecting {
+        if s.gen != gen || s.state != ConnState::Connecting {
             return;
         }
         self.fail_attempt(sub, Trigger::AfterTimeout);
     }
 
-    /// A reply reached the client for attempt `attempt`.
-    pub(crate) fn client_reply(&mut self, sub: u32, attempt: u32, kind: ReplyKind) -> bool {
+    /// A reply reached the client for the attempt of generation `gen`.
+    pub(crate) fn client_reply(&mut self, sub: u32, gen: u32, kind: ReplyKind) -> bool {
         let s = &self.subs[sub as usize];
-        if s.attempt != attempt || s.state != ConnState::Connecting {
+        if s.gen != gen || s.state != ConnState::Connecting {
             return false;
         }
         match kind {
@@ -473,7 +500,9 @@ impl Sim {
                 let s = &mut self.subs[sub as usize];
                 s.state = ConnState::Ready;
                 s.backoff_idx = 0;
+                let pod = s.pod as usize;
                 self.ready_subs += 1;
+                self.pods[pod].ready_subs += 1;
             }
             ReplyKind::Rst => self.fail_attempt(sub, Trigger::AfterRst),
             ReplyKind::Icmp => self.fail_attempt(sub, Trigger::AfterIcmp),
@@ -494,11 +523,10 @@ impl Sim {
         s.state = ConnState::TransientFailure;
         s.next_trigger = next;
         let gen = s.gen;
+        let backoff = SimDuration::from_micros(s.backoff_us);
         let at = match self.p.grpc_semantics {
-            GrpcSemantics::Go140 | GrpcSemantics::Go141 => {
-                now + SimDuration::from_micros(s.backoff_for)
-            }
-            GrpcSemantics::Spec => s.spec_deadline.max(now),
+            GrpcSemantics::Go140 | GrpcSemantics::Go141 => now + backoff,
+            GrpcSemantics::Spec => (s.last_attempt + backoff).max(now),
         };
         self.schedule_at(at, Ev::BackoffDone { sub, gen });
     }

@@ -65,6 +65,8 @@ pub struct Pod {
     /// the first of them terminates: the flow-log chart follows that pod and
     /// shows its long-lived connections from the start of the run.
     pub established_per_sec: Vec<u32>,
+    /// Clients' subchannels READY to this pod now (its established flows).
+    pub ready_subs: u32,
 }
 
 impl Pod {
@@ -152,6 +154,7 @@ impl Sim {
             martian_reported: false,
             syn_per_sec: Vec::new(),
             established_per_sec: Vec::new(),
+            ready_subs: 0,
         });
         index
     }

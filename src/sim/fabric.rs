@@ -18,11 +18,18 @@ use super::time::{SimDuration, SimTime};
 use super::trace::{Fate, Notable, PacketKind, PacketRecord, Trigger};
 
 impl Sim {
-    pub(crate) fn on_syn_arrive(&mut self, sub: u32, attempt: u32, _n: u8, sample: u32) {
+    pub(crate) fn on_syn_arrive(&mut self, sub: u32, gen: u32, n: u8, sample: u32) {
+        let answer_at = self.syn_at_node(sub, gen, sample);
+        self.arm_dial_deadline(sub, gen, n, answer_at);
+    }
+
+    /// The SYN's fate in the VPC and the node's kernel; returns when the
+    /// answer (SYN-ACK, RST or ICMP) reaches the client, if there is one.
+    fn syn_at_node(&mut self, sub: u32, gen: u32, sample: u32) -> Option<SimTime> {
         let now = self.now;
         let (client, pod, current) = {
             let s = &self.subs[sub as usize];
-            let current = s.attempt == attempt && s.state != super::client::ConnState::Shutdown;
+            let current = s.gen == gen && s.state != super::client::ConnState::Shutdown;
             (s.client as usize, s.pod as usize, current)
         };
         let src = self.clients[client].ip;
@@ -64,7 +71,7 @@ impl Sim {
             if current {
                 self.subs[sub as usize].vpc_expiry = SimTime::ZERO;
             }
-            return;
+            return None;
         }
         let exp = now + syn_timeout;
         self.nodes[node_i].vpc.add(now, exp, 1);
@@ -76,7 +83,6 @@ impl Sim {
         // 2. The node's kernel: ip_route_input_slow on ens6.
         let verdict = self.nodes[node_i].route_from_ens6(src, dst);
         let node = &self.nodes[node_i];
-        let lat = SimDuration::from_micros(self.p.network_latency_us);
         match verdict {
             InputVerdict::Forward { dev, .. } if dev != node.ens5 => {
                 // To the pod's veth: confirmed in the Linux conntrack.
@@ -91,7 +97,7 @@ impl Sim {
                 if !had && !ct.admit(now, ct_exp) {
                     self.totals.syn_linux_ct_dropped += 1;
                     self.fate(sample, Fate::LinuxConntrackFull);
-                    return;
+                    return None;
                 }
                 if had {
                     ct.timed.add(now, ct_exp, 1);
@@ -113,11 +119,7 @@ impl Sim {
                     self.totals.syn_rst += 1;
                     self.metrics.add(Global::Rsts, 1.0);
                 }
-                self.sample_reply(sample, kind, lat);
-                self.schedule(
-                    lat + SimDuration::from_micros(30),
-                    Ev::Reply { sub, attempt, kind },
-                );
+                return Some(self.answer(sub, gen, sample, kind));
             }
             InputVerdict::Forward { .. } => {
                 // Out of ens5 with the client's source address: the ENI's
@@ -210,15 +212,7 @@ impl Sim {
                         self.totals.syn_icmp += 1;
                         self.metrics.add(Global::IcmpSent, 1.0);
                         self.fate(sample, Fate::UnreachableIcmpSent);
-                        self.sample_reply(sample, ReplyKind::Icmp, lat);
-                        self.schedule(
-                            lat + SimDuration::from_micros(30),
-                            Ev::Reply {
-                                sub,
-                                attempt,
-                                kind: ReplyKind::Icmp,
-                            },
-                        );
+                        return Some(self.answer(sub, gen, sample, ReplyKind::Icmp));
                     } else {
                         self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
                         self.metrics
@@ -239,6 +233,17 @@ impl Sim {
                 self.fate(sample, Fate::Martian);
             }
         }
+        None
+    }
+
+    /// Sends the node's (or pod's) answer to the client; returns when it
+    /// arrives (30 µs of the pod's or kernel's own time, then the latency).
+    fn answer(&mut self, sub: u32, gen: u32, sample: u32, kind: ReplyKind) -> SimTime {
+        let lat = SimDuration::from_micros(self.p.network_latency_us);
+        self.sample_reply(sample, kind, lat);
+        let after = lat + SimDuration::from_micros(30);
+        self.schedule(after, Ev::Reply { sub, gen, kind });
+        self.now + after
     }
 
     fn note_conntrack_full(&mut self, node: usize) {
@@ -297,7 +302,7 @@ impl Sim {
         });
     }
 
-    pub(crate) fn on_reply(&mut self, sub: u32, attempt: u32, kind: ReplyKind) {
+    pub(crate) fn on_reply(&mut self, sub: u32, gen: u32, kind: ReplyKind) {
         let now = self.now;
         let pod = self.subs[sub as usize].pod as usize;
         let node = self.pods[pod].node as usize;
@@ -305,7 +310,7 @@ impl Sim {
             let s = &self.subs[sub as usize];
             (s.vpc_expiry, s.ct_expiry)
         };
-        let accepted = self.client_reply(sub, attempt, kind);
+        let accepted = self.client_reply(sub, gen, kind);
         let closed_vpc = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
         let n = &mut self.nodes[node];
         match (kind, accepted) {

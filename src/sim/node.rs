@@ -17,7 +17,7 @@ use super::linux::{
 };
 use super::params::Params;
 use super::time::{SimDuration, SimTime};
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap;
 use std::net::Ipv4Addr;
 
 /// Cilium's per-ENI routing table for ens6 (`RouteTableInterfacesOffset` 10 + 1).
@@ -202,7 +202,7 @@ pub struct Node {
     pub next_slot: u16,
     /// Decisions of `route_input` for (source, destination) on ens6, valid
     /// while the FIB generation is `memo_gen`.
-    memo: BTreeMap<(u32, u32), InputVerdict>,
+    memo: FxHashMap<(u32, u32), InputVerdict>,
     memo_gen: u64,
 }
 
@@ -293,7 +293,7 @@ impl Node {
             icmp: IcmpLimiter::for_kernel(version),
             klog_limit: NetRatelimit::default(),
             next_slot: 0,
-            memo: BTreeMap::new(),
+            memo: FxHashMap::default(),
             memo_gen: u64::MAX,
         }
     }

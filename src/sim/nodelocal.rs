@@ -69,12 +69,30 @@ struct Hanging {
     live: bool,
 }
 
+/// A data-store name's cache entry (expiry 0 and no place: not cached).
+#[derive(Clone, Copy, Debug)]
+struct NameSlot {
+    /// Expiry, µs.
+    expiry: u64,
+    /// Index in `NodeLocalDns::cached`, or `u32::MAX`.
+    pos: u32,
+}
+
+impl NameSlot {
+    const EMPTY: NameSlot = NameSlot {
+        expiry: 0,
+        pos: u32::MAX,
+    };
+}
+
 /// node-local-dns on one node.
 #[derive(Clone, Debug)]
 pub struct NodeLocalDns {
-    expiry: Vec<u64>,
+    /// Per data-store name: its cache entry's expiry and its place in
+    /// `cached`. One array of both, not two: a lookup of a random name out
+    /// of 20,000 then misses the cache once instead of twice.
+    names: Vec<NameSlot>,
     cached: Vec<u32>,
-    pos: Vec<u32>,
     /// Idle upstream connections: (last used µs, queries carried), LIFO.
     idle: Vec<(u64, u32)>,
     /// Connections carrying a query: (free at µs, queries carried).
@@ -107,9 +125,8 @@ impl NodeLocalDns {
     /// A node-local-dns with an empty cache.
     pub fn new(p: &Params, rng: SimRng) -> Self {
         NodeLocalDns {
-            expiry: vec![0; p.datastore_names.max(1) as usize],
+            names: vec![NameSlot::EMPTY; p.datastore_names.max(1) as usize],
             cached: Vec::new(),
-            pos: vec![u32::MAX; p.datastore_names.max(1) as usize],
             idle: Vec::new(),
             busy: BinaryHeap::new(),
             done_at: BinaryHeap::new(),
@@ -146,28 +163,26 @@ impl NodeLocalDns {
 
     fn cache_insert(&mut self, name: u32, until_us: u64) {
         let i = name as usize;
-        if self.pos[i] == u32::MAX {
+        if self.names[i].pos == u32::MAX {
             if self.cached.len() >= CACHE_CAPACITY {
                 // CoreDNS's cache evicts a random entry when full.
                 let victim_at = self.rng.below(self.cached.len() as u64) as usize;
                 let victim = self.cached.swap_remove(victim_at);
-                self.pos[victim as usize] = u32::MAX;
-                self.expiry[victim as usize] = 0;
+                self.names[victim as usize] = NameSlot::EMPTY;
                 if victim_at < self.cached.len() {
                     let moved = self.cached[victim_at];
-                    self.pos[moved as usize] = victim_at as u32;
+                    self.names[moved as usize].pos = victim_at as u32;
                 }
             }
-            self.pos[i] = self.cached.len() as u32;
+            self.names[i].pos = self.cached.len() as u32;
             self.cached.push(name);
         }
-        self.expiry[i] = until_us;
+        self.names[i].expiry = until_us;
     }
 
     fn cache_clear(&mut self) {
         for n in self.cached.drain(..) {
-            self.pos[n as usize] = u32::MAX;
-            self.expiry[n as usize] = 0;
+            self.names[n as usize] = NameSlot::EMPTY;
         }
     }
 
@@ -256,7 +271,7 @@ impl Sim {
         let names = self.p.datastore_names.max(1) as u64;
         let d = &mut self.nld[node];
         let name = d.rng.below(names) as u32;
-        if d.expiry[name as usize] > now.micros() {
+        if d.names[name as usize].expiry > now.micros() {
             self.request_succeeded(node, req, now + SimDuration::from_micros(200));
             return;
         }
@@ -693,7 +708,7 @@ mod tests {
             d.cache_insert(n, 1_000_000);
         }
         assert_eq!(d.cached.len(), CACHE_CAPACITY);
-        let live = d.expiry.iter().filter(|e| **e > 0).count();
+        let live = d.names.iter().filter(|n| n.expiry > 0).count();
         assert_eq!(live, CACHE_CAPACITY);
     }
 }

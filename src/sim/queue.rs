@@ -102,8 +102,18 @@ impl<E> EventQueue<E> {
         seq
     }
 
-    /// Moves `current` forward to the next slot holding events.
+    /// Makes `current` hold the next events, if there are any.
+    #[inline]
     fn refill(&mut self) {
+        if self.current.is_empty() {
+            self.advance();
+        }
+    }
+
+    /// Moves `current` forward to the next slot holding events (once per
+    /// slot, not per event: kept out of line).
+    #[inline(never)]
+    fn advance(&mut self) {
         while self.current.is_empty() {
             if self.in_ring == 0 {
                 // Jump straight to the overflow's first slot.
@@ -114,9 +124,11 @@ impl<E> EventQueue<E> {
             }
             self.cur_slot += 1;
             let idx = (self.cur_slot % SLOTS as u64) as usize;
-            let bucket = std::mem::take(&mut self.ring[idx]);
+            // Drained, not taken: the bucket keeps its allocation for the
+            // slot it will hold next time round the ring.
+            let bucket = &mut self.ring[idx];
             self.in_ring -= bucket.len();
-            self.current.extend(bucket);
+            self.current.extend(bucket.drain(..));
             // The slot that just left the ring's far end can take overflow events.
             let horizon = self.cur_slot + SLOTS as u64 - 1;
             while let Some(top) = self.overflow.peek() {
@@ -135,10 +147,33 @@ impl<E> EventQueue<E> {
         self.current.pop().map(|e| (e.at, e.seq, e.event))
     }
 
+    /// Removes and returns the earliest event if it is due at or before
+    /// `limit` (one look at the queue instead of a peek and a pop).
+    #[inline]
+    pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, u64, E)> {
+        self.refill();
+        if self.current.peek()?.at > limit {
+            return None;
+        }
+        self.current.pop().map(|e| (e.at, e.seq, e.event))
+    }
+
     /// The time of the earliest event, if any.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.refill();
         self.current.peek().map(|e| e.at)
+    }
+
+    /// Which 1 ms slot is being drained; it changes when the next slot's
+    /// events are loaded (see [`EventQueue::current_events`]).
+    pub fn slot(&self) -> u64 {
+        self.cur_slot
+    }
+
+    /// The events of the slot being drained, in no particular order: a
+    /// caller can fetch the state they will touch before popping them.
+    pub fn current_events(&self) -> impl Iterator<Item = &E> {
+        self.current.iter().map(|e| &e.event)
     }
 
     /// Number of pending events.
@@ -209,6 +244,31 @@ mod tests {
                 }
             }
             prop_assert!(q.is_empty());
+        }
+
+        /// `pop_until` gives what `pop` would, but only events due by the
+        /// limit, and leaves later ones in place.
+        #[test]
+        fn pop_until_stops_at_the_limit(
+            times in proptest::collection::vec(0u64..10_000_000, 1..200),
+            limit in 0u64..10_000_000,
+        ) {
+            let mut q = EventQueue::new();
+            let mut reference = EventQueue::new();
+            for (i, t) in times.iter().enumerate() {
+                q.push(SimTime(*t), i);
+                reference.push(SimTime(*t), i);
+            }
+            while let Some(got) = q.pop_until(SimTime(limit)) {
+                prop_assert!(got.0 <= SimTime(limit));
+                prop_assert_eq!(Some(got), reference.pop());
+            }
+            let due = times.iter().filter(|t| **t <= limit).count();
+            prop_assert_eq!(q.len(), times.len() - due);
+            prop_assert_eq!(q.peek_time(), reference.peek_time());
+            if let Some(next) = q.peek_time() {
+                prop_assert!(next > SimTime(limit));
+            }
         }
     }
 }

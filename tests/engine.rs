@@ -358,3 +358,44 @@ fn seeking_back_to_a_checkpoint_replays_exactly() {
     assert_eq!(sim.trace.packets, packets);
     assert_eq!(sim.trace.events.len(), events);
 }
+
+/// With no jitter, an attempt that gets no answer (a SYN to a deleted pod's
+/// IP, dropped by rp_filter or the VPC) fails at its dial deadline, which is
+/// the 300 ms backoff when MinConnectTimeout is 0 (facts.md §2.2), and the
+/// next attempt starts one backoff later: consecutive attempts of a channel
+/// are exactly 600 ms apart. The engine runs the deadline as its own timer
+/// or, when the deadline can change nothing else, as part of the backoff's;
+/// either way the cadence must be this one.
+#[test]
+fn unanswered_attempts_repeat_every_deadline_plus_backoff() {
+    use incident_sim::sim::trace::Trigger;
+    use std::collections::HashMap;
+    let mut p = small();
+    p.jitter_milli = 0;
+    let sim = run(&p, 5);
+    let mut last: HashMap<(u32, u32), (u32, SimTime)> = HashMap::new();
+    let mut checked = 0;
+    for pk in sim
+        .trace
+        .packets
+        .iter()
+        .filter(|k| k.kind == PacketKind::Syn)
+    {
+        let key = (pk.client, pk.pod);
+        if let Some(&(attempt, sent)) = last.get(&key) {
+            if pk.attempt == attempt + 1 && pk.trigger == Trigger::AfterTimeout {
+                assert_eq!(
+                    pk.sent.saturating_since(sent).micros(),
+                    600_000,
+                    "client {} to pod {}, attempt {}",
+                    pk.client,
+                    pk.pod,
+                    pk.attempt
+                );
+                checked += 1;
+            }
+        }
+        last.insert(key, (pk.attempt, pk.sent));
+    }
+    assert!(checked >= 50, "only {checked} consecutive sampled attempts");
+}

@@ -34,6 +34,13 @@ pub enum ConnState {
     Ready,
     /// TRANSIENT_FAILURE.
     TransientFailure,
+    /// CONNECTING, with an attempt that can only time out: its SYN was
+    /// dropped without an answer, no retransmission comes before the dial
+    /// deadline, and the deadline's re-resolution request would find one
+    /// already pending. Nothing can tell this from CONNECTING until the
+    /// deadline, nor from TRANSIENT_FAILURE after it, so the deadline and
+    /// the backoff run as one timer ([`Sim::arm_dial_deadline`]).
+    TimingOut,
     /// Removed (address gone from DNS).
     Shutdown,
 }
@@ -100,6 +107,8 @@ pub struct Client {
     pub last_resolution: Option<SimTime>,
     /// A resolution is scheduled.
     pub resolve_pending: bool,
+    /// When the scheduled resolution runs (meaningful while pending).
+    pub resolve_at: SimTime,
     /// Its packets go into the sampled trace.
     pub sampled: bool,
     /// Randomness (ports, jitter).
@@ -148,6 +157,7 @@ impl Sim {
                 subs: Vec::with_capacity(initial.len()),
                 last_resolution: None,
                 resolve_pending: false,
+                resolve_at: SimTime::ZERO,
                 sampled: c % every == 0,
                 rng: SimRng::stream(self.seed, "client", u64::from(c)),
             };
@@ -375,6 +385,12 @@ impl Sim {
     /// attempt first. The deadline is the same instant either way; not
     /// scheduling timers that could only fire stale spares the event loop a
     /// million stale events (and cache misses) in the incident.
+    ///
+    /// When nothing can answer and the deadline's only effect beyond this
+    /// subchannel (asking the resolver to re-resolve) is sure to be a no-op,
+    /// the backoff timer is set at once instead: the attempt fails at the
+    /// deadline and the next one starts when the backoff ends, exactly as if
+    /// the deadline had fired, with one event fewer per unanswered attempt.
     pub(crate) fn arm_dial_deadline(
         &mut self,
         sub: u32,
@@ -391,7 +407,43 @@ impl Sim {
             // Already armed by `connect`, or the answer comes first.
             return;
         }
+        if answer_at.is_none() && self.timeout_is_certain_and_silent(sub, deadline) {
+            let at = self.backoff_end(sub, deadline);
+            let s = &mut self.subs[sub as usize];
+            s.state = ConnState::TimingOut;
+            s.next_trigger = Trigger::AfterTimeout;
+            self.schedule_at(at, Ev::BackoffDone { sub, gen });
+            return;
+        }
         self.schedule_at(deadline, Ev::DialDeadline { sub, gen });
+    }
+
+    /// True if the current attempt, whose first SYN got no answer, can only
+    /// time out at `deadline` (no retransmission goes out before it) and
+    /// timing out then changes nothing outside the subchannel: the failure's
+    /// `ResolveNow` (≥1.41 and the spec) would find a resolution already
+    /// scheduled after the deadline.
+    fn timeout_is_certain_and_silent(&self, sub: u32, deadline: SimTime) -> bool {
+        let s = &self.subs[sub as usize];
+        let dial = deadline.saturating_since(s.last_attempt).micros();
+        if self.syn_retx_ms.first().is_some_and(|f| f * 1_000 < dial) {
+            return false;
+        }
+        if self.p.grpc_semantics == GrpcSemantics::Go140 {
+            return true;
+        }
+        let c = &self.clients[s.client as usize];
+        c.resolve_pending && c.resolve_at > deadline
+    }
+
+    /// When the next attempt starts after the current one fails at `failed_at`.
+    fn backoff_end(&self, sub: u32, failed_at: SimTime) -> SimTime {
+        let s = &self.subs[sub as usize];
+        let backoff = SimDuration::from_micros(s.backoff_us);
+        match self.p.grpc_semantics {
+            GrpcSemantics::Go140 | GrpcSemantics::Go141 => failed_at + backoff,
+            GrpcSemantics::Spec => (s.last_attempt + backoff).max(failed_at),
+        }
     }
 
     /// Samples the client's FIN when a connection closes (sampled clients,
@@ -519,21 +571,18 @@ impl Sim {
         if self.p.grpc_semantics != GrpcSemantics::Go140 {
             self.resolve_now(client);
         }
+        let at = self.backoff_end(sub, now);
         let s = &mut self.subs[sub as usize];
         s.state = ConnState::TransientFailure;
         s.next_trigger = next;
         let gen = s.gen;
-        let backoff = SimDuration::from_micros(s.backoff_us);
-        let at = match self.p.grpc_semantics {
-            GrpcSemantics::Go140 | GrpcSemantics::Go141 => now + backoff,
-            GrpcSemantics::Spec => (s.last_attempt + backoff).max(now),
-        };
         self.schedule_at(at, Ev::BackoffDone { sub, gen });
     }
 
     pub(crate) fn on_backoff_done(&mut self, sub: u32, gen: u32) {
         let s = &mut self.subs[sub as usize];
-        if s.gen != gen || s.state != ConnState::TransientFailure {
+        let failed = matches!(s.state, ConnState::TransientFailure | ConnState::TimingOut);
+        if s.gen != gen || !failed {
             return;
         }
         s.backoff_idx += 1;
@@ -558,6 +607,7 @@ impl Sim {
             Some(last) => (last + min).max(self.now),
             None => self.now,
         };
+        c.resolve_at = at;
         self.schedule_at(at, Ev::Resolve { client });
     }
 

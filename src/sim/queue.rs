@@ -124,11 +124,13 @@ impl<E> EventQueue<E> {
             }
             self.cur_slot += 1;
             let idx = (self.cur_slot % SLOTS as u64) as usize;
-            // Drained, not taken: the bucket keeps its allocation for the
-            // slot it will hold next time round the ring.
-            let bucket = &mut self.ring[idx];
+            // `current` is empty: the bucket's vector becomes the heap
+            // (heapified in place, nothing copied). The ring's slot starts
+            // again from an empty vector, so no slot keeps the storm's
+            // capacity for the rest of the run (that doubled peak memory).
+            let bucket = std::mem::take(&mut self.ring[idx]);
             self.in_ring -= bucket.len();
-            self.current.extend(bucket.drain(..));
+            self.current = BinaryHeap::from(bucket);
             // The slot that just left the ring's far end can take overflow events.
             let horizon = self.cur_slot + SLOTS as u64 - 1;
             while let Some(top) = self.overflow.peek() {

@@ -49,9 +49,15 @@ perf.navigation_to_interactive_ms = await page.evaluate(() => performance.now())
 console.log(`interactive after ${perf.interactive_ms} ms (page clock ${perf.navigation_to_interactive_ms.toFixed(0)} ms)`);
 
 // 2. Frame times while playing at 1x and 10x (topology, log and charts on screen).
+// Each frame's interval, and whether the engine was behind the page's clock
+// then (the transport shows "simulating…" until it catches up).
 const frames = async (ms) => page.evaluate((ms) => new Promise((res) => {
-  const d = []; let last = performance.now(); const end = last + ms;
-  const f = (t) => { d.push(t - last); last = t; if (t < end) requestAnimationFrame(f); else res(d); };
+  const d = []; let behind = 0; let last = performance.now(); const end = last + ms;
+  const f = (t) => {
+    d.push(t - last); last = t;
+    if (document.querySelector('.transport .progress')) behind += 1;
+    if (t < end) requestAnimationFrame(f); else res({ d, behind });
+  };
   requestAnimationFrame(f);
 }), ms);
 const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * q))] : NaN; };
@@ -61,7 +67,7 @@ for (const speed of [1, 10]) {
   await caughtUp();
   await page.click('#play');
   await page.evaluate(() => { window.__frameCosts = []; window.__chartCosts = []; });
-  const d = await frames(6000);
+  const { d, behind } = await frames(6000);
   const costs = await page.evaluate(() => window.__frameCosts || []);
   const charts = await page.evaluate(() => window.__chartCosts || []);
   const renders = costs.map((c) => c[2] || 0).filter((x) => x > 0);
@@ -83,6 +89,7 @@ for (const speed of [1, 10]) {
   perf[`frame_ms_median_${speed}x`] = +quantile(d, 0.5).toFixed(2);
   perf[`slow_frames_pct_${speed}x`] = +(100 * d.filter((x) => x > 20).length / d.length).toFixed(1);
   perf[`frames_${speed}x`] = d.length;
+  perf[`engine_behind_frames_pct_${speed}x`] = +(100 * behind / d.length).toFixed(1);
   console.log(`frames at ${speed}x: ${d.length} in 6 s, median ${perf[`frame_ms_median_${speed}x`]} ms, p95 ${perf[`frame_ms_p95_${speed}x`]} ms`);
 }
 

@@ -175,6 +175,8 @@ pub fn transport(props: &TransportProps) -> Html {
     let end = e.end();
     let speed = e.speed;
     let lag = e.lag();
+    // Where the engine is (behind `t` while it catches up): for tests.
+    let engine_s = format!("{:.3}", e.sim.now().as_secs_f64());
     let markers: Vec<(f64, &'static str, String)> = e
         .sim
         .trace
@@ -273,7 +275,7 @@ pub fn transport(props: &TransportProps) -> Html {
             </button>
             { btn("›", "Next packet or event (→)", step_fwd) }
             { btn("»", "Next notable event (n)", next_n) }
-            <span id="sim-time" class="transport__time" title="Simulated time">
+            <span id="sim-time" class="transport__time" title="Simulated time" data-engine-s={engine_s}>
                 { format!("{}  t = {}", util::clock(t), util::secs(t)) }
             </span>
             <div class="scrubber">

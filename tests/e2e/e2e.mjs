@@ -67,7 +67,10 @@ for (const speed of [1, 10]) {
   await caughtUp();
   await page.click('#play');
   await page.evaluate(() => { window.__frameCosts = []; window.__chartCosts = []; });
+  const engineAt = () => page.evaluate(() => [performance.now(), Number(document.querySelector('#sim-time').dataset.engineS)]);
+  const [w0, s0] = await engineAt();
   const { d, behind } = await frames(6000);
+  const [w1, s1] = await engineAt();
   const costs = await page.evaluate(() => window.__frameCosts || []);
   const charts = await page.evaluate(() => window.__chartCosts || []);
   const renders = costs.map((c) => c[2] || 0).filter((x) => x > 0);
@@ -90,6 +93,9 @@ for (const speed of [1, 10]) {
   perf[`slow_frames_pct_${speed}x`] = +(100 * d.filter((x) => x > 20).length / d.length).toFixed(1);
   perf[`frames_${speed}x`] = d.length;
   perf[`engine_behind_frames_pct_${speed}x`] = +(100 * behind / d.length).toFixed(1);
+  // Simulated seconds the engine ran per wall-clock second (the speed it
+  // actually achieved; the page's clock runs at `speed`).
+  perf[`engine_sim_s_per_s_${speed}x`] = +((s1 - s0) / ((w1 - w0) / 1000)).toFixed(2);
   console.log(`frames at ${speed}x: ${d.length} in 6 s, median ${perf[`frame_ms_median_${speed}x`]} ms, p95 ${perf[`frame_ms_p95_${speed}x`]} ms`);
 }
 

@@ -79,8 +79,11 @@ impl SimRng {
     /// the platform libm, so native and wasm builds draw bit-identical gaps.
     pub fn exp_micros(&mut self, mean_us: u64) -> u64 {
         let u = ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
-        let g = -libm::log(u) * mean_us as f64;
-        g.round().clamp(1.0, 1e15) as u64
+        let g = (-libm::log(u) * mean_us as f64).clamp(1.0, 1e15);
+        // Rounded half up (g is positive): what `f64::round` gives, without
+        // the call to the platform's `round` it compiles to on baseline x86-64.
+        let whole = g as u64;
+        whole + u64::from(g - whole as f64 >= 0.5)
     }
 }
 
@@ -129,5 +132,20 @@ mod tests {
         let sum: u64 = (0..n).map(|_| r.exp_micros(10_000)).sum();
         let mean = sum / n;
         assert!((9_500..10_500).contains(&mean), "mean {mean}");
+    }
+
+    /// The gap is `-ln(u)·mean` rounded half away from zero and kept in
+    /// 1..=10^15 µs, for small and huge means alike.
+    #[test]
+    fn exponential_gaps_round_like_f64_round() {
+        for (seed, mean) in [(1, 1), (2, 3), (3, 250), (4, 10_000), (5, 10u64.pow(14))] {
+            let mut r = SimRng::stream(seed, "round", 0);
+            let mut reference = SimRng::stream(seed, "round", 0);
+            for _ in 0..5_000 {
+                let u = ((reference.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
+                let want = (-libm::log(u) * mean as f64).round().clamp(1.0, 1e15) as u64;
+                assert_eq!(r.exp_micros(mean), want, "mean {mean}");
+            }
+        }
     }
 }

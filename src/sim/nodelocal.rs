@@ -702,6 +702,20 @@ mod tests {
         assert_eq!(poisson_milli(&mut rng, 0), 0);
     }
 
+    /// `NameSlot` keeps expiries in 32 bits of microseconds: that holds only
+    /// while the longest allowed run plus the longest cache entry (and a
+    /// minute for the upstream answer's latency) ends
+    /// before `u32::MAX` µs (71 minutes).
+    #[test]
+    fn cache_expiries_fit_in_32_bits_for_the_longest_run() {
+        use crate::scenario::catalog::{spec, Kind};
+        let Some(Kind::Int { max, .. }) = spec("duration_s").map(|s| s.kind) else {
+            panic!("duration_s is an integer parameter");
+        };
+        let latest_us = (max as u64 + CACHE_MAX_TTL_S + 60) * 1_000_000;
+        assert!(latest_us < u64::from(u32::MAX), "{latest_us} µs");
+    }
+
     #[test]
     fn cache_evicts_at_capacity() {
         let p = Params {

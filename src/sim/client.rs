@@ -370,14 +370,20 @@ impl Sim {
                 Ev::DialDeadline { sub, gen },
             );
         }
-        if let Some(first) = self.syn_retx_ms.first() {
-            if first * 1_000 < dial {
-                self.schedule(
-                    SimDuration::from_millis(*first),
-                    Ev::SynRetransmit { sub, gen, n: 1 },
-                );
-            }
+        if self.retransmits_within(dial) {
+            self.schedule(
+                SimDuration::from_millis(self.syn_retx_ms[0]),
+                Ev::SynRetransmit { sub, gen, n: 1 },
+            );
         }
+    }
+
+    /// Whether the client kernel retransmits the SYN before a dial timeout
+    /// of `dial_us` (its first retransmission comes earlier).
+    fn retransmits_within(&self, dial_us: u64) -> bool {
+        self.syn_retx_ms
+            .first()
+            .is_some_and(|f| f * 1_000 < dial_us)
     }
 
     /// Arms the dial deadline's timer once the attempt's first SYN has met
@@ -426,7 +432,7 @@ impl Sim {
     fn timeout_is_certain_and_silent(&self, sub: u32, deadline: SimTime) -> bool {
         let s = &self.subs[sub as usize];
         let dial = deadline.saturating_since(s.last_attempt).micros();
-        if self.syn_retx_ms.first().is_some_and(|f| f * 1_000 < dial) {
+        if self.retransmits_within(dial) {
             return false;
         }
         if self.p.grpc_semantics == GrpcSemantics::Go140 {

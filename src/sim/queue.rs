@@ -16,16 +16,35 @@ use super::time::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+/// A scheduled event. Time and sequence number share one 128-bit key
+/// (time in the high half), so that ordering is one integer comparison,
+/// which compiles without branches in the heap's sift loops.
 #[derive(Clone)]
 struct Entry<E> {
-    at: SimTime,
-    seq: u64,
+    key: u128,
     event: E,
+}
+
+impl<E> Entry<E> {
+    fn new(at: SimTime, seq: u64, event: E) -> Self {
+        Entry {
+            key: (u128::from(at.micros()) << 64) | u128::from(seq),
+            event,
+        }
+    }
+
+    fn at(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
+    }
+
+    fn seq(&self) -> u64 {
+        self.key as u64
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.at == other.at && self.seq == other.seq
+        self.key == other.key
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -37,15 +56,16 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest entry.
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .at
-            .cmp(&self.at)
-            .then_with(|| other.seq.cmp(&self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
 const SLOT_US: u64 = 1_000;
 const SLOTS: usize = 4_096;
+/// Largest bucket capacity kept for reuse: a few storm-sized buckets would
+/// otherwise stay allocated in every slot (bounded here at 4,096 × 256 ×
+/// 32 B = 32 MiB in the worst case, a few MiB in practice).
+const SPARE_CAP: usize = 256;
 
 /// A min-queue of events keyed by `(time, insertion sequence)`.
 #[derive(Clone)]
@@ -60,6 +80,10 @@ pub struct EventQueue<E> {
     in_ring: usize,
     /// Events beyond the ring.
     overflow: BinaryHeap<Entry<E>>,
+    /// Emptied bucket vectors of at most [`SPARE_CAP`] entries, handed to
+    /// ring slots when they get their first event: without them every
+    /// millisecond's bucket is allocated and grown afresh.
+    spare: Vec<Vec<Entry<E>>>,
     next_seq: u64,
 }
 
@@ -71,6 +95,7 @@ impl<E> Default for EventQueue<E> {
             ring: (0..SLOTS).map(|_| Vec::new()).collect(),
             in_ring: 0,
             overflow: BinaryHeap::new(),
+            spare: Vec::new(),
             next_seq: 0,
         }
     }
@@ -83,11 +108,17 @@ impl<E> EventQueue<E> {
     }
 
     fn place(&mut self, e: Entry<E>) {
-        let slot = e.at.micros() / SLOT_US;
+        let slot = e.at().micros() / SLOT_US;
         if slot <= self.cur_slot {
             self.current.push(e);
         } else if slot < self.cur_slot + SLOTS as u64 {
-            self.ring[(slot % SLOTS as u64) as usize].push(e);
+            let bucket = &mut self.ring[(slot % SLOTS as u64) as usize];
+            if bucket.capacity() == 0 {
+                if let Some(v) = self.spare.pop() {
+                    *bucket = v;
+                }
+            }
+            bucket.push(e);
             self.in_ring += 1;
         } else {
             self.overflow.push(e);
@@ -98,7 +129,7 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, at: SimTime, event: E) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.place(Entry { at, seq, event });
+        self.place(Entry::new(at, seq, event));
         seq
     }
 
@@ -120,21 +151,27 @@ impl<E> EventQueue<E> {
                 let Some(first) = self.overflow.peek() else {
                     return;
                 };
-                self.cur_slot = first.at.micros() / SLOT_US - 1;
+                self.cur_slot = first.at().micros() / SLOT_US - 1;
             }
             self.cur_slot += 1;
             let idx = (self.cur_slot % SLOTS as u64) as usize;
             // `current` is empty: the bucket's vector becomes the heap
-            // (heapified in place, nothing copied). The ring's slot starts
-            // again from an empty vector, so no slot keeps the storm's
+            // (heapified in place, nothing copied), and the drained heap's
+            // vector becomes a spare if it is small. The ring's slot starts
+            // again from an empty vector, so no slot keeps a storm bucket's
             // capacity for the rest of the run (that doubled peak memory).
             let bucket = std::mem::take(&mut self.ring[idx]);
             self.in_ring -= bucket.len();
-            self.current = BinaryHeap::from(bucket);
+            let drained = std::mem::replace(&mut self.current, BinaryHeap::from(bucket));
+            let mut v = drained.into_vec();
+            if v.capacity() > 0 && v.capacity() <= SPARE_CAP {
+                v.clear();
+                self.spare.push(v);
+            }
             // The slot that just left the ring's far end can take overflow events.
             let horizon = self.cur_slot + SLOTS as u64 - 1;
             while let Some(top) = self.overflow.peek() {
-                if top.at.micros() / SLOT_US > horizon {
+                if top.at().micros() / SLOT_US > horizon {
                     break;
                 }
                 let e = self.overflow.pop().expect("peeked");
@@ -146,7 +183,7 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, u64, E)> {
         self.refill();
-        self.current.pop().map(|e| (e.at, e.seq, e.event))
+        self.current.pop().map(|e| (e.at(), e.seq(), e.event))
     }
 
     /// Removes and returns the earliest event if it is due at or before
@@ -154,16 +191,16 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, u64, E)> {
         self.refill();
-        if self.current.peek()?.at > limit {
+        if self.current.peek()?.at() > limit {
             return None;
         }
-        self.current.pop().map(|e| (e.at, e.seq, e.event))
+        self.current.pop().map(|e| (e.at(), e.seq(), e.event))
     }
 
     /// The time of the earliest event, if any.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.refill();
-        self.current.peek().map(|e| e.at)
+        self.current.peek().map(|e| e.at())
     }
 
     /// Which 1 ms slot is being drained; it changes when the next slot's
@@ -198,6 +235,7 @@ impl<E> EventQueue<E> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::cmp::Reverse;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
@@ -214,11 +252,11 @@ mod tests {
             ),
         ) {
             let mut q = EventQueue::new();
-            let mut reference: BinaryHeap<Entry<usize>> = BinaryHeap::new();
+            let mut reference: BinaryHeap<Reverse<(SimTime, u64, usize)>> = BinaryHeap::new();
             let mut seq = 0u64;
             for (i, t) in times.iter().enumerate() {
                 q.push(SimTime(*t), i);
-                reference.push(Entry { at: SimTime(*t), seq, event: i });
+                reference.push(Reverse((SimTime(*t), seq, i)));
                 seq += 1;
             }
             let mut popped = 0usize;
@@ -229,8 +267,8 @@ mod tests {
                 let want = reference.pop();
                 match (got, want) {
                     (None, None) => break,
-                    (Some((at, s, ev)), Some(w)) => {
-                        prop_assert_eq!((at, s, ev), (w.at, w.seq, w.event));
+                    (Some((at, s, ev)), Some(Reverse(w))) => {
+                        prop_assert_eq!((at, s, ev), w);
                         if let Some(l) = last {
                             prop_assert!(l < (at, s));
                         }
@@ -241,12 +279,12 @@ mod tests {
                             if let Some((dt, id)) = next_later.next() {
                                 let t = SimTime(at.micros() + dt);
                                 q.push(t, 1_000 + id);
-                                reference.push(Entry { at: t, seq, event: 1_000 + id });
+                                reference.push(Reverse((t, seq, 1_000 + id)));
                                 seq += 1;
                             }
                         }
                     }
-                    (g, w) => prop_assert!(false, "queue {:?} vs reference {:?}", g.map(|x| x.0), w.map(|x| x.at)),
+                    (g, w) => prop_assert!(false, "queue {:?} vs reference {:?}", g.map(|x| x.0), w.map(|x| x.0.0)),
                 }
             }
             prop_assert!(q.is_empty());

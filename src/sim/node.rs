@@ -52,6 +52,10 @@ pub struct VpcConntrack {
     pub sweep_us: u64,
     /// Offset of this instance's sweeps, µs.
     pub sweep_phase_us: u64,
+    /// The interval `[from, to)` µs in which the last computed sweep time
+    /// (`from`) holds: it changes once per sweep, so the division that
+    /// finds it runs once per sweep instead of for every packet.
+    sweep_window: (u64, u64),
     /// Packets dropped for the allowance (cumulative).
     pub exceeded: u64,
     /// Highest entry count seen.
@@ -62,16 +66,23 @@ pub struct VpcConntrack {
 
 impl VpcConntrack {
     /// The time up to which timed-out entries have been reclaimed.
-    fn reclaimed_to(&self, now: SimTime) -> SimTime {
-        if self.sweep_us == 0 || now.micros() < self.sweep_phase_us {
-            return if self.sweep_us == 0 {
-                now
-            } else {
-                SimTime::ZERO
-            };
+    fn reclaimed_to(&mut self, now: SimTime) -> SimTime {
+        if self.sweep_us == 0 {
+            return now;
         }
-        let k = (now.micros() - self.sweep_phase_us) / self.sweep_us;
-        SimTime(self.sweep_phase_us + k * self.sweep_us)
+        let t = now.micros();
+        let (from, to) = self.sweep_window;
+        if from <= t && t < to {
+            return SimTime(from);
+        }
+        self.sweep_window = if t < self.sweep_phase_us {
+            (0, self.sweep_phase_us)
+        } else {
+            let k = (t - self.sweep_phase_us) / self.sweep_us;
+            let last = self.sweep_phase_us + k * self.sweep_us;
+            (last, last + self.sweep_us)
+        };
+        SimTime(self.sweep_window.0)
     }
 
     /// Entries in use at `now`.
@@ -279,6 +290,7 @@ impl Node {
                     // Instances age their tables independently.
                     (u64::from(index) * 7_919_000) % (p.vpc_sweep_ms * 1_000)
                 },
+                sweep_window: (0, 0),
                 exceeded: 0,
                 peak: 0,
                 full: false,
@@ -384,5 +396,50 @@ impl Node {
                 .route_add(RT_TABLE_MAIN, r, true)
                 .expect("unreachable route");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn vpc(sweep_us: u64, sweep_phase_us: u64) -> VpcConntrack {
+        VpcConntrack {
+            allowance: 10,
+            established: 0,
+            timed: ExpiryCounter::new(),
+            sweep_us,
+            sweep_phase_us,
+            sweep_window: (0, 0),
+            exceeded: 0,
+            peak: 0,
+            full: false,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The remembered sweep window gives the last sweep at or before
+        /// `now` (none before the first), whatever order times come in.
+        #[test]
+        fn last_sweep_is_the_one_at_or_before_now(
+            sweep in 1u64..5_000_000,
+            phase_frac in 0u64..1_000,
+            times in proptest::collection::vec(0u64..60_000_000, 1..100),
+        ) {
+            let phase = sweep * phase_frac / 1_000;
+            let mut v = vpc(sweep, phase);
+            for t in times {
+                let want = if t < phase { 0 } else { phase + (t - phase) / sweep * sweep };
+                prop_assert_eq!(v.reclaimed_to(SimTime(t)), SimTime(want));
+            }
+        }
+    }
+
+    #[test]
+    fn without_sweeps_entries_are_reclaimed_continuously() {
+        let mut v = vpc(0, 0);
+        assert_eq!(v.reclaimed_to(SimTime(1_234)), SimTime(1_234));
     }
 }

@@ -210,6 +210,9 @@ pub struct Sim {
     /// The pod whose IP the flow-log chart follows (the first to terminate).
     pub tracked_pod: Option<u32>,
     pub(crate) syn_retx_ms: Vec<u64>,
+    /// The users' new DNS lookups of the current tick, (node, name): kept
+    /// between ticks so that its buffer is reused.
+    pub(crate) dns_batch: Vec<(u16, u32)>,
 }
 
 impl Sim {
@@ -238,7 +241,13 @@ impl Sim {
             route53: Route53::default(),
             client_dns: Vec::new(),
             nld: (0..n_nodes)
-                .map(|i| NodeLocalDns::new(p, SimRng::stream(seed, "nodelocal", i as u64)))
+                .map(|i| {
+                    NodeLocalDns::new(
+                        p,
+                        SimRng::stream(seed, "nodelocal", i as u64),
+                        SimRng::stream(seed, "nodelocal-arrivals", i as u64),
+                    )
+                })
                 .collect(),
             rng_cluster: SimRng::stream(seed, "cluster", 0),
             rng_net: SimRng::stream(seed, "net", 0),
@@ -250,6 +259,7 @@ impl Sim {
             stale_subs: 0,
             tracked_pod: None,
             syn_retx_ms: version.syn_retransmit_offsets_ms(),
+            dns_batch: Vec::new(),
         };
         sim.init_cluster();
         sim.init_clients();
@@ -502,6 +512,7 @@ impl Sim {
             stale_subs: self.stale_subs,
             tracked_pod: self.tracked_pod,
             syn_retx_ms: self.syn_retx_ms.clone(),
+            dns_batch: Vec::new(),
         };
         copy.trace.max_packets = self.trace.max_packets;
         copy.trace.max_log_lines = self.trace.max_log_lines;

@@ -8,6 +8,7 @@ use super::{
 use crate::scenario::url::{self, ViewState};
 use crate::scenario::Scenario;
 use crate::sim::time::{SimDuration, SimTime};
+use crate::viz::pacing;
 use gloo::events::EventListener;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use std::cell::RefCell;
@@ -167,15 +168,14 @@ struct LoopShared {
     last_lag: bool,
     /// The compared run's second when components last re-rendered.
     last_compare_second: Option<u64>,
+    /// This frame's engine time (ms), adapted by [`pacing::engine_budget`].
+    engine_ms: f64,
+    /// The engine stopped short of the clock in the last frame.
+    engine_behind: bool,
 }
 
 /// How often (ms) components following the clock re-render while it runs.
 const TICK_MS: f64 = 200.0;
-/// Engine time per frame (ms): what a 60 Hz frame can spare after drawing.
-const ENGINE_MS: f64 = 4.0;
-/// Engine time in a frame that also re-renders components (ms).
-const ENGINE_MS_RENDER_FRAME: f64 = 3.0;
-
 /// Keeps the last frames' engine, topology drawing and component rendering
 /// times in `window.__frameCosts` (`[engine, draw, render]`, ms), which the
 /// end-to-end test (`tests/e2e/e2e.mjs`) reports.
@@ -348,6 +348,11 @@ pub fn app() -> Html {
                         .last_wall_ms
                         .map(|l| ((ts - l) / 1000.0).clamp(0.0, 0.25))
                         .unwrap_or(0.0);
+                    sh.engine_ms = pacing::engine_budget(
+                        sh.engine_ms,
+                        sh.engine_behind && e.playing,
+                        sh.last_wall_ms.map(|l| ts - l),
+                    );
                     sh.last_wall_ms = Some(ts);
                     if e.playing {
                         let adv = (dt * e.speed * 1e6) as u64;
@@ -363,9 +368,9 @@ pub fn app() -> Html {
                     // A frame that re-renders components leaves them room.
                     let due = e.playing && ts - sh.last_tick_ms > TICK_MS;
                     let budget = if due {
-                        ENGINE_MS_RENDER_FRAME
+                        pacing::ENGINE_MS_RENDER_FRAME
                     } else {
-                        ENGINE_MS
+                        sh.engine_ms
                     };
                     let mut caught_up = false;
                     while util::now_ms() - start <= budget {
@@ -374,6 +379,7 @@ pub fn app() -> Html {
                             break;
                         }
                     }
+                    sh.engine_behind = !caught_up;
                     // The comparison run gets what the main run left.
                     while caught_up && util::now_ms() - start <= budget {
                         if e.advance_compare(2_000) {

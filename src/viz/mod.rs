@@ -10,6 +10,8 @@
 //! |---|---|
 //! | [`topology`] | where nodes, pods and packets are drawn on the topology view |
 //! | [`charts`] | the responders' charts: specs built from the metrics, drawing on any plotters backend, mouse ↔ time mapping |
+//! | [`pacing`] | how much engine time each animation frame gets |
 
 pub mod charts;
+pub mod pacing;
 pub mod topology;

@@ -63,6 +63,17 @@ impl BackoffConfig {
         self.jittered(b, rng)
     }
 
+    /// The shortest backoff [`BackoffConfig::go_backoff`] can give, if the
+    /// multiplier never shrinks it (`None` otherwise): the base (or the
+    /// maximum, if smaller) less the whole jitter.
+    pub fn go_min_backoff(&self) -> Option<u64> {
+        if self.multiplier_milli < 1_000 {
+            return None;
+        }
+        let b = self.base_us.min(self.max_us);
+        Some(b.saturating_sub(b.saturating_mul(self.jitter_milli) / 1_000))
+    }
+
     /// grpc-go's dial deadline for an attempt whose backoff is `backoff_us`.
     pub fn go_dial_timeout(&self, backoff_us: u64) -> u64 {
         self.min_connect_us.max(backoff_us)
@@ -133,6 +144,19 @@ mod tests {
                 prop_assert!(b <= cap + cap * jit / 1_000);
                 prop_assert!(b >= base.min(cap) - base.min(cap) * jit / 1_000);
             }
+        }
+
+        /// No backoff is shorter than `go_min_backoff` (what decides whether
+        /// a reconnect may be folded into its SYN's arrival).
+        #[test]
+        fn go_backoff_never_below_its_minimum(base in 1u64..5_000_000, max in 1u64..200_000_000,
+                                              mult in 1_000u64..10_000, jit in 0u64..1_000,
+                                              retries in 0u32..40, seed in any::<u64>()) {
+            let c = BackoffConfig { base_us: base, multiplier_milli: mult, jitter_milli: jit,
+                                    max_us: max, min_connect_us: 0 };
+            let mut rng = SimRng::stream(seed, "p", 2);
+            let min = c.go_min_backoff().expect("multiplier >= 1");
+            prop_assert!(c.go_backoff(retries, &mut rng) >= min);
         }
 
         #[test]

@@ -39,7 +39,9 @@ pub enum ConnState {
     /// deadline, and the deadline's re-resolution request would find one
     /// already pending. Nothing can tell this from CONNECTING until the
     /// deadline, nor from TRANSIENT_FAILURE after it, so the deadline and
-    /// the backoff run as one timer ([`Sim::arm_dial_deadline`]).
+    /// the backoff run as one timer ([`Sim::arm_dial_deadline`]); under
+    /// grpc-go ≥1.41 round_robin the timer runs on to the next attempt's SYN
+    /// reaching the node ([`Sim::on_reconnect`]).
     TimingOut,
     /// Removed (address gone from DNS).
     Shutdown,
@@ -111,8 +113,12 @@ pub struct Client {
     pub resolve_at: SimTime,
     /// Its packets go into the sampled trace.
     pub sampled: bool,
-    /// Randomness (ports, jitter).
+    /// Randomness (backoff and GOAWAY jitter, pick_first's RPC gaps).
     pub rng: SimRng,
+    /// Source ports: a stream of their own because they never change what
+    /// happens to a packet, so the order in which attempts draw them must
+    /// not shift the draws that do.
+    pub ports: SimRng,
 }
 
 impl Client {
@@ -160,6 +166,7 @@ impl Sim {
                 resolve_at: SimTime::ZERO,
                 sampled: c % every == 0,
                 rng: SimRng::stream(self.seed, "client", u64::from(c)),
+                ports: SimRng::stream(self.seed, "client-ports", u64::from(c)),
             };
             for &pod in &initial {
                 let sub = self.alloc_sub(c, pod);
@@ -301,6 +308,21 @@ impl Sim {
 
     /// Starts a connection attempt: new socket, first SYN, dial deadline.
     pub(crate) fn connect(&mut self, sub: u32) {
+        let (gen, sample) = self.start_attempt(sub);
+        self.schedule(
+            SimDuration::from_micros(self.p.network_latency_us),
+            Ev::SynArrive {
+                sub,
+                gen,
+                n: 0,
+                sample,
+            },
+        );
+    }
+
+    /// Everything of [`Sim::connect`] but the first SYN's arrival: returns
+    /// the attempt's generation and the SYN's sample id.
+    fn start_attempt(&mut self, sub: u32) -> (u32, u32) {
         let now = self.now;
         let cfg = self.backoff_config();
         let sem = self.p.grpc_semantics;
@@ -330,7 +352,7 @@ impl Sim {
         if sem == GrpcSemantics::Go140 && trigger != Trigger::NewAddress {
             self.resolve_now(client as u32);
         }
-        let sport = 32_768 + self.clients[client].rng.below(28_232) as u16;
+        let sport = 32_768 + self.clients[client].ports.below(28_232) as u16;
         // Attempt cadence against a terminating (RST) or deleted (silent) pod.
         let prev = self.subs[sub as usize].last_attempt;
         if self.subs[sub as usize].attempt > 0 && trigger != Trigger::NewAddress {
@@ -354,15 +376,6 @@ impl Sim {
         let gen = s.gen;
         self.totals.attempts += 1;
         let sample = self.send_syn(sub, 0, trigger);
-        self.schedule(
-            SimDuration::from_micros(lat),
-            Ev::SynArrive {
-                sub,
-                gen,
-                n: 0,
-                sample,
-            },
-        );
         if dial <= lat {
             // The deadline comes before the SYN reaches the node.
             self.schedule(
@@ -376,6 +389,89 @@ impl Sim {
                 Ev::SynRetransmit { sub, gen, n: 1 },
             );
         }
+        (gen, sample)
+    }
+
+    /// Whether a timed-out attempt's backoff timer of `sub` runs on to the
+    /// next attempt's SYN reaching the node (see [`Sim::on_reconnect`]): under
+    /// grpc-go ≥1.41 with round_robin, for clients outside the sampled trace
+    /// (whose packets are recorded in time order), when every dial deadline
+    /// the backoff allows ends after the SYN arrives. It depends only on the
+    /// parameters and the client, so it gives the same answer whenever asked.
+    fn reconnect_folds(&self, sub: u32) -> bool {
+        if self.p.grpc_semantics != GrpcSemantics::Go141 || self.p.lb_policy != LbPolicy::RoundRobin
+        {
+            return false;
+        }
+        let client = self.subs[sub as usize].client as usize;
+        if self.clients[client].sampled {
+            return false;
+        }
+        let cfg = self.backoff_config();
+        let shortest_dial = cfg
+            .go_min_backoff()
+            .map(|b| cfg.go_dial_timeout(b))
+            .unwrap_or(0);
+        shortest_dial > self.p.network_latency_us
+    }
+
+    /// The backoff of a timed-out attempt ends at `at` (in the past or now):
+    /// what [`Sim::on_backoff_done`] and [`Sim::connect`] would have done
+    /// then, with the clock set back to `at` while they run. Returns the new
+    /// attempt's generation. Only for subchannels that
+    /// [`Sim::reconnect_folds`], where that is IDLE and an immediate connect.
+    fn reconnect_as_of(&mut self, sub: u32, at: SimTime) -> u32 {
+        let now = self.now;
+        self.now = at;
+        let s = &mut self.subs[sub as usize];
+        s.backoff_idx += 1;
+        s.state = ConnState::Idle;
+        let (gen, _) = self.start_attempt(sub);
+        self.now = now;
+        gen
+    }
+
+    /// A timed-out attempt's backoff ended one network latency ago and the
+    /// next attempt's SYN reaches the node now. The backoff's end (IDLE, then
+    /// round_robin's connect) is done as of that instant, then the SYN's
+    /// arrival: one event per unanswered attempt instead of two, for the
+    /// storm's ~4 million. Nothing else reads the subchannel's state in
+    /// between, except a re-resolution that shuts it down, which first
+    /// makes the attempt happen ([`Sim::materialize_reconnect`]). The SYN
+    /// counts in the second it was sent.
+    pub(crate) fn on_reconnect(&mut self, sub: u32, gen: u32) {
+        let s = &self.subs[sub as usize];
+        if s.gen != gen || s.state != ConnState::TimingOut {
+            return;
+        }
+        let at = self.backoff_end(sub, s.dial_deadline);
+        let gen = self.reconnect_as_of(sub, at);
+        self.on_syn_arrive(sub, gen, 0, u32::MAX);
+    }
+
+    /// Before a subchannel is shut down: if its backoff timer runs on to the
+    /// SYN's arrival and the backoff has already ended, the attempt has
+    /// started (its SYN is on the way), so it is made to have happened.
+    fn materialize_reconnect(&mut self, sub: u32) {
+        let s = &self.subs[sub as usize];
+        if s.state != ConnState::TimingOut || !self.reconnect_folds(sub) {
+            return;
+        }
+        let at = self.backoff_end(sub, s.dial_deadline);
+        let arrive = at + SimDuration::from_micros(self.p.network_latency_us);
+        if at > self.now || arrive > self.end() {
+            return;
+        }
+        let gen = self.reconnect_as_of(sub, at);
+        self.schedule_at(
+            arrive,
+            Ev::SynArrive {
+                sub,
+                gen,
+                n: 0,
+                sample: u32::MAX,
+            },
+        );
     }
 
     /// Whether the client kernel retransmits the SYN before a dial timeout
@@ -418,7 +514,14 @@ impl Sim {
             let s = &mut self.subs[sub as usize];
             s.state = ConnState::TimingOut;
             s.next_trigger = Trigger::AfterTimeout;
-            self.schedule_at(at, Ev::BackoffDone { sub, gen });
+            let arrive = at + SimDuration::from_micros(self.p.network_latency_us);
+            // An attempt whose SYN would still be in flight at the end runs
+            // unfolded, so that it is counted like every other.
+            if self.reconnect_folds(sub) && arrive <= self.end() {
+                self.schedule_at(arrive, Ev::Reconnect { sub, gen });
+            } else {
+                self.schedule_at(at, Ev::BackoffDone { sub, gen });
+            }
             return;
         }
         self.schedule_at(deadline, Ev::DialDeadline { sub, gen });
@@ -462,7 +565,8 @@ impl Sim {
     /// sample id (`u32::MAX` if not sampled).
     fn send_syn(&mut self, sub: u32, n: u8, trigger: Trigger) -> u32 {
         self.totals.syn_sent += 1;
-        self.metrics.add(Global::SynSent, 1.0);
+        // At the time it was sent, which a folded reconnect sets back.
+        self.metrics.add_at(self.now, Global::SynSent, 1.0);
         if n == 0 {
             self.sample_client_packet(sub, PacketKind::Syn, 0, trigger)
         } else {
@@ -651,6 +755,7 @@ impl Sim {
             .iter()
             .partition(|(pod, _)| answer.contains(pod));
         for (pod, sub) in &gone {
+            self.materialize_reconnect(*sub);
             let s = &mut self.subs[*sub as usize];
             let was_ready = s.state == ConnState::Ready;
             s.state = ConnState::Shutdown;

@@ -57,6 +57,12 @@ pub(crate) enum Ev {
         sub: u32,
         gen: u32,
     },
+    /// A timed-out attempt's backoff ended one network latency ago and the
+    /// next attempt's SYN arrives now (see [`Sim::on_reconnect`]).
+    Reconnect {
+        sub: u32,
+        gen: u32,
+    },
     IdleRpc {
         sub: u32,
         gen: u32,
@@ -82,6 +88,7 @@ impl Ev {
             | Ev::Reply { sub, .. }
             | Ev::DialDeadline { sub, .. }
             | Ev::BackoffDone { sub, .. }
+            | Ev::Reconnect { sub, .. }
             | Ev::IdleRpc { sub, .. } => Some(sub),
             _ => None,
         }
@@ -424,6 +431,7 @@ impl Sim {
             Ev::Reply { sub, gen, kind } => self.on_reply(sub, gen, kind),
             Ev::DialDeadline { sub, gen } => self.on_dial_deadline(sub, gen),
             Ev::BackoffDone { sub, gen } => self.on_backoff_done(sub, gen),
+            Ev::Reconnect { sub, gen } => self.on_reconnect(sub, gen),
             Ev::IdleRpc { sub, gen } => self.on_idle_rpc(sub, gen),
             Ev::Resolve { client } => self.on_resolve(client),
             Ev::DnsTick => self.on_dns_tick(),

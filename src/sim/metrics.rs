@@ -4,6 +4,7 @@
 //! seen in it. At each second boundary the values are appended to their
 //! series, so memory grows with simulated seconds only, never with traffic.
 
+use super::time::SimTime;
 use serde::Serialize;
 
 /// A series that exists once for the whole run.
@@ -307,6 +308,18 @@ impl Metrics {
     #[inline]
     pub fn add(&mut self, m: Global, v: f64) {
         self.cur_global[m as usize] += v;
+    }
+
+    /// Adds to a global counter in the second of `at`, which may be one
+    /// already closed (an event that happened before the last roll but is
+    /// accounted for after it).
+    #[inline]
+    pub fn add_at(&mut self, at: SimTime, m: Global, v: f64) {
+        let sec = at.secs() as usize;
+        match self.global[m as usize].get_mut(sec) {
+            Some(closed) => *closed += v,
+            None => self.cur_global[m as usize] += v,
+        }
     }
 
     /// Raises a global gauge.

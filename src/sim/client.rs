@@ -393,18 +393,21 @@ impl Sim {
     }
 
     /// Whether a timed-out attempt's backoff timer of `sub` runs on to the
-    /// next attempt's SYN reaching the node (see [`Sim::on_reconnect`]): under
-    /// grpc-go ≥1.41 with round_robin, for clients outside the sampled trace
-    /// (whose packets are recorded in time order), when every dial deadline
-    /// the backoff allows ends after the SYN arrives. It depends only on the
-    /// parameters and the client, so it gives the same answer whenever asked.
+    /// next attempt's SYN reaching the node (see [`Sim::on_reconnect`]): when
+    /// the parameters allow it ([`Sim::params_fold_reconnects`]), for clients
+    /// outside the sampled trace (whose packets are recorded in time order).
+    /// It depends only on the parameters and the client, so it gives the
+    /// same answer whenever asked.
     fn reconnect_folds(&self, sub: u32) -> bool {
+        self.reconnects_fold && !self.clients[self.subs[sub as usize].client as usize].sampled
+    }
+
+    /// Under grpc-go ≥1.41 with round_robin (a backoff's end is IDLE and an
+    /// immediate connect), when every dial deadline the backoff allows ends
+    /// after the SYN arrives (so no deadline falls inside the fold).
+    pub(crate) fn params_fold_reconnects(&self) -> bool {
         if self.p.grpc_semantics != GrpcSemantics::Go141 || self.p.lb_policy != LbPolicy::RoundRobin
         {
-            return false;
-        }
-        let client = self.subs[sub as usize].client as usize;
-        if self.clients[client].sampled {
             return false;
         }
         let cfg = self.backoff_config();

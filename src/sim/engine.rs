@@ -220,6 +220,9 @@ pub struct Sim {
     /// The users' new DNS lookups of the current tick, (node, name): kept
     /// between ticks so that its buffer is reused.
     pub(crate) dns_batch: Vec<(u16, u32)>,
+    /// Whether the parameters let timed-out attempts' backoffs run on to
+    /// the next SYN's arrival (see `Sim::reconnect_folds`).
+    pub(crate) reconnects_fold: bool,
 }
 
 impl Sim {
@@ -267,7 +270,9 @@ impl Sim {
             tracked_pod: None,
             syn_retx_ms: version.syn_retransmit_offsets_ms(),
             dns_batch: Vec::new(),
+            reconnects_fold: false,
         };
+        sim.reconnects_fold = sim.params_fold_reconnects();
         sim.init_cluster();
         sim.init_clients();
         if p.rollout {
@@ -521,6 +526,7 @@ impl Sim {
             tracked_pod: self.tracked_pod,
             syn_retx_ms: self.syn_retx_ms.clone(),
             dns_batch: Vec::new(),
+            reconnects_fold: self.reconnects_fold,
         };
         copy.trace.max_packets = self.trace.max_packets;
         copy.trace.max_log_lines = self.trace.max_log_lines;

@@ -402,16 +402,19 @@ fn unanswered_attempts_repeat_every_deadline_plus_backoff() {
 
 /// Under grpc-go ≥1.41 round_robin, a timed-out attempt's backoff runs on to
 /// the next SYN's arrival as one event for clients outside the sampled trace
-/// (`Sim::on_reconnect`). That changes no figure: with no backoff jitter (so
-/// the folded attempts draw nothing that matters, and the clients' GOAWAY
-/// delays come out the same) and room in every table (so no two SYNs
-/// compete for an entry), a run that samples every
-/// client, where nothing folds, sends, drops and answers the same SYNs,
-/// second by second, including those of subchannels shut down between a
-/// backoff's end and its SYN's arrival.
+/// (`Sim::on_reconnect`), and so does a refused attempt's, from the SYN's
+/// arrival on, with the RST's effects settled then (`Sim::fold_refusal`).
+/// That changes no figure: with no backoff jitter (so the folded attempts
+/// draw nothing that matters, and the clients' GOAWAY delays come out the
+/// same) and room in every table (so no two SYNs compete for an entry), a
+/// run that samples every client, where nothing folds, sends, drops and
+/// answers the same SYNs, second by second, including those of subchannels
+/// shut down between a backoff's end and its SYN's arrival; both tables
+/// hold the same entries at every second, so the refused flows' closing
+/// entries start and end as they would at the RST's passage.
 #[test]
 fn folding_the_reconnect_into_the_syns_arrival_changes_no_figure() {
-    use incident_sim::sim::metrics::Global;
+    use incident_sim::sim::metrics::{Global, PerNode};
     let mut folded = small();
     folded.jitter_milli = 0;
     folded.conntrack_allowance = 100_000_000;
@@ -439,12 +442,29 @@ fn folding_the_reconnect_into_the_syns_arrival_changes_no_figure() {
     assert_eq!(ta.syn_rst, tb.syn_rst, "RSTs");
     assert_eq!(ta.gap_silent.n, tb.gap_silent.n, "unanswered attempts");
     assert_eq!(ta.gap_silent.sum, tb.gap_silent.sum, "their spacing");
+    assert!(
+        ta.gap_refused.n > 1_000,
+        "refused attempts: {}",
+        ta.gap_refused.n
+    );
+    assert_eq!(ta.gap_refused.n, tb.gap_refused.n, "refused attempts");
+    assert_eq!(ta.gap_refused.sum, tb.gap_refused.sum, "their spacing");
     for m in [
         Global::SynSent,
         Global::MartianDrops,
         Global::SynToDeletedIp,
+        Global::Rsts,
     ] {
         assert_eq!(a.metrics.global(m), b.metrics.global(m), "{m:?} per second");
+    }
+    for node in 0..a.metrics.nodes() {
+        for m in [PerNode::VpcConntrack, PerNode::LinuxConntrack] {
+            assert_eq!(
+                a.metrics.node(node, m),
+                b.metrics.node(node, m),
+                "node {node} {m:?} per second"
+            );
+        }
     }
     assert_eq!(
         Summary::of(&a).stale_ip_seconds_max,

@@ -115,7 +115,8 @@ pub fn markdown(rows: &[Row]) -> String {
         "| figure | the post | simulated | tolerance | holds |\n|---|---|---|---|---|\n",
     );
     for r in rows {
-        let v = if r.simulated.abs() >= 100.0 || r.simulated == 0.0 {
+        // Counts print as counts; fractions and small means with decimals.
+        let v = if r.simulated.abs() >= 100.0 || r.simulated.fract() == 0.0 {
             format!("{:.0} {}", r.simulated, r.unit)
         } else {
             format!("{:.3} {}", r.simulated, r.unit)

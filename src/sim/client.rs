@@ -34,15 +34,17 @@ pub enum ConnState {
     Ready,
     /// TRANSIENT_FAILURE.
     TransientFailure,
-    /// CONNECTING, with an attempt that can only time out: its SYN was
-    /// dropped without an answer, no retransmission comes before the dial
-    /// deadline, and the deadline's re-resolution request would find one
-    /// already pending. Nothing can tell this from CONNECTING until the
-    /// deadline, nor from TRANSIENT_FAILURE after it, so the deadline and
-    /// the backoff run as one timer ([`Sim::arm_dial_deadline`]); under
-    /// grpc-go ≥1.41 round_robin the timer runs on to the next attempt's SYN
-    /// reaching the node ([`Sim::on_reconnect`]).
-    TimingOut,
+    /// An attempt whose failure at `dial_deadline` is certain and has no
+    /// effect outside the subchannel: either its SYN was dropped without an
+    /// answer, no retransmission comes before the dial deadline and the
+    /// deadline's re-resolution request would find one already pending
+    /// ([`Sim::arm_dial_deadline`]), or an RST is on its way back under the
+    /// same conditions ([`Sim::fold_refusal`]; `dial_deadline` then holds
+    /// the RST's arrival). Nothing can tell this from CONNECTING until then,
+    /// nor from TRANSIENT_FAILURE after it, so the failure and the backoff
+    /// run as one timer; under grpc-go ≥1.41 round_robin the timer runs on
+    /// to the next attempt's SYN reaching the node ([`Sim::on_reconnect`]).
+    Failing,
     /// Removed (address gone from DNS).
     Shutdown,
 }
@@ -72,7 +74,8 @@ pub struct Sub {
     /// This attempt's backoff, µs: grpc-go sleeps it after a failure; the
     /// spec's next attempt starts at `last_attempt` + this.
     pub backoff_us: u64,
-    /// Dial deadline of the current attempt.
+    /// Dial deadline of the current attempt (in state `Failing`, when it
+    /// fails).
     pub dial_deadline: SimTime,
     /// Source port of the current attempt.
     pub sport: u16,
@@ -357,9 +360,9 @@ impl Sim {
         let prev = self.subs[sub as usize].last_attempt;
         if self.subs[sub as usize].attempt > 0 && trigger != Trigger::NewAddress {
             let gap = now.saturating_since(prev).micros();
-            match self.pods[pod as usize].phase {
-                Phase::Terminating => self.totals.gap_refused.add(gap),
-                Phase::Deleted => self.totals.gap_silent.add(gap),
+            match self.pods[pod as usize].leaving_phase_at(now) {
+                Some(Phase::Terminating) => self.totals.gap_refused.add(gap),
+                Some(Phase::Deleted) => self.totals.gap_silent.add(gap),
                 _ => {}
             }
         }
@@ -444,7 +447,7 @@ impl Sim {
     /// counts in the second it was sent.
     pub(crate) fn on_reconnect(&mut self, sub: u32, gen: u32) {
         let s = &self.subs[sub as usize];
-        if s.gen != gen || s.state != ConnState::TimingOut {
+        if s.gen != gen || s.state != ConnState::Failing {
             return;
         }
         let at = self.backoff_end(sub, s.dial_deadline);
@@ -457,7 +460,7 @@ impl Sim {
     /// started (its SYN is on the way), so it is made to have happened.
     fn materialize_reconnect(&mut self, sub: u32) {
         let s = &self.subs[sub as usize];
-        if s.state != ConnState::TimingOut || !self.reconnect_folds(sub) {
+        if s.state != ConnState::Failing || !self.reconnect_folds(sub) {
             return;
         }
         let at = self.backoff_end(sub, s.dial_deadline);
@@ -513,21 +516,69 @@ impl Sim {
             return;
         }
         if answer_at.is_none() && self.timeout_is_certain_and_silent(sub, deadline) {
-            let at = self.backoff_end(sub, deadline);
-            let s = &mut self.subs[sub as usize];
-            s.state = ConnState::TimingOut;
-            s.next_trigger = Trigger::AfterTimeout;
-            let arrive = at + SimDuration::from_micros(self.p.network_latency_us);
-            // An attempt whose SYN would still be in flight at the end runs
-            // unfolded, so that it is counted like every other.
-            if self.reconnect_folds(sub) && arrive <= self.end() {
-                self.schedule_at(arrive, Ev::Reconnect { sub, gen });
-            } else {
-                self.schedule_at(at, Ev::BackoffDone { sub, gen });
-            }
+            self.fail_certainly(sub, deadline, Trigger::AfterTimeout);
             return;
         }
         self.schedule_at(deadline, Ev::DialDeadline { sub, gen });
+    }
+
+    /// The current attempt will fail at `fails_at` with nothing seen outside
+    /// the subchannel: one timer for the failure and the backoff after it
+    /// (state [`ConnState::Failing`]), running on to the next SYN's arrival
+    /// where the reconnect folds.
+    fn fail_certainly(&mut self, sub: u32, fails_at: SimTime, next: Trigger) {
+        let at = self.backoff_end(sub, fails_at);
+        let s = &mut self.subs[sub as usize];
+        s.state = ConnState::Failing;
+        s.next_trigger = next;
+        s.dial_deadline = fails_at;
+        let gen = s.gen;
+        let arrive = at + SimDuration::from_micros(self.p.network_latency_us);
+        // An attempt whose SYN would still be in flight at the end runs
+        // unfolded, so that it is counted like every other.
+        if self.reconnect_folds(sub) && arrive <= self.end() {
+            self.schedule_at(arrive, Ev::Reconnect { sub, gen });
+        } else {
+            self.schedule_at(at, Ev::BackoffDone { sub, gen });
+        }
+    }
+
+    /// The node refused the current attempt's SYN (`n`): an RST reaches
+    /// the client at `rst_at`. When that reply can only do what
+    /// [`Sim::client_reply`] does on its own subchannel (nothing else can
+    /// touch the attempt before it: no dial deadline, retransmission or
+    /// re-resolution falls in between, and the failure's re-resolution
+    /// request would find one already pending), the failure is settled now
+    /// and the attempt fails at `rst_at` through one timer that runs on to
+    /// the next SYN's arrival: one event per refused attempt instead of
+    /// three (the RST, the backoff's end, the SYN's arrival) for the million
+    /// refused attempts of a rollout. Returns false, changing nothing, when
+    /// the reply must run as its own event; only for subchannels whose
+    /// reconnects fold ([`Sim::reconnect_folds`]).
+    pub(crate) fn fold_refusal(&mut self, sub: u32, gen: u32, n: u8, rst_at: SimTime) -> bool {
+        if n != 0 || !self.reconnect_folds(sub) {
+            return false;
+        }
+        let s = &self.subs[sub as usize];
+        if s.gen != gen || s.state != ConnState::Connecting || s.dial_deadline <= rst_at {
+            return false;
+        }
+        let retransmits_first = self
+            .syn_retx_ms
+            .first()
+            .is_some_and(|f| s.last_attempt + SimDuration::from_millis(*f) <= rst_at);
+        let c = &self.clients[s.client as usize];
+        let resolve_unmoved = c.resolve_pending && c.resolve_at > rst_at;
+        let arrive =
+            self.backoff_end(sub, rst_at) + SimDuration::from_micros(self.p.network_latency_us);
+        if retransmits_first || !resolve_unmoved || arrive > self.end() {
+            return false;
+        }
+        let s = &mut self.subs[sub as usize];
+        s.vpc_expiry = SimTime::ZERO;
+        s.ct_expiry = SimTime::ZERO;
+        self.fail_certainly(sub, rst_at, Trigger::AfterRst);
+        true
     }
 
     /// True if the current attempt, whose first SYN got no answer, can only
@@ -694,7 +745,7 @@ impl Sim {
 
     pub(crate) fn on_backoff_done(&mut self, sub: u32, gen: u32) {
         let s = &mut self.subs[sub as usize];
-        let failed = matches!(s.state, ConnState::TransientFailure | ConnState::TimingOut);
+        let failed = matches!(s.state, ConnState::TransientFailure | ConnState::Failing);
         if s.gen != gen || !failed {
             return;
         }

@@ -75,6 +75,19 @@ impl Pod {
         self.phase == Phase::Ready
     }
 
+    /// Whether the pod had been sent SIGTERM (`Terminating`) or deleted
+    /// (`Deleted`) by `t`, which may lie a little in the past: a folded
+    /// reconnect counts its attempt as of the backoff's end.
+    pub fn leaving_phase_at(&self, t: SimTime) -> Option<Phase> {
+        if self.deleted_at.is_some_and(|d| d <= t) {
+            Some(Phase::Deleted)
+        } else if self.terminated_at.is_some_and(|x| x <= t) {
+            Some(Phase::Terminating)
+        } else {
+            None
+        }
+    }
+
     /// A short name (`query-<rs>-<n>`).
     pub fn name(&self) -> String {
         format!(

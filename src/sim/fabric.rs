@@ -19,13 +19,13 @@ use super::trace::{Fate, Notable, PacketKind, PacketRecord, Trigger};
 
 impl Sim {
     pub(crate) fn on_syn_arrive(&mut self, sub: u32, gen: u32, n: u8, sample: u32) {
-        let answer_at = self.syn_at_node(sub, gen, sample);
+        let answer_at = self.syn_at_node(sub, gen, n, sample);
         self.arm_dial_deadline(sub, gen, n, answer_at);
     }
 
     /// The SYN's fate in the VPC and the node's kernel; returns when the
     /// answer (SYN-ACK, RST or ICMP) reaches the client, if there is one.
-    fn syn_at_node(&mut self, sub: u32, gen: u32, sample: u32) -> Option<SimTime> {
+    fn syn_at_node(&mut self, sub: u32, gen: u32, n: u8, sample: u32) -> Option<SimTime> {
         let now = self.now;
         let (client, pod, current) = {
             let s = &self.subs[sub as usize];
@@ -118,6 +118,15 @@ impl Sim {
                 } else {
                     self.totals.syn_rst += 1;
                     self.metrics.add(Global::Rsts, 1.0);
+                    let rst_at = now + self.reply_delay();
+                    if self.fold_refusal(sub, gen, n, rst_at) {
+                        // The flow's entries are closed as of the RST's
+                        // passage: an entry that lives on until then and
+                        // one closing entry from then on count exactly as
+                        // one entry that lives until the closing one ends.
+                        self.close_refused_flow(node_i, exp, ct_exp, rst_at);
+                        return Some(rst_at);
+                    }
                 }
                 return Some(self.answer(sub, gen, sample, kind));
             }
@@ -241,9 +250,30 @@ impl Sim {
     fn answer(&mut self, sub: u32, gen: u32, sample: u32, kind: ReplyKind) -> SimTime {
         let lat = SimDuration::from_micros(self.p.network_latency_us);
         self.sample_reply(sample, kind, lat);
-        let after = lat + SimDuration::from_micros(30);
+        let after = self.reply_delay();
         self.schedule(after, Ev::Reply { sub, gen, kind });
         self.now + after
+    }
+
+    /// From a SYN's arrival at the node to its answer's arrival at the client.
+    fn reply_delay(&self) -> SimDuration {
+        SimDuration::from_micros(self.p.network_latency_us + 30)
+    }
+
+    /// An RST (or the client's RST to a SYN-ACK for a socket it already
+    /// closed) passes at `at`: the flow's entries, added to expire at
+    /// `vpc_exp` and `ct_exp` (zero: none), become closing entries in both
+    /// tables. Called at `at`, or earlier by a folded refusal.
+    fn close_refused_flow(&mut self, node: usize, vpc_exp: SimTime, ct_exp: SimTime, at: SimTime) {
+        let now = self.now;
+        let closed_vpc = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
+        let n = &mut self.nodes[node];
+        if vpc_exp != SimTime::ZERO && n.vpc.remove(now, vpc_exp) {
+            n.vpc.add(now, at + closed_vpc, 1);
+        }
+        if ct_exp != SimTime::ZERO && n.linux_ct.timed.remove(now, ct_exp) {
+            n.linux_ct.timed.add(now, at + LinuxConntrack::CLOSE, 1);
+        }
     }
 
     fn note_conntrack_full(&mut self, node: usize) {
@@ -311,10 +341,9 @@ impl Sim {
             (s.vpc_expiry, s.ct_expiry)
         };
         let accepted = self.client_reply(sub, gen, kind);
-        let closed_vpc = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
-        let n = &mut self.nodes[node];
         match (kind, accepted) {
             (ReplyKind::SynAck, true) => {
+                let n = &mut self.nodes[node];
                 if vpc_exp != SimTime::ZERO {
                     n.vpc.remove(now, vpc_exp);
                 }
@@ -324,19 +353,13 @@ impl Sim {
                 }
                 n.linux_ct.established += 1;
             }
+            // Both tables keep a closing entry briefly.
             (ReplyKind::Rst, _) | (ReplyKind::SynAck, false) => {
-                // RST (or the client's RST to a SYN-ACK for a socket it
-                // already closed): both tables keep a closing entry briefly.
-                if vpc_exp != SimTime::ZERO && n.vpc.remove(now, vpc_exp) {
-                    n.vpc.add(now, now + closed_vpc, 1);
-                }
-                if ct_exp != SimTime::ZERO && n.linux_ct.timed.remove(now, ct_exp) {
-                    n.linux_ct.timed.add(now, now + LinuxConntrack::CLOSE, 1);
-                }
+                self.close_refused_flow(node, vpc_exp, ct_exp, now)
             }
             (ReplyKind::Icmp, _) => {
                 if self.p.icmp_closes_vpc_entry && vpc_exp != SimTime::ZERO {
-                    n.vpc.remove(now, vpc_exp);
+                    self.nodes[node].vpc.remove(now, vpc_exp);
                 }
             }
         }

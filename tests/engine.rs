@@ -227,7 +227,7 @@ fn the_engine_routes_through_the_lab_s_kernel_code() {
         .find(|x| x.phase == Phase::Deleted)
         .expect("a deleted pod")
         .clone();
-    let client_ip = sim.clients[0].ip;
+    let (client_ip, host) = (sim.clients[0].ip, sim.clients[0].host);
     let node = &mut sim.nodes[deleted.node as usize];
     let direct = incident_sim::sim::linux::route_input(
         &node.ns,
@@ -239,8 +239,11 @@ fn the_engine_routes_through_the_lab_s_kernel_code() {
         None,
     )
     .verdict;
-    let engine = node.route_from_ens6(client_ip, deleted.ip);
+    let engine = node.route_from_ens6(client_ip, deleted.ip, host, deleted.index);
     assert_eq!(direct, engine);
+    // Asked again, the node answers from its memo: the same verdict.
+    let again = node.route_from_ens6(client_ip, deleted.ip, host, deleted.index);
+    assert_eq!(direct, again);
     assert!(matches!(
         engine,
         incident_sim::sim::linux::InputVerdict::MartianSource {

@@ -104,6 +104,8 @@ impl Sub {
 pub struct Client {
     /// Its pod's IP (shared by the containers of that pod).
     pub ip: Ipv4Addr,
+    /// Its pod's index among the client pods (one per `ip`).
+    pub host: u32,
     /// Which client node's DNS cache it reads through.
     pub dns_node: u16,
     /// Subchannels by backend pod.
@@ -162,6 +164,7 @@ impl Sim {
             let ip = Ipv4Addr::new(10, 0, (128 + cp / 250) as u8, (2 + cp % 250) as u8);
             let mut client = Client {
                 ip,
+                host: cp,
                 dns_node: (cp % nodes) as u16,
                 subs: Vec::with_capacity(initial.len()),
                 last_resolution: None,
@@ -621,6 +624,9 @@ impl Sim {
         self.totals.syn_sent += 1;
         // At the time it was sent, which a folded reconnect sets back.
         self.metrics.add_at(self.now, Global::SynSent, 1.0);
+        if !self.clients[self.subs[sub as usize].client as usize].sampled {
+            return u32::MAX;
+        }
         if n == 0 {
             self.sample_client_packet(sub, PacketKind::Syn, 0, trigger)
         } else {

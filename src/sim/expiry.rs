@@ -6,16 +6,22 @@
 //! timeout in use), which is what the gauges and the allowance check need.
 
 use super::time::SimTime;
-use std::collections::VecDeque;
 
 /// Bucket width, µs.
 pub const BUCKET_US: u64 = 10_000;
 
 /// Entries counted by expiry bucket.
+///
+/// The buckets live in a ring whose length is a power of two, so that a
+/// bucket's place is its index masked (no division, no wrap test), and the
+/// ring grows (doubling) only when an expiry lies further ahead than it
+/// spans: every call of the storm's SYN path costs a few instructions.
 #[derive(Clone, Debug, Default)]
 pub struct ExpiryCounter {
-    buckets: VecDeque<u32>,
-    /// Bucket index of `buckets[0]`.
+    /// Ring of counts: bucket `i` (for `base <= i < base + ring.len()`)
+    /// at `ring[i & (ring.len() - 1)]`; empty until the first entry.
+    ring: Vec<u32>,
+    /// The earliest bucket that has not expired.
     base: u64,
     total: u64,
 }
@@ -28,49 +34,104 @@ impl ExpiryCounter {
 
     /// Drops every bucket that has expired by `now` (bucket `i` holds
     /// expiries in `((i-1)·B, i·B]`, so it goes once `now >= i·B`).
+    #[inline]
     pub fn advance(&mut self, now: SimTime) {
         let cur = now.micros() / BUCKET_US;
-        while self.base <= cur {
-            match self.buckets.pop_front() {
-                Some(n) => self.total -= u64::from(n),
-                None => {
-                    self.base = cur + 1;
-                    break;
-                }
-            }
-            self.base += 1;
+        if self.base > cur {
+            return;
         }
+        if self.total == 0 {
+            // Every bucket is empty already.
+        } else if cur - self.base >= self.ring.len() as u64 {
+            // Everything held has expired.
+            self.ring.fill(0);
+            self.total = 0;
+        } else {
+            let mask = self.ring.len() as u64 - 1;
+            for i in self.base..=cur {
+                let c = &mut self.ring[(i & mask) as usize];
+                self.total -= u64::from(*c);
+                *c = 0;
+            }
+        }
+        self.base = cur + 1;
+    }
+
+    /// Makes the ring span bucket `idx` (which is `>= base`).
+    #[cold]
+    fn grow_to(&mut self, idx: u64) {
+        let need = (idx - self.base + 1).next_power_of_two().max(64) as usize;
+        let old_len = self.ring.len();
+        let mut ring = vec![0u32; need];
+        if old_len > 0 {
+            let old_mask = old_len as u64 - 1;
+            let new_mask = need as u64 - 1;
+            for i in self.base..self.base + old_len as u64 {
+                ring[(i & new_mask) as usize] = self.ring[(i & old_mask) as usize];
+            }
+        }
+        self.ring = ring;
+    }
+
+    /// The ring position of bucket `idx` (`>= base`), growing the ring if needed.
+    #[inline]
+    fn slot(&mut self, idx: u64) -> usize {
+        if idx - self.base >= self.ring.len() as u64 {
+            self.grow_to(idx);
+        }
+        (idx & (self.ring.len() as u64 - 1)) as usize
     }
 
     /// Adds `n` entries expiring at `at` (rounded up to the next bucket).
+    #[inline]
     pub fn add(&mut self, now: SimTime, at: SimTime, n: u32) {
         self.advance(now);
         let idx = at.micros().div_ceil(BUCKET_US).max(self.base);
-        let off = (idx - self.base) as usize;
-        if self.buckets.len() <= off {
-            self.buckets.resize(off + 1, 0);
-        }
-        self.buckets[off] += n;
+        let i = self.slot(idx);
+        self.ring[i] += n;
         self.total += u64::from(n);
     }
 
     /// Removes one entry that was added with expiry `at`, if it has not
     /// expired yet. Returns whether it was still there.
+    #[inline]
     pub fn remove(&mut self, now: SimTime, at: SimTime) -> bool {
         self.advance(now);
+        self.take(at)
+    }
+
+    /// [`ExpiryCounter::remove`] without advancing first.
+    #[inline]
+    fn take(&mut self, at: SimTime) -> bool {
         let idx = at.micros().div_ceil(BUCKET_US);
-        if idx < self.base {
+        if idx < self.base || idx - self.base >= self.ring.len() as u64 {
             return false;
         }
-        let off = (idx - self.base) as usize;
-        match self.buckets.get_mut(off) {
-            Some(n) if *n > 0 => {
+        let i = (idx & (self.ring.len() as u64 - 1)) as usize;
+        match &mut self.ring[i] {
+            n if *n > 0 => {
                 *n -= 1;
                 self.total -= 1;
                 true
             }
             _ => false,
         }
+    }
+
+    /// Moves one entry added with expiry `from` to expiry `to`, if it has
+    /// not expired yet (a flow's state changes, and its timeout with it);
+    /// returns whether it was there. Same as a removal and an addition.
+    #[inline]
+    pub fn retime(&mut self, now: SimTime, from: SimTime, to: SimTime) -> bool {
+        self.advance(now);
+        if !self.take(from) {
+            return false;
+        }
+        let idx = to.micros().div_ceil(BUCKET_US).max(self.base);
+        let i = self.slot(idx);
+        self.ring[i] += 1;
+        self.total += 1;
+        true
     }
 
     /// Live entries at `now`.
@@ -118,6 +179,37 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Moving an entry to another expiry counts exactly as removing it
+        /// and adding one with the new expiry, at any time and any distance
+        /// (also beyond the ring's current span).
+        #[test]
+        fn retime_is_a_removal_and_an_addition(
+            ops in proptest::collection::vec((0u64..300, 1u64..6_000, 1u64..30_000, any::<bool>()), 1..200),
+        ) {
+            let mut a = ExpiryCounter::new();
+            let mut b = ExpiryCounter::new();
+            let mut now = 0u64;
+            let mut live: Vec<u64> = Vec::new();
+            for (dt, ttl, new_ttl, move_one) in ops {
+                now += dt;
+                let exp = now + ttl * 10;
+                a.add(t(now), t(exp), 1);
+                b.add(t(now), t(exp), 1);
+                live.push(exp);
+                if move_one {
+                    let from = live[(dt as usize) % live.len()];
+                    let to = now + new_ttl * 10;
+                    let moved = a.retime(t(now), t(from), t(to));
+                    let removed = b.remove(t(now), t(from));
+                    prop_assert_eq!(moved, removed);
+                    if removed {
+                        b.add(t(now), t(to), 1);
+                    }
+                }
+                prop_assert_eq!(a.count(t(now)), b.count(t(now)));
+            }
+        }
+
         /// No entry outlives its timeout, and none leaves early.
         #[test]
         fn matches_a_naive_list(ops in proptest::collection::vec((0u64..500, 1u64..300), 1..200)) {

@@ -59,9 +59,15 @@ impl Sim {
         } else {
             SimTime::ZERO
         };
+        let exp = now + syn_timeout;
         let vpc = &mut self.nodes[node_i].vpc;
-        let tracked = prev != SimTime::ZERO && vpc.remove(now, prev);
-        if !tracked && !vpc.admit(now) {
+        // A retransmission refreshes its flow's entry; a new flow needs room.
+        let admitted = if prev != SimTime::ZERO && vpc.retime(now, prev, exp) {
+            true
+        } else {
+            vpc.admit_and_add(now, exp)
+        };
+        if !admitted {
             self.totals.syn_vpc_dropped += 1;
             self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
             self.metrics
@@ -73,15 +79,14 @@ impl Sim {
             }
             return None;
         }
-        let exp = now + syn_timeout;
-        self.nodes[node_i].vpc.add(now, exp, 1);
         if current {
             self.subs[sub as usize].vpc_expiry = exp;
         }
         self.totals.syn_reached_node += 1;
 
         // 2. The node's kernel: ip_route_input_slow on ens6.
-        let verdict = self.nodes[node_i].route_from_ens6(src, dst);
+        let host = self.clients[client].host;
+        let verdict = self.nodes[node_i].route_from_ens6(src, dst, host, pod as u32);
         let node = &self.nodes[node_i];
         match verdict {
             InputVerdict::Forward { dev, .. } if dev != node.ens5 => {
@@ -92,15 +97,12 @@ impl Sim {
                     SimTime::ZERO
                 };
                 let ct = &mut self.nodes[node_i].linux_ct;
-                let had = prev_ct != SimTime::ZERO && ct.timed.remove(now, prev_ct);
                 let ct_exp = now + LinuxConntrack::SYN_SENT;
+                let had = prev_ct != SimTime::ZERO && ct.timed.retime(now, prev_ct, ct_exp);
                 if !had && !ct.admit(now, ct_exp) {
                     self.totals.syn_linux_ct_dropped += 1;
                     self.fate(sample, Fate::LinuxConntrackFull);
                     return None;
-                }
-                if had {
-                    ct.timed.add(now, ct_exp, 1);
                 }
                 if current {
                     self.subs[sub as usize].ct_expiry = ct_exp;
@@ -148,11 +150,6 @@ impl Sim {
                 }
             }
             InputVerdict::MartianSource { rp_filter, .. } => {
-                let no_addr = self.nodes[node_i]
-                    .ns
-                    .dev(self.nodes[node_i].ens6)
-                    .map(|d| d.no_addr())
-                    .unwrap_or(true);
                 let n = &mut self.nodes[node_i];
                 n.ns.counters.in_martian_src += 1;
                 if rp_filter {
@@ -187,14 +184,18 @@ impl Sim {
                         format!("First SYN to {dst} (deleted {name}) dropped on node {node_i}: rp_filter, ens6 has no IPv4 address; no RST, no ICMP"),
                     );
                 }
-                self.fate(
-                    sample,
-                    if rp_filter {
-                        Fate::RpFilter { no_addr }
-                    } else {
-                        Fate::Martian
-                    },
-                );
+                if sample != u32::MAX {
+                    let n = &self.nodes[node_i];
+                    let no_addr = n.ns.dev(n.ens6).map(|d| d.no_addr()).unwrap_or(true);
+                    self.fate(
+                        sample,
+                        if rp_filter {
+                            Fate::RpFilter { no_addr }
+                        } else {
+                            Fate::Martian
+                        },
+                    );
+                }
             }
             InputVerdict::Unroutable { errno } => {
                 let fwd = self.nodes[node_i].ns.sysctl.forwarding(
@@ -268,11 +269,13 @@ impl Sim {
         let now = self.now;
         let closed_vpc = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
         let n = &mut self.nodes[node];
-        if vpc_exp != SimTime::ZERO && n.vpc.remove(now, vpc_exp) {
-            n.vpc.add(now, at + closed_vpc, 1);
+        if vpc_exp != SimTime::ZERO {
+            n.vpc.retime(now, vpc_exp, at + closed_vpc);
         }
-        if ct_exp != SimTime::ZERO && n.linux_ct.timed.remove(now, ct_exp) {
-            n.linux_ct.timed.add(now, at + LinuxConntrack::CLOSE, 1);
+        if ct_exp != SimTime::ZERO {
+            n.linux_ct
+                .timed
+                .retime(now, ct_exp, at + LinuxConntrack::CLOSE);
         }
     }
 

@@ -286,8 +286,10 @@ impl LatencyHistogram {
 pub struct Metrics {
     global: Vec<Vec<f64>>,
     node: Vec<Vec<Vec<f64>>>,
-    cur_global: Vec<f64>,
-    cur_node: Vec<Vec<f64>>,
+    /// The current second's values: fixed-size rows, so that an addition
+    /// on the hot path is one bounds check and one add.
+    cur_global: [f64; Global::ALL.len()],
+    cur_node: Vec<[f64; PerNode::ALL.len()]>,
     /// Latencies of requests completed in the current second.
     pub latency: LatencyHistogram,
 }
@@ -298,8 +300,8 @@ impl Metrics {
         Metrics {
             global: vec![Vec::new(); Global::ALL.len()],
             node: vec![vec![Vec::new(); PerNode::ALL.len()]; nodes],
-            cur_global: vec![0.0; Global::ALL.len()],
-            cur_node: vec![vec![0.0; PerNode::ALL.len()]; nodes],
+            cur_global: [0.0; Global::ALL.len()],
+            cur_node: vec![[0.0; PerNode::ALL.len()]; nodes],
             latency: LatencyHistogram::default(),
         }
     }

@@ -14,6 +14,7 @@
 //! | [`client`] | gRPC channels, subchannel states, backoff, the DNS resolver |
 //! | [`fabric`] | packets through the VPC and the node's kernel |
 //! | [`node`] | a node: its `NetNs`, VPC and Linux conntrack, ICMP limits |
+//! | [`route_memo`] | a node's memo of its routing decisions per (client, pod) |
 //! | [`nodelocal`] | NodeLocal DNSCache and the service's users |
 //! | [`linux`] | the kernel's ingress path (shared with the lab) |
 //! | [`backoff`] | grpc-go and spec backoff arithmetic |
@@ -38,6 +39,7 @@ pub mod nodelocal;
 pub mod params;
 pub mod queue;
 pub mod rng;
+pub mod route_memo;
 pub mod summary;
 pub mod time;
 pub mod trace;

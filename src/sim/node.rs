@@ -16,8 +16,8 @@ use super::linux::{
     route_input, DevKind, IfIndex, InputPacket, InputVerdict, KernelVersion, NetNs, Prefix,
 };
 use super::params::Params;
+use super::route_memo::RouteMemo;
 use super::time::{SimDuration, SimTime};
-use rustc_hash::FxHashMap;
 use std::net::Ipv4Addr;
 
 /// Cilium's per-ENI routing table for ens6 (`RouteTableInterfacesOffset` 10 + 1).
@@ -101,6 +101,28 @@ impl VpcConntrack {
     pub fn remove(&mut self, now: SimTime, expiry: SimTime) -> bool {
         let t = self.reclaimed_to(now);
         self.timed.remove(t, expiry)
+    }
+
+    /// Gives an entry added with `from` the expiry `to`, if it is still
+    /// held (its flow changed state); returns whether it was.
+    pub fn retime(&mut self, now: SimTime, from: SimTime, to: SimTime) -> bool {
+        let t = self.reclaimed_to(now);
+        self.timed.retime(t, from, to)
+    }
+
+    /// A packet of a new flow whose entry, if there is room, expires at
+    /// `expiry`: [`VpcConntrack::admit`] then [`VpcConntrack::add`], with
+    /// one look at the clock instead of two.
+    pub fn admit_and_add(&mut self, now: SimTime, expiry: SimTime) -> bool {
+        let t = self.reclaimed_to(now);
+        let n = self.established + self.timed.count(t);
+        if n >= self.allowance {
+            self.exceeded += 1;
+            return false;
+        }
+        self.peak = self.peak.max(n + 1);
+        self.timed.add(t, expiry, 1);
+        true
     }
 
     /// A packet of a new flow: true if an entry could be created. The caller
@@ -211,10 +233,8 @@ pub struct Node {
     pub klog_limit: NetRatelimit,
     /// Next pod IP slot on the ENI.
     pub next_slot: u16,
-    /// Decisions of `route_input` for (source, destination) on ens6, valid
-    /// while the FIB generation is `memo_gen`.
-    memo: FxHashMap<(u32, u32), InputVerdict>,
-    memo_gen: u64,
+    /// Decisions of `route_input` for the clients' SYNs on ens6.
+    memo: RouteMemo,
 }
 
 impl Node {
@@ -305,24 +325,23 @@ impl Node {
             icmp: IcmpLimiter::for_kernel(version),
             klog_limit: NetRatelimit::default(),
             next_slot: 0,
-            memo: FxHashMap::default(),
-            memo_gen: u64::MAX,
+            memo: RouteMemo::new(p.clients.div_ceil(p.clients_per_pod.max(1)) as usize),
         }
     }
 
-    /// The kernel's decision for a packet arriving on ens6. `route_input` is
-    /// a pure function of the namespace and the packet, so the node keeps its
-    /// answers per (source, destination) until the FIB or a sysctl changes
-    /// (the generation counter) — a simulator shortcut, not a kernel cache.
-    pub fn route_from_ens6(&mut self, src: Ipv4Addr, dst: Ipv4Addr) -> InputVerdict {
-        let gen = self.ns.fib.generation();
-        if gen != self.memo_gen {
-            self.memo.clear();
-            self.memo_gen = gen;
-        }
-        let key = (u32::from(src), u32::from(dst));
-        if let Some(v) = self.memo.get(&key) {
-            return *v;
+    /// The kernel's decision for a SYN from client pod `host` (address
+    /// `src`) to pod `pod` (address `dst`) arriving on ens6, remembered per
+    /// pair until the FIB changes (see [`RouteMemo`]).
+    pub fn route_from_ens6(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        host: u32,
+        pod: u32,
+    ) -> InputVerdict {
+        self.memo.validate(self.ns.fib.generation());
+        if let Some(v) = self.memo.get(host, pod) {
+            return v;
         }
         let v = route_input(
             &self.ns,
@@ -334,9 +353,7 @@ impl Node {
             None,
         )
         .verdict;
-        if self.memo.len() < 100_000 {
-            self.memo.insert(key, v);
-        }
+        self.memo.insert(host, pod, v);
         v
     }
 

@@ -77,7 +77,7 @@ pub struct Sub {
     /// Dial deadline of the current attempt (in state `Failing`, when it
     /// fails).
     pub dial_deadline: SimTime,
-    /// Source port of the current attempt.
+    /// Source port of the current attempt (sampled clients; 0 otherwise).
     pub sport: u16,
     /// VPC half-open entry expiry of the current attempt's flow (0 = none).
     pub vpc_expiry: SimTime,
@@ -122,7 +122,8 @@ pub struct Client {
     pub rng: SimRng,
     /// Source ports: a stream of their own because they never change what
     /// happens to a packet, so the order in which attempts draw them must
-    /// not shift the draws that do.
+    /// not shift the draws that do (drawn for sampled clients only, whose
+    /// packets are recorded).
     pub ports: SimRng,
 }
 
@@ -358,7 +359,15 @@ impl Sim {
         if sem == GrpcSemantics::Go140 && trigger != Trigger::NewAddress {
             self.resolve_now(client as u32);
         }
-        let sport = 32_768 + self.clients[client].ports.below(28_232) as u16;
+        // A port is seen only in the sampled trace (nothing in the model is
+        // keyed by it: every attempt is a new flow either way), so only
+        // sampled clients draw one.
+        let c = &mut self.clients[client];
+        let sport = if c.sampled {
+            32_768 + c.ports.below(28_232) as u16
+        } else {
+            0
+        };
         // Attempt cadence against a terminating (RST) or deleted (silent) pod.
         let prev = self.subs[sub as usize].last_attempt;
         if self.subs[sub as usize].attempt > 0 && trigger != Trigger::NewAddress {

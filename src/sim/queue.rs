@@ -16,29 +16,39 @@ use super::time::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// A scheduled event. Time and sequence number share one 128-bit key
-/// (time in the high half), so that ordering is one integer comparison,
-/// which compiles without branches in the heap's sift loops.
+/// A scheduled event. Time and sequence number share one 64-bit key (time
+/// in the high half), so that ordering is one integer comparison, which
+/// compiles without branches in the heap's sift loops, and an entry of this
+/// simulation's events takes 24 bytes: the hundreds of thousands pending in
+/// the storm are what the queue's cache misses are made of.
+///
+/// The time is whole microseconds up to `u32::MAX` (71 minutes, past the
+/// end of any run; later events all sort last, by sequence); the sequence
+/// number is counted from the queue's `seq_base`.
 #[derive(Clone)]
 struct Entry<E> {
-    key: u128,
+    key: u64,
     event: E,
 }
 
+/// The latest time a key holds, µs.
+const TIME_MAX: u64 = u32::MAX as u64;
+
 impl<E> Entry<E> {
-    fn new(at: SimTime, seq: u64, event: E) -> Self {
+    fn new(at: SimTime, seq: u32, event: E) -> Self {
         Entry {
-            key: (u128::from(at.micros()) << 64) | u128::from(seq),
+            key: (at.micros().min(TIME_MAX) << 32) | u64::from(seq),
             event,
         }
     }
 
     fn at(&self) -> SimTime {
-        SimTime((self.key >> 64) as u64)
+        SimTime(self.key >> 32)
     }
 
-    fn seq(&self) -> u64 {
-        self.key as u64
+    /// The sequence number, from the queue's base.
+    fn seq(&self) -> u32 {
+        self.key as u32
     }
 }
 
@@ -64,7 +74,7 @@ const SLOT_US: u64 = 1_000;
 const SLOTS: usize = 4_096;
 /// Largest bucket capacity kept for reuse: a few storm-sized buckets would
 /// otherwise stay allocated in every slot (bounded here at 4,096 × 256 ×
-/// 32 B = 32 MiB in the worst case, a few MiB in practice).
+/// 24 B = 24 MiB in the worst case, a few MiB in practice).
 const SPARE_CAP: usize = 256;
 
 /// A min-queue of events keyed by `(time, insertion sequence)`.
@@ -85,6 +95,10 @@ pub struct EventQueue<E> {
     /// millisecond's bucket is allocated and grown afresh.
     spare: Vec<Vec<Entry<E>>>,
     next_seq: u64,
+    /// The sequence number a key's zero stands for.
+    seq_base: u64,
+    /// How many sequence numbers a key holds (2³² but in tests).
+    seq_span: u64,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -97,6 +111,8 @@ impl<E> Default for EventQueue<E> {
             overflow: BinaryHeap::new(),
             spare: Vec::new(),
             next_seq: 0,
+            seq_base: 0,
+            seq_span: 1 << 32,
         }
     }
 }
@@ -105,6 +121,16 @@ impl<E> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty queue whose keys hold only `span` sequence numbers, so that
+    /// tests reach the renumbering.
+    #[cfg(test)]
+    fn with_seq_span(span: u64) -> Self {
+        EventQueue {
+            seq_span: span,
+            ..Self::default()
+        }
     }
 
     fn place(&mut self, e: Entry<E>) {
@@ -127,10 +153,43 @@ impl<E> EventQueue<E> {
 
     /// Schedules `event` at `at`; returns the sequence number it was given.
     pub fn push(&mut self, at: SimTime, event: E) -> u64 {
+        if self.next_seq - self.seq_base >= self.seq_span {
+            self.renumber();
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.place(Entry::new(at, seq, event));
+        self.place(Entry::new(at, (seq - self.seq_base) as u32, event));
         seq
+    }
+
+    /// When keys have used up their sequence numbers (after 2³² events):
+    /// the pending events are numbered afresh in their order, from a new
+    /// base, so that later events still sort after them. Their sequence
+    /// numbers change (they stay unique, and rising in the order events
+    /// run); once in billions of events, so it may take its time.
+    #[cold]
+    fn renumber(&mut self) {
+        let mut all: Vec<Entry<E>> = Vec::with_capacity(self.len());
+        all.extend(self.current.drain());
+        for bucket in &mut self.ring {
+            all.append(bucket);
+        }
+        all.extend(self.overflow.drain());
+        self.in_ring = 0;
+        all.sort_unstable_by_key(|e| e.key);
+        // The pending events take the next numbers, so that sequence
+        // numbers still rise through equal times.
+        self.seq_base = self.next_seq;
+        self.next_seq += all.len() as u64;
+        for (i, mut e) in all.into_iter().enumerate() {
+            e.key = (e.key & !0xffff_ffff) | i as u64;
+            self.place(e);
+        }
+    }
+
+    /// The sequence number of `e`.
+    fn seq_of(&self, e: &Entry<E>) -> u64 {
+        self.seq_base + u64::from(e.seq())
     }
 
     /// Makes `current` hold the next events, if there are any.
@@ -183,7 +242,8 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, u64, E)> {
         self.refill();
-        self.current.pop().map(|e| (e.at(), e.seq(), e.event))
+        let e = self.current.pop()?;
+        Some((e.at(), self.seq_of(&e), e.event))
     }
 
     /// Removes and returns the earliest event if it is due at or before
@@ -194,7 +254,8 @@ impl<E> EventQueue<E> {
         if self.current.peek()?.at() > limit {
             return None;
         }
-        self.current.pop().map(|e| (e.at(), e.seq(), e.event))
+        let e = self.current.pop()?;
+        Some((e.at(), self.seq_of(&e), e.event))
     }
 
     /// The time of the earliest event, if any.
@@ -236,6 +297,33 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::cmp::Reverse;
+
+    /// Four events at one instant, then a fifth when the keys have run out
+    /// of sequence numbers: they come out in the order they were scheduled.
+    #[test]
+    fn same_instant_events_keep_their_order_across_a_renumbering() {
+        let mut q = EventQueue::with_seq_span(4);
+        for id in 0..5 {
+            q.push(SimTime(5), id);
+        }
+        let order: Vec<usize> = std::iter::from_fn(|| q.pop().map(|(_, _, id)| id)).collect();
+        assert_eq!(order, vec![0, 1, 2, 3, 4]);
+    }
+
+    /// Events after the latest time a key holds (71 minutes, past any
+    /// run's end) sort after every earlier one, among themselves in the
+    /// order they were scheduled.
+    #[test]
+    fn events_past_the_key_s_range_sort_last() {
+        let mut q = EventQueue::new();
+        q.push(SimTime(TIME_MAX + 7), 0);
+        q.push(SimTime(TIME_MAX + 1), 1);
+        q.push(SimTime(3_600_000_000), 2);
+        assert_eq!(q.pop_until(SimTime(3_600_000_000)).map(|e| e.2), Some(2));
+        assert_eq!(q.pop_until(SimTime(3_600_000_000)), None);
+        assert_eq!(q.pop().map(|e| e.2), Some(0));
+        assert_eq!(q.pop().map(|e| e.2), Some(1));
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
@@ -288,6 +376,44 @@ mod tests {
                 }
             }
             prop_assert!(q.is_empty());
+        }
+
+        /// When keys run out of sequence numbers and the pending events are
+        /// numbered afresh, the order stays the one a single heap gives:
+        /// by time, then by order of scheduling.
+        #[test]
+        fn renumbering_keeps_the_order(
+            times in proptest::collection::vec(prop_oneof![0u64..20, 0u64..9_000_000], 0..200),
+            later in proptest::collection::vec(0u64..3_000, 0..200),
+            span in 1u64..40,
+        ) {
+            let mut q = EventQueue::with_seq_span(span.max(times.len() as u64 + 1));
+            let mut reference: BinaryHeap<Reverse<(SimTime, u64, usize)>> = BinaryHeap::new();
+            let mut seq = 0u64;
+            for (i, t) in times.iter().enumerate() {
+                q.push(SimTime(*t), i);
+                reference.push(Reverse((SimTime(*t), seq, i)));
+                seq += 1;
+            }
+            let mut next_later = later.iter();
+            let mut last_seq: Option<(SimTime, u64)> = None;
+            while let Some(Reverse(want)) = reference.pop() {
+                let (at, s, ev) = q.pop().expect("as many events as the reference");
+                prop_assert_eq!((at, ev), (want.0, want.2));
+                if let Some(l) = last_seq {
+                    prop_assert!(l < (at, s), "sequence numbers keep the order");
+                }
+                last_seq = Some((at, s));
+                // Schedule more (often at the same instant) while draining.
+                if let Some(dt) = next_later.next() {
+                    let t = SimTime(at.micros() + dt % 3);
+                    let id = 1_000 + seq as usize;
+                    q.push(t, id);
+                    reference.push(Reverse((t, seq, id)));
+                    seq += 1;
+                }
+            }
+            prop_assert!(q.pop().is_none());
         }
 
         /// `pop_until` gives what `pop` would, but only events due by the

@@ -89,11 +89,15 @@ impl SimRng {
     /// checks that runs agree).
     pub fn exp_micros(&mut self, mean_us: u64) -> u64 {
         let x: f64 = self.inner.sample(Exp1);
-        let g = (x * mean_us as f64).clamp(1.0, 1e15);
+        // Conversions go through i64 (every value here is below 2⁶³, where
+        // both give the same numbers): baseline x86-64 converts signed
+        // integers in one instruction and unsigned ones in a branchy dozen.
+        let mean = mean_us.min(i64::MAX as u64) as i64 as f64;
+        let g = (x * mean).clamp(1.0, 1e15);
         // Rounded half up (g is positive): what `f64::round` gives, without
         // the call to the platform's `round` it compiles to on baseline x86-64.
-        let whole = g as u64;
-        whole + u64::from(g - whole as f64 >= 0.5)
+        let whole = g as i64;
+        whole as u64 + u64::from(g - whole as f64 >= 0.5)
     }
 }
 

@@ -223,6 +223,9 @@ pub struct Sim {
     /// Whether the parameters let timed-out attempts' backoffs run on to
     /// the next SYN's arrival (see `Sim::reconnect_folds`).
     pub(crate) reconnects_fold: bool,
+    /// The queue slot whose events' subchannels were last read ahead
+    /// (see `Sim::warm_subchannels`).
+    warmed_slot: u64,
 }
 
 impl Sim {
@@ -271,6 +274,7 @@ impl Sim {
             syn_retx_ms: version.syn_retransmit_offsets_ms(),
             dns_batch: Vec::new(),
             reconnects_fold: false,
+            warmed_slot: u64::MAX,
         };
         sim.reconnects_fold = sim.params_fold_reconnects();
         sim.init_cluster();
@@ -342,7 +346,6 @@ impl Sim {
 
     /// Processes the next event if it is before the end; false when done.
     pub fn step(&mut self) -> bool {
-        let slot = self.queue.slot();
         let Some((at, seq, ev)) = self.queue.pop_until(self.end) else {
             if self.queue.peek_time().is_some() {
                 // The next event is after the end.
@@ -350,7 +353,9 @@ impl Sim {
             }
             return false;
         };
-        if self.queue.slot() != slot {
+        // Once per slot, whichever call loaded it (`run_until` peeks first).
+        if self.queue.slot() != self.warmed_slot {
+            self.warmed_slot = self.queue.slot();
             self.warm_subchannels();
         }
         self.now = at;
@@ -527,6 +532,7 @@ impl Sim {
             syn_retx_ms: self.syn_retx_ms.clone(),
             dns_batch: Vec::new(),
             reconnects_fold: self.reconnects_fold,
+            warmed_slot: self.warmed_slot,
         };
         copy.trace.max_packets = self.trace.max_packets;
         copy.trace.max_log_lines = self.trace.max_log_lines;

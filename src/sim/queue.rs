@@ -298,6 +298,22 @@ mod tests {
     use proptest::prelude::*;
     use std::cmp::Reverse;
 
+    /// The reference for the order a queue must keep: one binary heap.
+    type Reference = BinaryHeap<Reverse<(SimTime, u64, usize)>>;
+
+    /// Schedules event `i` at `times[i]` in `q` and in a reference heap;
+    /// returns the reference and the next sequence number.
+    fn fill(q: &mut EventQueue<usize>, times: &[u64]) -> (Reference, u64) {
+        let mut reference = Reference::new();
+        let mut seq = 0u64;
+        for (i, t) in times.iter().enumerate() {
+            q.push(SimTime(*t), i);
+            reference.push(Reverse((SimTime(*t), seq, i)));
+            seq += 1;
+        }
+        (reference, seq)
+    }
+
     /// Four events at one instant, then a fifth when the keys have run out
     /// of sequence numbers: they come out in the order they were scheduled.
     #[test]
@@ -340,13 +356,7 @@ mod tests {
             ),
         ) {
             let mut q = EventQueue::new();
-            let mut reference: BinaryHeap<Reverse<(SimTime, u64, usize)>> = BinaryHeap::new();
-            let mut seq = 0u64;
-            for (i, t) in times.iter().enumerate() {
-                q.push(SimTime(*t), i);
-                reference.push(Reverse((SimTime(*t), seq, i)));
-                seq += 1;
-            }
+            let (mut reference, mut seq) = fill(&mut q, &times);
             let mut popped = 0usize;
             let mut last: Option<(SimTime, u64)> = None;
             let mut next_later = later.iter();
@@ -388,13 +398,7 @@ mod tests {
             span in 1u64..40,
         ) {
             let mut q = EventQueue::with_seq_span(span.max(times.len() as u64 + 1));
-            let mut reference: BinaryHeap<Reverse<(SimTime, u64, usize)>> = BinaryHeap::new();
-            let mut seq = 0u64;
-            for (i, t) in times.iter().enumerate() {
-                q.push(SimTime(*t), i);
-                reference.push(Reverse((SimTime(*t), seq, i)));
-                seq += 1;
-            }
+            let (mut reference, mut seq) = fill(&mut q, &times);
             let mut next_later = later.iter();
             let mut last_seq: Option<(SimTime, u64)> = None;
             while let Some(Reverse(want)) = reference.pop() {

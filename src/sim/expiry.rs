@@ -40,18 +40,19 @@ impl ExpiryCounter {
         if self.base > cur {
             return;
         }
-        if self.total == 0 {
-            // Every bucket is empty already.
-        } else if cur - self.base >= self.ring.len() as u64 {
-            // Everything held has expired.
-            self.ring.fill(0);
-            self.total = 0;
-        } else {
-            let mask = self.ring.len() as u64 - 1;
-            for i in self.base..=cur {
-                let c = &mut self.ring[(i & mask) as usize];
-                self.total -= u64::from(*c);
-                *c = 0;
+        // With nothing held, every bucket is empty already.
+        if self.total > 0 {
+            if cur - self.base >= self.ring.len() as u64 {
+                // Everything held has expired.
+                self.ring.fill(0);
+                self.total = 0;
+            } else {
+                let mask = self.ring.len() as u64 - 1;
+                for i in self.base..=cur {
+                    let c = &mut self.ring[(i & mask) as usize];
+                    self.total -= u64::from(*c);
+                    *c = 0;
+                }
             }
         }
         self.base = cur + 1;
@@ -73,23 +74,24 @@ impl ExpiryCounter {
         self.ring = ring;
     }
 
-    /// The ring position of bucket `idx` (`>= base`), growing the ring if needed.
+    /// Counts `n` entries expiring at `at` (rounded up to the next bucket,
+    /// and never before `base`), growing the ring if needed.
     #[inline]
-    fn slot(&mut self, idx: u64) -> usize {
+    fn put(&mut self, at: SimTime, n: u32) {
+        let idx = at.micros().div_ceil(BUCKET_US).max(self.base);
         if idx - self.base >= self.ring.len() as u64 {
             self.grow_to(idx);
         }
-        (idx & (self.ring.len() as u64 - 1)) as usize
+        let mask = self.ring.len() as u64 - 1;
+        self.ring[(idx & mask) as usize] += n;
+        self.total += u64::from(n);
     }
 
     /// Adds `n` entries expiring at `at` (rounded up to the next bucket).
     #[inline]
     pub fn add(&mut self, now: SimTime, at: SimTime, n: u32) {
         self.advance(now);
-        let idx = at.micros().div_ceil(BUCKET_US).max(self.base);
-        let i = self.slot(idx);
-        self.ring[i] += n;
-        self.total += u64::from(n);
+        self.put(at, n);
     }
 
     /// Removes one entry that was added with expiry `at`, if it has not
@@ -127,10 +129,7 @@ impl ExpiryCounter {
         if !self.take(from) {
             return false;
         }
-        let idx = to.micros().div_ceil(BUCKET_US).max(self.base);
-        let i = self.slot(idx);
-        self.ring[i] += 1;
-        self.total += 1;
+        self.put(to, 1);
         true
     }
 

@@ -115,20 +115,23 @@ impl VpcConntrack {
     /// one look at the clock instead of two.
     pub fn admit_and_add(&mut self, now: SimTime, expiry: SimTime) -> bool {
         let t = self.reclaimed_to(now);
-        let n = self.established + self.timed.count(t);
-        if n >= self.allowance {
-            self.exceeded += 1;
-            return false;
+        let admitted = self.admit_reclaimed(t);
+        if admitted {
+            self.timed.add(t, expiry, 1);
         }
-        self.peak = self.peak.max(n + 1);
-        self.timed.add(t, expiry, 1);
-        true
+        admitted
     }
 
     /// A packet of a new flow: true if an entry could be created. The caller
     /// adds the entry (with its expiry) when true.
     pub fn admit(&mut self, now: SimTime) -> bool {
-        let n = self.count(now);
+        let t = self.reclaimed_to(now);
+        self.admit_reclaimed(t)
+    }
+
+    /// [`VpcConntrack::admit`] with timed-out entries reclaimed up to `t`.
+    fn admit_reclaimed(&mut self, t: SimTime) -> bool {
+        let n = self.established + self.timed.count(t);
         if n >= self.allowance {
             self.exceeded += 1;
             false

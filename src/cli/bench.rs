@@ -45,19 +45,27 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     let params = sc.params().expect("validated");
     let mut walls = Vec::new();
     let mut events = 0;
+    let mut digests = Vec::new();
     for _ in 0..runs {
         let t0 = Instant::now();
         let mut sim = Sim::new(&params, sc.seed);
         sim.run_to_end();
         walls.push(t0.elapsed().as_secs_f64());
         events = sim.events();
+        digests.push(sim.digest());
+    }
+    // Every run of the same scenario and seed must take the same course.
+    let digest = digests[0];
+    if digests.iter().any(|d| *d != digest) {
+        eprintln!("incident-sim bench: runs disagree (trace digests {digests:x?})");
+        return 1;
     }
     walls.sort_by(|a, b| a.total_cmp(b));
     let median = walls[walls.len() / 2];
     let rss = peak_rss_kib().unwrap_or(0);
     if json {
         println!(
-            "{{\"preset\":\"{}\",\"runs\":{runs},\"events\":{events},\"sim_seconds\":{},\"wall_s_median\":{median:.3},\"wall_s_min\":{:.3},\"events_per_s\":{:.0},\"peak_rss_mib\":{:.1}}}",
+            "{{\"preset\":\"{}\",\"runs\":{runs},\"events\":{events},\"digest\":\"{digest:#018x}\",\"sim_seconds\":{},\"wall_s_median\":{median:.3},\"wall_s_min\":{:.3},\"events_per_s\":{:.0},\"peak_rss_mib\":{:.1}}}",
             sc.preset,
             params.duration_s,
             walls[0],
@@ -71,6 +79,7 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         );
         println!("  runs             {runs}");
         println!("  events           {events}");
+        println!("  trace digest     {digest:#018x}");
         println!("  wall (median)    {median:.3} s   (min {:.3} s)", walls[0]);
         println!("  events/s         {:.0}", events as f64 / median);
         println!("  peak memory      {:.1} MiB (VmHWM)", rss as f64 / 1024.0);

@@ -329,6 +329,7 @@ impl Sim {
 
     /// Everything of [`Sim::connect`] but the first SYN's arrival: returns
     /// the attempt's generation and the SYN's sample id.
+    #[inline]
     fn start_attempt(&mut self, sub: u32) -> (u32, u32) {
         let now = self.now;
         let cfg = self.backoff_config();
@@ -538,6 +539,7 @@ impl Sim {
     /// the subchannel: one timer for the failure and the backoff after it
     /// (state [`ConnState::Failing`]), running on to the next SYN's arrival
     /// where the reconnect folds.
+    #[inline]
     fn fail_certainly(&mut self, sub: u32, fails_at: SimTime, next: Trigger) {
         let at = self.backoff_end(sub, fails_at);
         let s = &mut self.subs[sub as usize];
@@ -629,6 +631,7 @@ impl Sim {
 
     /// Counts (and maybe samples) a SYN leaving the client; returns the
     /// sample id (`u32::MAX` if not sampled).
+    #[inline]
     fn send_syn(&mut self, sub: u32, n: u8, trigger: Trigger) -> u32 {
         self.totals.syn_sent += 1;
         // At the time it was sent, which a folded reconnect sets back.

@@ -100,10 +100,13 @@ pub struct NodeLocalDns {
     cached: Vec<u32>,
     /// Idle upstream connections: (last used µs, queries carried), LIFO.
     idle: Vec<(u64, u32)>,
-    /// Connections carrying a query: (free at µs, queries carried).
+    /// Connections carrying a query: (free at µs, queries carried). Their
+    /// number is the count of successful queries in flight.
     busy: BinaryHeap<Reverse<(u64, u32)>>,
-    /// Queries completing successfully, by completion time (µs).
-    done_at: BinaryHeap<Reverse<u64>>,
+    /// Connections whose query has completed, in the order they came out
+    /// of `busy`, not yet handed back (that happens at the next tick's
+    /// housekeeping, before any later connection).
+    returned: Vec<(u64, u32)>,
     hanging: Vec<Hanging>,
     free_hanging: Vec<u32>,
     hanging_live: u32,
@@ -138,7 +141,7 @@ impl NodeLocalDns {
             cached: Vec::new(),
             idle: Vec::new(),
             busy: BinaryHeap::new(),
-            done_at: BinaryHeap::new(),
+            returned: Vec::new(),
             hanging: Vec::new(),
             free_hanging: Vec::new(),
             hanging_live: 0,
@@ -161,14 +164,14 @@ impl NodeLocalDns {
 
     /// Queries in flight upstream at `now`.
     pub fn inflight(&mut self, now: SimTime) -> u32 {
-        while let Some(Reverse(t)) = self.done_at.peek() {
-            if *t <= now.micros() {
-                self.done_at.pop();
-            } else {
+        while let Some(&Reverse(c)) = self.busy.peek() {
+            if c.0 > now.micros() {
                 break;
             }
+            self.busy.pop();
+            self.returned.push(c);
         }
-        self.done_at.len() as u32 + self.hanging_live
+        self.busy.len() as u32 + self.hanging_live
     }
 
     /// A data-store name drawn uniformly.
@@ -275,11 +278,22 @@ impl Sim {
         let max_q = self.p.upstream_max_tcp_queries;
         let mut closed = 0;
         let d = &mut self.nld[node];
-        while let Some(Reverse((t, q))) = d.busy.peek().copied() {
-            if t > now {
-                break;
-            }
-            d.busy.pop();
+        // Those already out of `busy` first: they came out in order, and
+        // before anything still in it.
+        let mut next_returned = 0;
+        loop {
+            let (t, q) = if let Some(&c) = d.returned.get(next_returned) {
+                next_returned += 1;
+                c
+            } else {
+                match d.busy.peek() {
+                    Some(&Reverse(c)) if c.0 <= now => {
+                        d.busy.pop();
+                        c
+                    }
+                    _ => break,
+                }
+            };
             if max_q > 0 && q >= max_q {
                 // The upstream closes the connection after its last allowed query.
                 closed += 1;
@@ -287,6 +301,7 @@ impl Sim {
                 d.idle.push((t, q));
             }
         }
+        d.returned.clear();
         if closed > 0 {
             self.close_upstream_conns(node, closed);
         }
@@ -389,7 +404,6 @@ impl Sim {
                 }
                 let d = &mut self.nld[node];
                 d.busy.push(Reverse((at.micros(), queries)));
-                d.done_at.push(Reverse(at.micros()));
                 let ttl = self.p.datastore_ttl_s.min(CACHE_MAX_TTL_S) * 1_000_000;
                 d.cache_insert(name, at.micros() + ttl);
                 let inflight = d.inflight(now);
@@ -633,10 +647,10 @@ impl Sim {
             d.oom_kills += 1;
             d.restarting_until = now + RESTART;
             d.cache_clear();
-            let n = d.idle.len() + d.busy.len();
+            let n = d.idle.len() + d.busy.len() + d.returned.len();
             d.idle.clear();
             d.busy.clear();
-            d.done_at.clear();
+            d.returned.clear();
             n as u64
         };
         self.close_upstream_conns(node, conns);

@@ -87,6 +87,7 @@ impl SimRng {
     /// the last bit, which changes a gap only if it falls within ~10⁻¹⁶ of a
     /// rejection boundary or of a half microsecond (the wasm digest test
     /// checks that runs agree).
+    #[inline]
     pub fn exp_micros(&mut self, mean_us: u64) -> u64 {
         let x: f64 = self.inner.sample(Exp1);
         // Conversions go through i64 (every value here is below 2⁶³, where

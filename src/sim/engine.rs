@@ -258,6 +258,7 @@ impl Sim {
                     NodeLocalDns::new(
                         p,
                         SimRng::stream(seed, "nodelocal", i as u64),
+                        SimRng::stream(seed, "nodelocal-evict", i as u64),
                         SimRng::stream(seed, "nodelocal-arrivals", i as u64),
                     )
                 })

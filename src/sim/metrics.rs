@@ -460,11 +460,7 @@ mod tests {
 
     #[test]
     fn buckets_are_the_number_of_edges_below() {
-        let by_search = |us: u64| {
-            LatencyHistogram::EDGES
-                .partition_point(|e| *e < us)
-                .min(60)
-        };
+        let by_search = |us: u64| LatencyHistogram::EDGES.partition_point(|e| *e < us).min(60);
         // Every latency up to 2 s, then every edge's neighbours and a
         // spread of large values.
         for us in 0..2_000_000 {

@@ -32,7 +32,7 @@ use super::rng::SimRng;
 use super::time::{SimDuration, SimTime};
 use super::trace::{Fate, Notable, PacketKind, PacketRecord, Trigger};
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::net::Ipv4Addr;
 
 /// The cluster DNS service address node-local-dns forwards to (the
@@ -127,6 +127,12 @@ pub struct NodeLocalDns {
     /// Peak queries in flight upstream.
     pub peak_inflight: u32,
     rng: SimRng,
+    /// Which cached entry a full cache evicts: a stream of its own, so that
+    /// the slots a tick's lookups will evict can be drawn (and read) before
+    /// any of them runs, like their names.
+    evict: SimRng,
+    /// Slots drawn from `evict` and not used yet, oldest first.
+    victims: VecDeque<u32>,
     /// The users' arrivals and the names they look up: a stream of its own,
     /// so that a tick's lookups can be drawn (and their cache slots read)
     /// before any of them runs.
@@ -135,7 +141,7 @@ pub struct NodeLocalDns {
 
 impl NodeLocalDns {
     /// A node-local-dns with an empty cache.
-    pub fn new(p: &Params, rng: SimRng, arrivals: SimRng) -> Self {
+    pub fn new(p: &Params, rng: SimRng, evict: SimRng, arrivals: SimRng) -> Self {
         NodeLocalDns {
             names: vec![NameSlot::EMPTY; p.datastore_names.max(1) as usize],
             cached: Vec::new(),
@@ -158,6 +164,8 @@ impl NodeLocalDns {
             rejects: 0,
             peak_inflight: 0,
             rng,
+            evict,
+            victims: VecDeque::new(),
             arrivals,
         }
     }
@@ -184,7 +192,7 @@ impl NodeLocalDns {
         if self.names[i].pos == u32::MAX {
             if self.cached.len() >= CACHE_CAPACITY {
                 // CoreDNS's cache evicts a random entry when full.
-                let victim_at = self.rng.below(self.cached.len() as u64) as usize;
+                let victim_at = self.next_victim();
                 let victim = self.cached.swap_remove(victim_at);
                 self.names[victim as usize] = NameSlot::EMPTY;
                 if victim_at < self.cached.len() {
@@ -196,6 +204,34 @@ impl NodeLocalDns {
             self.cached.push(name);
         }
         self.names[i].expiry = u32::try_from(until_us).unwrap_or(u32::MAX);
+    }
+
+    /// The slot the next eviction empties: uniform over a full cache's
+    /// slots, in the order `evict` draws them, whether drawn ahead or now.
+    fn next_victim(&mut self) -> usize {
+        match self.victims.pop_front() {
+            Some(v) => v as usize,
+            None => self.evict.below(CACHE_CAPACITY as u64) as usize,
+        }
+    }
+
+    /// With a full cache, draws the slots of up to `n` coming evictions
+    /// ahead and reads the entries in them; returns what it read (for
+    /// `black_box`).
+    fn read_ahead_victims(&mut self, n: usize) -> u32 {
+        if self.cached.len() < CACHE_CAPACITY {
+            return 0;
+        }
+        while self.victims.len() < n {
+            let v = self.evict.below(CACHE_CAPACITY as u64) as u32;
+            self.victims.push_back(v);
+        }
+        let mut acc = 0;
+        for &v in self.victims.iter().take(n) {
+            let name = self.cached[v as usize];
+            acc ^= self.names[name as usize].expiry;
+        }
+        acc
     }
 
     fn cache_clear(&mut self) {
@@ -241,9 +277,19 @@ impl Sim {
                 batch.push((node as u16, d.draw_name()));
             }
         }
+        // Names not cached may be inserted, each evicting a random entry
+        // when the cache is full: those entries are read ahead too.
         let mut acc = 0u32;
+        let mut uncached = vec![0usize; serving.len()];
         for &(node, name) in &batch {
-            acc ^= self.nld[node as usize].names[name as usize].expiry;
+            let slot = self.nld[node as usize].names[name as usize];
+            acc ^= slot.expiry;
+            uncached[usize::from(node)] += usize::from(slot.pos == u32::MAX);
+        }
+        for (d, n) in self.nld.iter_mut().zip(uncached) {
+            if n > 0 {
+                acc ^= d.read_ahead_victims(n);
+            }
         }
         std::hint::black_box(acc);
         let mut next = batch.iter().peekable();
@@ -763,12 +809,49 @@ mod tests {
             datastore_names: 20_000,
             ..Params::default()
         };
-        let mut d = NodeLocalDns::new(&p, SimRng::stream(1, "c", 0), SimRng::stream(1, "a", 0));
+        let mut d = NodeLocalDns::new(
+            &p,
+            SimRng::stream(1, "c", 0),
+            SimRng::stream(1, "e", 0),
+            SimRng::stream(1, "a", 0),
+        );
         for n in 0..(CACHE_CAPACITY as u32 + 100) {
             d.cache_insert(n, 1_000_000);
         }
         assert_eq!(d.cached.len(), CACHE_CAPACITY);
         let live = d.names.iter().filter(|n| n.expiry > 0).count();
         assert_eq!(live, CACHE_CAPACITY);
+        for (i, n) in d.cached.iter().enumerate() {
+            assert_eq!(d.names[*n as usize].pos, i as u32);
+        }
+    }
+
+    #[test]
+    fn victims_drawn_ahead_are_the_ones_evicted() {
+        let p = Params {
+            datastore_names: 20_000,
+            ..Params::default()
+        };
+        let mut now = NodeLocalDns::new(
+            &p,
+            SimRng::stream(1, "c", 0),
+            SimRng::stream(1, "e", 0),
+            SimRng::stream(1, "a", 0),
+        );
+        for n in 0..CACHE_CAPACITY as u32 {
+            now.cache_insert(n, 1_000_000);
+        }
+        let mut ahead = now.clone();
+        // More read ahead than used, then fewer, across several rounds.
+        let mut next = CACHE_CAPACITY as u32;
+        for (read, used) in [(5, 3), (2, 6), (0, 4), (7, 7)] {
+            ahead.read_ahead_victims(read);
+            for _ in 0..used {
+                now.cache_insert(next, 2_000_000);
+                ahead.cache_insert(next, 2_000_000);
+                next += 1;
+            }
+            assert_eq!(ahead.cached, now.cached);
+        }
     }
 }

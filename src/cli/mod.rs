@@ -21,7 +21,8 @@ const USAGE: &str = "usage: incident-sim <command> [options]
 commands:
   presets                              one line per preset
   params                               every parameter: key, unit, default, range, source
-  calibrate [--seed N] [--markdown]    the calibration table; exits 1 if a row does not hold
+  calibrate [--seed N] [--markdown]    the calibration table (the incident: medians of seeds N..N+4);
+                                       exits 1 if a row does not hold
   bench [--preset NAME] [--runs N] [--json] [--set KEY=VALUE]...
                                        wall time, events/s and peak memory of a full run
   run --preset NAME [--seed N] [--set KEY=VALUE]... [--json]

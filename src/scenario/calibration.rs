@@ -1,6 +1,10 @@
 //! The calibration table: the post's figures against the model's.
 //!
-//! Every row is computed from runs of the presets (seed 1). Tolerances are
+//! Every row is computed from runs of the presets: the incident's figures
+//! are medians over [`INCIDENT_SEEDS`] seeds from the given one, because some
+//! (the DNS peak, the rejects, the error rate) hinge on how node-local-dns's
+//! failures happen to fall and vary by a third from seed to seed; the
+//! what-ifs are single runs, whose rows are clear-cut. Tolerances are
 //! stated per row: order-of-magnitude for figures the post gives loosely
 //! ("up to", "~"), tighter where it is specific. A row the model does not
 //! reproduce stays in the table, marked, with the reason in `note` (see the
@@ -71,9 +75,44 @@ fn row(
     }
 }
 
+/// How many seeds the incident's figures are the median of.
+pub const INCIDENT_SEEDS: u64 = 5;
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    let n = values.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
 /// Computes every row.
 pub fn table(seed: u64) -> Vec<Row> {
-    let inc = run("incident", seed);
+    let runs: Vec<Summary> = (0..INCIDENT_SEEDS)
+        .map(|k| run("incident", seed.wrapping_add(k)))
+        .collect();
+    let med = |f: fn(&Summary) -> f64| median(runs.iter().map(f).collect());
+    let p99_ratio = med(|s| s.p99_latency_ms_peak / s.p99_latency_ms_baseline.max(1.0));
+    let inc = Summary {
+        reconnect_interval_refused_ms: med(|s| s.reconnect_interval_refused_ms),
+        reconnect_interval_silent_ms: med(|s| s.reconnect_interval_silent_ms),
+        peak_syn_per_s: med(|s| s.peak_syn_per_s),
+        syn_to_one_old_ip_90s: med(|s| s.syn_to_one_old_ip_90s),
+        stale_ip_seconds_mean: med(|s| s.stale_ip_seconds_mean),
+        linux_conntrack_peak: med(|s| s.linux_conntrack_peak),
+        conntrack_allowance_exceeded: med(|s| s.conntrack_allowance_exceeded),
+        nodelocaldns_oom_kills: med(|s| s.nodelocaldns_oom_kills),
+        nodelocaldns_healthcheck_failures: med(|s| s.nodelocaldns_healthcheck_failures),
+        nodelocaldns_rejects: med(|s| s.nodelocaldns_rejects),
+        dns_qps_baseline: med(|s| s.dns_qps_baseline),
+        dns_qps_peak: med(|s| s.dns_qps_peak),
+        error_rate_peak: med(|s| s.error_rate_peak),
+        syn_sent: med(|s| s.syn_sent),
+        ..runs[0].clone()
+    };
     let inc64 = run_with("incident", seed, &[("nld_memory_mb", "64")]);
     let fix = run("fix-default-backoff", seed);
     let big = run("larger-instance", seed);
@@ -99,7 +138,7 @@ pub fn table(seed: u64) -> Vec<Row> {
         row("DNS queries per node, rollout peak", "nearly 2,000/s", inc.dns_qps_peak, "qps", "1,000-4,000 (x0.5-x2)", within(inc.dns_qps_peak, 1_000.0, 4_000.0),
             "every failed lookup is retried by the resolver (2 attempts) and every failed request by the client (2 retries): up to 6x the lookups, on top of an emptied cache after OOM kills"),
         row("Error rate during the rollout (10 s windows)", "above 1%", inc.error_rate_peak, "fraction", "> 0.01", inc.error_rate_peak > 0.01, ""),
-        row("p99 latency during the rollout vs before", "p90/p99 up", inc.p99_latency_ms_peak / inc.p99_latency_ms_baseline.max(1.0), "x", "> 2x", inc.p99_latency_ms_peak > 2.0 * inc.p99_latency_ms_baseline, ""),
+        row("p99 latency during the rollout vs before", "p90/p99 up", p99_ratio, "x", "> 2x", p99_ratio > 2.0, ""),
         row("fix-default-backoff: conntrack_allowance_exceeded", "errors gone", fix.conntrack_allowance_exceeded, "packets", "= 0", fix.conntrack_allowance_exceeded == 0.0, ""),
         row("fix-default-backoff: error rate", "back to baseline", fix.error_rate_peak, "fraction", "<= baseline", fix.error_rate_peak <= fix.error_rate_baseline + 1e-9, ""),
         row("larger-instance: conntrack_allowance_exceeded", "resolved by scaling up", big.conntrack_allowance_exceeded, "packets", "= 0", big.conntrack_allowance_exceeded == 0.0, ""),

@@ -69,34 +69,22 @@ struct Hanging {
     live: bool,
 }
 
-/// A data-store name's cache entry (expiry 0 and no place: not cached).
-///
-/// Eight bytes, so that the 20,000 names of a node take 160 KB: the expiry
-/// fits in 32 bits of microseconds (71 minutes) because runs last at most an
-/// hour and entries at most 30 s ([`CACHE_MAX_TTL_S`]); a later expiry is
-/// stored as `u32::MAX`, which is after the end of any run.
-#[derive(Clone, Copy, Debug)]
-struct NameSlot {
-    /// Expiry, µs.
-    expiry: u32,
-    /// Index in `NodeLocalDns::cached`, or `u32::MAX`.
-    pos: u32,
-}
-
-impl NameSlot {
-    const EMPTY: NameSlot = NameSlot {
-        expiry: 0,
-        pos: u32::MAX,
-    };
-}
+/// A data-store name not in the cache (see [`NodeLocalDns::expiry`]).
+const NOT_CACHED: u32 = 0;
 
 /// node-local-dns on one node.
 #[derive(Clone, Debug)]
 pub struct NodeLocalDns {
-    /// Per data-store name: its cache entry's expiry and its place in
-    /// `cached`. One array of both, not two: a lookup of a random name out
-    /// of 20,000 then misses the cache once instead of twice.
-    names: Vec<NameSlot>,
+    /// Per data-store name: its cache entry's expiry, µs, or
+    /// [`NOT_CACHED`]. Four bytes, so that a node's 20,000 names take 80 KB
+    /// (a lookup reads one at random): the expiry fits in 32 bits of
+    /// microseconds (71 minutes) because runs last at most an hour and
+    /// entries at most 30 s ([`CACHE_MAX_TTL_S`]); a later expiry is stored
+    /// as `u32::MAX`, which is after the end of any run. An entry is never
+    /// due at 0, so 0 can mean "not cached".
+    expiry: Vec<u32>,
+    /// The cache's slots: the name in each. A full cache evicts the entry
+    /// in a random slot and puts the new one there.
     cached: Vec<u32>,
     /// Idle upstream connections: (last used µs, queries carried), LIFO.
     idle: Vec<(u64, u32)>,
@@ -143,7 +131,7 @@ impl NodeLocalDns {
     /// A node-local-dns with an empty cache.
     pub fn new(p: &Params, rng: SimRng, evict: SimRng, arrivals: SimRng) -> Self {
         NodeLocalDns {
-            names: vec![NameSlot::EMPTY; p.datastore_names.max(1) as usize],
+            expiry: vec![NOT_CACHED; p.datastore_names.max(1) as usize],
             cached: Vec::new(),
             idle: Vec::new(),
             busy: BinaryHeap::new(),
@@ -184,26 +172,23 @@ impl NodeLocalDns {
 
     /// A data-store name drawn uniformly.
     fn draw_name(&mut self) -> u32 {
-        self.arrivals.below(self.names.len() as u64) as u32
+        self.arrivals.below(self.expiry.len() as u64) as u32
     }
 
     fn cache_insert(&mut self, name: u32, until_us: u64) {
         let i = name as usize;
-        if self.names[i].pos == u32::MAX {
-            if self.cached.len() >= CACHE_CAPACITY {
+        if self.expiry[i] == NOT_CACHED {
+            if self.cached.len() < CACHE_CAPACITY {
+                self.cached.push(name);
+            } else {
                 // CoreDNS's cache evicts a random entry when full.
-                let victim_at = self.next_victim();
-                let victim = self.cached.swap_remove(victim_at);
-                self.names[victim as usize] = NameSlot::EMPTY;
-                if victim_at < self.cached.len() {
-                    let moved = self.cached[victim_at];
-                    self.names[moved as usize].pos = victim_at as u32;
-                }
+                let slot = self.next_victim();
+                let victim = std::mem::replace(&mut self.cached[slot], name);
+                self.expiry[victim as usize] = NOT_CACHED;
             }
-            self.names[i].pos = self.cached.len() as u32;
-            self.cached.push(name);
         }
-        self.names[i].expiry = u32::try_from(until_us).unwrap_or(u32::MAX);
+        // At least 1 µs: an entry is never due at 0 (NOT_CACHED).
+        self.expiry[i] = u32::try_from(until_us).unwrap_or(u32::MAX).max(1);
     }
 
     /// The slot the next eviction empties: uniform over a full cache's
@@ -229,14 +214,14 @@ impl NodeLocalDns {
         let mut acc = 0;
         for &v in self.victims.iter().take(n) {
             let name = self.cached[v as usize];
-            acc ^= self.names[name as usize].expiry;
+            acc ^= self.expiry[name as usize];
         }
         acc
     }
 
     fn cache_clear(&mut self) {
         for n in self.cached.drain(..) {
-            self.names[n as usize] = NameSlot::EMPTY;
+            self.expiry[n as usize] = NOT_CACHED;
         }
     }
 
@@ -282,9 +267,9 @@ impl Sim {
         let mut acc = 0u32;
         let mut uncached = vec![0usize; serving.len()];
         for &(node, name) in &batch {
-            let slot = self.nld[node as usize].names[name as usize];
-            acc ^= slot.expiry;
-            uncached[usize::from(node)] += usize::from(slot.pos == u32::MAX);
+            let expiry = self.nld[node as usize].expiry[name as usize];
+            acc ^= expiry;
+            uncached[usize::from(node)] += usize::from(expiry == NOT_CACHED);
         }
         for (d, n) in self.nld.iter_mut().zip(uncached) {
             if n > 0 {
@@ -364,7 +349,7 @@ impl Sim {
             self.lookup_failed(node, req, now);
             return;
         }
-        if u64::from(self.nld[node].names[name as usize].expiry) > now.micros() {
+        if u64::from(self.nld[node].expiry[name as usize]) > now.micros() {
             self.request_succeeded(node, req, now + SimDuration::from_micros(200));
             return;
         }
@@ -789,7 +774,7 @@ mod tests {
         assert_eq!(poisson_milli(&mut rng, 0), 0);
     }
 
-    /// `NameSlot` keeps expiries in 32 bits of microseconds: that holds only
+    /// `NodeLocalDns::expiry` keeps expiries in 32 bits of microseconds: that holds only
     /// while the longest allowed run plus the longest cache entry (and a
     /// minute for the upstream answer's latency) ends
     /// before `u32::MAX` µs (71 minutes).
@@ -819,11 +804,18 @@ mod tests {
             d.cache_insert(n, 1_000_000);
         }
         assert_eq!(d.cached.len(), CACHE_CAPACITY);
-        let live = d.names.iter().filter(|n| n.expiry > 0).count();
+        let live = d.expiry.iter().filter(|e| **e != NOT_CACHED).count();
         assert_eq!(live, CACHE_CAPACITY);
-        for (i, n) in d.cached.iter().enumerate() {
-            assert_eq!(d.names[*n as usize].pos, i as u32);
-        }
+        // Exactly the names in the slots are cached, each once.
+        let mut in_slots = d.cached.clone();
+        in_slots.sort_unstable();
+        in_slots.dedup();
+        assert_eq!(in_slots.len(), CACHE_CAPACITY);
+        assert!(in_slots.iter().all(|n| d.expiry[*n as usize] != NOT_CACHED));
+        // A cached name's refresh takes no slot.
+        let before = d.cached.clone();
+        d.cache_insert(d.cached[0], 2_000_000);
+        assert_eq!(d.cached, before);
     }
 
     #[test]

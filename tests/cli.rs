@@ -147,6 +147,44 @@ fn run_json_has_every_figure_the_issue_names() {
 }
 
 #[test]
+fn bench_reports_the_runs_events_and_trace_digest() {
+    let out = cli(
+        &[
+            "bench",
+            "--preset",
+            "incident",
+            "--runs",
+            "2",
+            "--set",
+            "duration_s=60",
+            "--set",
+            "rollout_start_s=10",
+            "--json",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let sc = Scenario {
+        set: vec![
+            ("duration_s".into(), "60".into()),
+            ("rollout_start_s".into(), "10".into()),
+        ],
+        ..Scenario::preset("incident")
+    };
+    let mut sim = Sim::new(&sc.params().expect("valid"), sc.seed);
+    sim.run_to_end();
+    assert_eq!(v["events"].as_u64(), Some(sim.events()));
+    assert_eq!(
+        v["digest"].as_str(),
+        Some(format!("{:#018x}", sim.digest()).as_str())
+    );
+    for key in ["wall_s_median", "wall_s_min", "events_per_s", "peak_rss_mib"] {
+        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key} in {v}");
+    }
+}
+
+#[test]
 fn export_gives_the_same_bytes_as_the_page_at_the_same_moment() {
     let dir = std::env::temp_dir().join(format!("incident-sim-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

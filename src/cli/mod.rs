@@ -24,7 +24,7 @@ commands:
   calibrate [--seed N] [--markdown]    the calibration table (the incident: medians of seeds N..N+4);
                                        exits 1 if a row does not hold
   bench [--preset NAME] [--runs N] [--json] [--set KEY=VALUE]...
-                                       wall time, events/s and peak memory of a full run
+                                       wall time, events/s, peak memory and trace digest of a full run
   run --preset NAME [--seed N] [--set KEY=VALUE]... [--json]
                                        run a scenario and print its figures
   series --preset NAME --metric NAME [--node N] [--csv] [--seed N] [--set KEY=VALUE]...

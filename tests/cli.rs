@@ -179,7 +179,12 @@ fn bench_reports_the_runs_events_and_trace_digest() {
         v["digest"].as_str(),
         Some(format!("{:#018x}", sim.digest()).as_str())
     );
-    for key in ["wall_s_median", "wall_s_min", "events_per_s", "peak_rss_mib"] {
+    for key in [
+        "wall_s_median",
+        "wall_s_min",
+        "events_per_s",
+        "peak_rss_mib",
+    ] {
         assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key} in {v}");
     }
 }

@@ -170,6 +170,14 @@ pub fn event_log() -> Html {
         Callback::from(move |_: Event| {
             if let Some(el) = list_ref.cast::<web_sys::Element>() {
                 let st = f64::from(el.scroll_top());
+                // The echo of the log's own write (following the clock)
+                // changes nothing: setting state would re-render the log,
+                // whose new rows move the bottom, whose write echoes again
+                // (a forced layout in every frame at 1x).
+                let echo = (st - dom_top.get()).abs() <= 1.0;
+                if echo && (*follow || (*scroll - st).abs() <= 1.0) {
+                    return;
+                }
                 dom_top.set(st);
                 let at_bottom = st + VIEW_H >= content_h - ROW_H;
                 scroll.set(st);

@@ -66,7 +66,17 @@ for (const speed of [1, 10]) {
   await page.waitForSelector('#play');
   await caughtUp();
   await page.click('#play');
-  await page.evaluate(() => { window.__frameCosts = []; window.__chartCosts = []; });
+  await page.evaluate(() => {
+    window.__frameCosts = []; window.__chartCosts = [];
+    // Count the page's scrollTop writes (each can force a layout).
+    window.__scrollWrites = 0;
+    const d = Object.getOwnPropertyDescriptor(Element.prototype, 'scrollTop');
+    Object.defineProperty(Element.prototype, 'scrollTop', {
+      get() { return d.get.call(this); },
+      set(v) { window.__scrollWrites += 1; d.set.call(this, v); },
+      configurable: true,
+    });
+  });
   const engineAt = () => page.evaluate(() => [performance.now(), Number(document.querySelector('#sim-time').dataset.engineS)]);
   const [w0, s0] = await engineAt();
   const { d, behind } = await frames(6000);
@@ -75,7 +85,12 @@ for (const speed of [1, 10]) {
   const charts = await page.evaluate(() => window.__chartCosts || []);
   const renders = costs.map((c) => c[2] || 0).filter((x) => x > 0);
   const checkpoints = await page.evaluate(() => window.__checkpointCosts || []);
+  const scrollWrites = await page.evaluate(() => window.__scrollWrites);
   await page.click('#play');
+  // The log follows the clock with one write per re-render (five a second)
+  // at most, not one per frame (its own scroll echo re-rendered it).
+  check(scrollWrites <= 45, `the event log writes its scroll position at most once per re-render at ${speed}x (${scrollWrites} writes in 6 s)`);
+  perf[`log_scroll_writes_${speed}x`] = scrollWrites;
   perf[`engine_ms_median_${speed}x`] = +quantile(costs.map((c) => c[0]), 0.5).toFixed(2);
   // The event log's scroll write at the start of a frame (and the layout it forces).
   perf[`log_scroll_ms_median_${speed}x`] = +quantile(costs.map((c) => c[3] || 0), 0.5).toFixed(2);

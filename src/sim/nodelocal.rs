@@ -788,18 +788,23 @@ mod tests {
         assert!(latest_us < u64::from(u32::MAX), "{latest_us} µs");
     }
 
-    #[test]
-    fn cache_evicts_at_capacity() {
+    /// A node-local-dns with 20,000 names and an empty cache.
+    fn dns_with_20k_names() -> NodeLocalDns {
         let p = Params {
             datastore_names: 20_000,
             ..Params::default()
         };
-        let mut d = NodeLocalDns::new(
+        NodeLocalDns::new(
             &p,
             SimRng::stream(1, "c", 0),
             SimRng::stream(1, "e", 0),
             SimRng::stream(1, "a", 0),
-        );
+        )
+    }
+
+    #[test]
+    fn cache_evicts_at_capacity() {
+        let mut d = dns_with_20k_names();
         for n in 0..(CACHE_CAPACITY as u32 + 100) {
             d.cache_insert(n, 1_000_000);
         }
@@ -820,16 +825,7 @@ mod tests {
 
     #[test]
     fn victims_drawn_ahead_are_the_ones_evicted() {
-        let p = Params {
-            datastore_names: 20_000,
-            ..Params::default()
-        };
-        let mut now = NodeLocalDns::new(
-            &p,
-            SimRng::stream(1, "c", 0),
-            SimRng::stream(1, "e", 0),
-            SimRng::stream(1, "a", 0),
-        );
+        let mut now = dns_with_20k_names();
         for n in 0..CACHE_CAPACITY as u32 {
             now.cache_insert(n, 1_000_000);
         }

@@ -3,7 +3,7 @@
 //! Every row is computed from runs of the presets: the incident's figures
 //! are medians over [`INCIDENT_SEEDS`] seeds from the given one, because some
 //! (the DNS peak, the rejects, the error rate) hinge on how node-local-dns's
-//! failures happen to fall and vary by a third from seed to seed; the
+//! failures happen to fall and vary markedly from seed to seed; the
 //! what-ifs are single runs, whose rows are clear-cut. Tolerances are
 //! stated per row: order-of-magnitude for figures the post gives loosely
 //! ("up to", "~"), tighter where it is specific. A row the model does not

@@ -9,6 +9,7 @@ use incident_sim::scenario::calibration::{markdown, table};
 const KNOWN_DISAGREEMENTS: &[&str] = &[
     "Reconnect interval to a deleted pod's IP (no answer)",
     "Linux conntrack peak on a node",
+    "larger-instance: conntrack_allowance_exceeded",
 ];
 
 #[test]

@@ -1,10 +1,10 @@
 //! The calibration table: the post's figures against the model's.
 //!
-//! Every row is computed from runs of the presets: the incident's figures
-//! are medians over [`INCIDENT_SEEDS`] seeds from the given one, because some
-//! (the DNS peak, the rejects, the error rate) hinge on how node-local-dns's
-//! failures happen to fall and vary markedly from seed to seed; the
-//! what-ifs are single runs, whose rows are clear-cut. Tolerances are
+//! Every row is computed from runs of the presets, each figure the median
+//! over [`SEEDS`] seeds from the given one: some (the DNS peak, the rejects,
+//! the error rate, whether twice the allowance is enough) hinge on how the
+//! storm and node-local-dns's failures happen to fall and vary markedly from
+//! seed to seed, so no single seed is trusted. Tolerances are
 //! stated per row: order-of-magnitude for figures the post gives loosely
 //! ("up to", "~"), tighter where it is specific. A row the model does not
 //! reproduce stays in the table, marked, with the reason in `note` (see the
@@ -75,8 +75,8 @@ fn row(
     }
 }
 
-/// How many seeds the incident's figures are the median of.
-pub const INCIDENT_SEEDS: u64 = 5;
+/// How many seeds each figure is the median of.
+pub const SEEDS: u64 = 5;
 
 /// The median of `values` (the mean of the middle two for an even count).
 fn median(mut values: Vec<f64>) -> f64 {
@@ -89,35 +89,62 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
-/// Computes every row.
-pub fn table(seed: u64) -> Vec<Row> {
-    let runs: Vec<Summary> = (0..INCIDENT_SEEDS)
-        .map(|k| run("incident", seed.wrapping_add(k)))
-        .collect();
+/// Runs a preset (with overrides) with [`SEEDS`] seeds from `seed` on.
+fn runs(preset: &str, seed: u64, set: &[(&str, &str)]) -> Vec<Summary> {
+    (0..SEEDS)
+        .map(|k| run_with(preset, seed.wrapping_add(k), set))
+        .collect()
+}
+
+/// Every figure of `runs` as its median over them (counts of events and
+/// simulated seconds from the first).
+fn medians(runs: &[Summary]) -> Summary {
     let med = |f: fn(&Summary) -> f64| median(runs.iter().map(f).collect());
-    let p99_ratio = med(|s| s.p99_latency_ms_peak / s.p99_latency_ms_baseline.max(1.0));
-    let inc = Summary {
-        reconnect_interval_refused_ms: med(|s| s.reconnect_interval_refused_ms),
-        reconnect_interval_silent_ms: med(|s| s.reconnect_interval_silent_ms),
+    Summary {
         peak_syn_per_s: med(|s| s.peak_syn_per_s),
         syn_to_one_old_ip_90s: med(|s| s.syn_to_one_old_ip_90s),
-        stale_ip_seconds_mean: med(|s| s.stale_ip_seconds_mean),
-        linux_conntrack_peak: med(|s| s.linux_conntrack_peak),
+        vpc_conntrack_peak: med(|s| s.vpc_conntrack_peak),
+        vpc_conntrack_allowance: med(|s| s.vpc_conntrack_allowance),
         conntrack_allowance_exceeded: med(|s| s.conntrack_allowance_exceeded),
-        nodelocaldns_oom_kills: med(|s| s.nodelocaldns_oom_kills),
-        nodelocaldns_healthcheck_failures: med(|s| s.nodelocaldns_healthcheck_failures),
-        nodelocaldns_rejects: med(|s| s.nodelocaldns_rejects),
+        linux_conntrack_peak: med(|s| s.linux_conntrack_peak),
+        martian_drops: med(|s| s.martian_drops),
+        icmp_unreachable_sent: med(|s| s.icmp_unreachable_sent),
         dns_qps_baseline: med(|s| s.dns_qps_baseline),
         dns_qps_peak: med(|s| s.dns_qps_peak),
+        nodelocaldns_rejects: med(|s| s.nodelocaldns_rejects),
+        nodelocaldns_healthcheck_failures: med(|s| s.nodelocaldns_healthcheck_failures),
         error_rate_peak: med(|s| s.error_rate_peak),
+        error_rate_baseline: med(|s| s.error_rate_baseline),
+        p99_latency_ms_peak: med(|s| s.p99_latency_ms_peak),
+        p90_latency_ms_peak: med(|s| s.p90_latency_ms_peak),
+        p99_latency_ms_baseline: med(|s| s.p99_latency_ms_baseline),
+        stale_ip_seconds_mean: med(|s| s.stale_ip_seconds_mean),
+        stale_ip_seconds_max: med(|s| s.stale_ip_seconds_max),
+        reconnect_interval_refused_ms: med(|s| s.reconnect_interval_refused_ms),
+        reconnect_interval_silent_ms: med(|s| s.reconnect_interval_silent_ms),
         syn_sent: med(|s| s.syn_sent),
+        nodelocaldns_oom_kills: med(|s| s.nodelocaldns_oom_kills),
+        syn_rst: med(|s| s.syn_rst),
+        src_dst_check_drops: med(|s| s.src_dst_check_drops),
         ..runs[0].clone()
-    };
-    let inc64 = run_with("incident", seed, &[("nld_memory_mb", "64")]);
-    let fix = run("fix-default-backoff", seed);
-    let big = run("larger-instance", seed);
-    let pf = run("pick-first", seed);
-    let quiet = run("no-rollout", seed);
+    }
+}
+
+/// Computes every row.
+pub fn table(seed: u64) -> Vec<Row> {
+    let inc_runs = runs("incident", seed, &[]);
+    let p99_ratio = median(
+        inc_runs
+            .iter()
+            .map(|s| s.p99_latency_ms_peak / s.p99_latency_ms_baseline.max(1.0))
+            .collect(),
+    );
+    let inc = medians(&inc_runs);
+    let inc64 = medians(&runs("incident", seed, &[("nld_memory_mb", "64")]));
+    let fix = medians(&runs("fix-default-backoff", seed, &[]));
+    let big = medians(&runs("larger-instance", seed, &[]));
+    let pf = medians(&runs("pick-first", seed, &[]));
+    let quiet = medians(&runs("no-rollout", seed, &[]));
     let within = |v: f64, lo: f64, hi: f64| v >= lo && v <= hi;
     vec![
         row("Reconnect interval to a refusing (terminating) pod", "about every 300 ms", inc.reconnect_interval_refused_ms, "ms", "225-375 ms", within(inc.reconnect_interval_refused_ms, 225.0, 375.0), ""),
@@ -141,7 +168,8 @@ pub fn table(seed: u64) -> Vec<Row> {
         row("p99 latency during the rollout vs before", "p90/p99 up", p99_ratio, "x", "> 2x", p99_ratio > 2.0, ""),
         row("fix-default-backoff: conntrack_allowance_exceeded", "errors gone", fix.conntrack_allowance_exceeded, "packets", "= 0", fix.conntrack_allowance_exceeded == 0.0, ""),
         row("fix-default-backoff: error rate", "back to baseline", fix.error_rate_peak, "fraction", "<= baseline", fix.error_rate_peak <= fix.error_rate_baseline + 1e-9, ""),
-        row("larger-instance: conntrack_allowance_exceeded", "resolved by scaling up", big.conntrack_allowance_exceeded, "packets", "= 0", big.conntrack_allowance_exceeded == 0.0, ""),
+        row("larger-instance: conntrack_allowance_exceeded", "resolved by scaling up", big.conntrack_allowance_exceeded, "packets", "= 0", big.conntrack_allowance_exceeded == 0.0,
+            "twice the allowance (the preset's assumption: AWS publishes none per type) is still exceeded with seeds 2-5 (seed 1 alone stays under it): each stale IP draws about 1,500 unanswered SYNs a second, each holding an entry for 60 s, and a node with several stale IPs at once fills even the doubled table"),
         row("larger-instance: error rate", "back to baseline", big.error_rate_peak, "fraction", "<= baseline", big.error_rate_peak <= big.error_rate_baseline + 1e-9, ""),
         row("pick-first: SYNs sent vs incident", "far fewer reconnects", pf.syn_sent / inc.syn_sent.max(1.0), "x", "< 0.1x", pf.syn_sent < 0.1 * inc.syn_sent, ""),
         row("no-rollout: SYNs to deleted IPs / allowance drops", "quiet", quiet.martian_drops + quiet.conntrack_allowance_exceeded, "packets", "= 0", quiet.martian_drops + quiet.conntrack_allowance_exceeded == 0.0, ""),

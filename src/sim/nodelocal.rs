@@ -200,9 +200,10 @@ impl NodeLocalDns {
         }
     }
 
-    /// With a full cache, draws the slots of up to `n` coming evictions
-    /// ahead and reads the entries in them; returns what it read (for
-    /// `black_box`).
+    /// With a full cache, draws the slots of the next `n` evictions ahead
+    /// (those not drawn yet) and reads the entries in them; returns what it
+    /// read (for `black_box`). Slots drawn and not used wait for later
+    /// evictions, so at most one tick's lookups' worth is ever held.
     fn read_ahead_victims(&mut self, n: usize) -> u32 {
         if self.cached.len() < CACHE_CAPACITY {
             return 0;
@@ -251,9 +252,12 @@ impl Sim {
         // New user requests on each node's pods (Poisson) and the names
         // they look up, drawn first: reading their cache slots now lets the
         // CPU overlap the cache misses of the whole tick's lookups (each is
-        // a random slot among the node's 20,000 names).
+        // a random slot among the node's 20,000 names). Each lookup may
+        // insert its name, evicting a random entry when the cache is full:
+        // as many of those are read ahead as there are lookups.
         let mut batch = std::mem::take(&mut self.dns_batch);
         batch.clear();
+        let mut acc = 0u32;
         for (node, pods) in serving.iter().enumerate() {
             let mean_milli = per_pod * pods * TICK.micros() / 1_000_000;
             let d = &mut self.nld[node];
@@ -261,20 +265,10 @@ impl Sim {
             for _ in 0..n {
                 batch.push((node as u16, d.draw_name()));
             }
+            acc ^= d.read_ahead_victims(n as usize);
         }
-        // Names not cached may be inserted, each evicting a random entry
-        // when the cache is full: those entries are read ahead too.
-        let mut acc = 0u32;
-        let mut uncached = vec![0usize; serving.len()];
         for &(node, name) in &batch {
-            let expiry = self.nld[node as usize].expiry[name as usize];
-            acc ^= expiry;
-            uncached[usize::from(node)] += usize::from(expiry == NOT_CACHED);
-        }
-        for (d, n) in self.nld.iter_mut().zip(uncached) {
-            if n > 0 {
-                acc ^= d.read_ahead_victims(n);
-            }
+            acc ^= self.nld[node as usize].expiry[name as usize];
         }
         std::hint::black_box(acc);
         let mut next = batch.iter().peekable();

@@ -343,10 +343,9 @@ pub fn app() -> Html {
                 topo_ref: NodeRef,
             ) {
                 // The frame's budget counts from here; the log's scroll
-                // write comes first and lays out the previous render's DOM
-                // changes (milliseconds when the log follows the clock),
-                // which is the page's cost, not the engine's: it is
-                // reported on its own.
+                // write comes first and may lay out the previous render's
+                // DOM changes, which is the page's cost, not the engine's:
+                // it is reported on its own.
                 let start = util::now_ms();
                 super::eventlog::apply_pending_scroll();
                 let scrolled = util::now_ms();

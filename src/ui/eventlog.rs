@@ -173,7 +173,7 @@ pub fn event_log() -> Html {
                 // The echo of the log's own write (following the clock)
                 // changes nothing: setting state would re-render the log,
                 // whose new rows move the bottom, whose write echoes again
-                // (a forced layout in every frame at 1x).
+                // (a forced layout in most frames at 1x).
                 let echo = (st - dom_top.get()).abs() <= 1.0;
                 if echo && (*follow || (*scroll - st).abs() <= 1.0) {
                     return;

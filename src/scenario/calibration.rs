@@ -34,12 +34,7 @@ pub struct Row {
     pub note: &'static str,
 }
 
-/// Runs a preset to the end and summarises it.
-pub fn run(preset: &str, seed: u64) -> Summary {
-    run_with(preset, seed, &[])
-}
-
-/// Runs a preset with extra overrides.
+/// Runs a preset with extra overrides to the end and summarises it.
 pub fn run_with(preset: &str, seed: u64, set: &[(&str, &str)]) -> Summary {
     let sc = Scenario {
         seed,

@@ -94,11 +94,179 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
 }
 
 fn print_summary(sc: &Scenario, s: &Summary) {
-    println!("scenario {} (seed {})", sc.preset, sc.seed);
-    let v = serde_json::to_value(s).expect("serializes");
-    if let Some(obj) = v.as_object() {
-        for (k, val) in obj {
-            println!("  {k:<36} {val}");
+    print!("{}", summary_text(sc, s));
+}
+
+/// How a figure reads.
+#[derive(Clone, Copy)]
+enum Unit {
+    /// A count, in whole units.
+    Count,
+    /// A count per second.
+    PerSecond,
+    /// Milliseconds.
+    Ms,
+    /// Seconds.
+    Seconds,
+    /// A fraction, shown as a percentage.
+    Percent,
+}
+
+/// The summary's figures in reading order, by section: what each is, its
+/// key in `run --json`, its unit. Every key of [`Summary`] but the header's
+/// two appears once (a unit test checks).
+#[rustfmt::skip]
+const SECTIONS: &[(&str, &[(&str, &str, Unit)])] = &[
+    ("Reconnect storm", &[
+        ("SYNs sent by the clients",                    "syn_sent", Unit::Count),
+        ("peak SYN rate, all clients",                  "peak_syn_per_s", Unit::PerSecond),
+        ("SYNs to one old pod IP in 90 s (most)",       "syn_to_one_old_ip_90s", Unit::Count),
+        ("refused with RST (pod terminating)",          "syn_rst", Unit::Count),
+        ("dropped by rp_filter (martian source)",       "martian_drops", Unit::Count),
+        ("dropped by the ENI source/destination check", "src_dst_check_drops", Unit::Count),
+        ("ICMP unreachable sent",                       "icmp_unreachable_sent", Unit::Count),
+        ("mean time between attempts, refused",         "reconnect_interval_refused_ms", Unit::Ms),
+        ("mean time between attempts, unanswered",      "reconnect_interval_silent_ms", Unit::Ms),
+        ("deleted pod IP still in use, mean",           "stale_ip_seconds_mean", Unit::Seconds),
+        ("deleted pod IP still in use, longest",        "stale_ip_seconds_max", Unit::Seconds),
+    ]),
+    ("Connection tracking", &[
+        ("VPC conntrack allowance per instance", "vpc_conntrack_allowance", Unit::Count),
+        ("VPC conntrack peak, busiest instance", "vpc_conntrack_peak", Unit::Count),
+        ("packets dropped for the allowance",    "conntrack_allowance_exceeded", Unit::Count),
+        ("Linux conntrack peak, busiest node",   "linux_conntrack_peak", Unit::Count),
+    ]),
+    ("node-local-dns", &[
+        ("queries per node before the rollout", "dns_qps_baseline", Unit::PerSecond),
+        ("queries on the busiest node, peak",   "dns_qps_peak", Unit::PerSecond),
+        ("rejected at max_concurrent",          "nodelocaldns_rejects", Unit::Count),
+        ("failed health checks",                "nodelocaldns_healthcheck_failures", Unit::Count),
+        ("OOM kills",                           "nodelocaldns_oom_kills", Unit::Count),
+    ]),
+    ("The service's users", &[
+        ("error rate before the rollout (worst 10 s)",    "error_rate_baseline", Unit::Percent),
+        ("error rate, worst 10 s",                        "error_rate_peak", Unit::Percent),
+        ("p99 latency before the rollout (worst second)", "p99_latency_ms_baseline", Unit::Ms),
+        ("p90 latency, worst second",                     "p90_latency_ms_peak", Unit::Ms),
+        ("p99 latency, worst second",                     "p99_latency_ms_peak", Unit::Ms),
+    ]),
+];
+
+/// `v` with `decimals` decimals and thousands separated by commas.
+fn grouped(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
         }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    if v < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// A figure with its unit: whole counts, a decimal for fractional rates
+/// and durations below a thousand, percentages to a hundredth.
+fn figure(v: f64, unit: Unit) -> String {
+    let fine = if v.abs() < 1_000.0 && v.fract() != 0.0 {
+        1
+    } else {
+        0
+    };
+    match unit {
+        Unit::Count => grouped(v, 0),
+        Unit::PerSecond => format!("{} /s", grouped(v, fine)),
+        Unit::Ms => format!("{} ms", grouped(v, fine)),
+        Unit::Seconds => format!("{} s", grouped(v, 1)),
+        Unit::Percent => format!("{} %", grouped(v * 100.0, 2)),
+    }
+}
+
+/// The run's summary as a person reads it: grouped, with units, each line
+/// ending with its key in `run --json` (which has the exact values).
+fn summary_text(sc: &Scenario, s: &Summary) -> String {
+    let v = serde_json::to_value(s).expect("serializes");
+    let mut out = format!(
+        "scenario {} (seed {}): {} simulated s, {} events\n",
+        sc.preset,
+        sc.seed,
+        s.sim_seconds,
+        grouped(s.events as f64, 0)
+    );
+    for &(section, rows) in SECTIONS {
+        out.push_str(&format!("\n{section}\n"));
+        for &(label, key, unit) in rows {
+            let x = v[key].as_f64().unwrap_or(f64::NAN);
+            out.push_str(&format!("  {label:<46} {:>16}   {key}\n", figure(x, unit)));
+        }
+    }
+    out.push_str("\n(exact values: --json)\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> impl Iterator<Item = &'static (&'static str, &'static str, Unit)> {
+        SECTIONS.iter().flat_map(|(_, rows)| rows.iter())
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(grouped(0.0, 0), "0");
+        assert_eq!(grouped(999.0, 0), "999");
+        assert_eq!(grouped(1_000.0, 0), "1,000");
+        assert_eq!(grouped(4_412_181.0, 0), "4,412,181");
+        assert_eq!(grouped(1_234_567.891, 2), "1,234,567.89");
+        assert_eq!(grouped(-12_345.0, 0), "-12,345");
+        assert_eq!(grouped(-0.01, 1), "0.0");
+        assert_eq!(figure(0.039_856, Unit::Percent), "3.99 %");
+        assert_eq!(figure(353.394, Unit::Ms), "353.4 ms");
+        assert_eq!(figure(6_309.573, Unit::Ms), "6,310 ms");
+        assert_eq!(figure(399.353, Unit::PerSecond), "399.4 /s");
+        assert_eq!(figure(889.0, Unit::PerSecond), "889 /s");
+        assert_eq!(figure(80.661, Unit::Seconds), "80.7 s");
+    }
+
+    /// Every figure of the summary is on a line of its own, once, and
+    /// reads as its JSON value.
+    #[test]
+    fn the_text_shows_every_figure_once() {
+        let sc = Scenario {
+            preset: "incident".into(),
+            set: vec![("duration_s".into(), "180".into())],
+            ..Scenario::default()
+        };
+        let p = sc.params().expect("valid");
+        let mut sim = Sim::new(&p, sc.seed);
+        sim.run_to_end();
+        let s = Summary::of(&sim);
+        let text = summary_text(&sc, &s);
+        let v = serde_json::to_value(&s).expect("serializes");
+        let obj = v.as_object().expect("an object");
+        for (key, val) in obj {
+            if key == "events" || key == "sim_seconds" {
+                continue;
+            }
+            let lines: Vec<&str> = text
+                .lines()
+                .filter(|l| l.ends_with(&format!("   {key}")))
+                .collect();
+            assert_eq!(lines.len(), 1, "{key} in\n{text}");
+            let &(_, _, unit) = rows().find(|r| r.1 == key).expect("a row for every figure");
+            let shown = figure(val.as_f64().expect("a number"), unit);
+            assert!(lines[0].contains(&shown), "{key}: {shown} in {}", lines[0]);
+        }
+        assert_eq!(rows().count(), obj.len() - 2, "no row without a figure");
+        assert!(text.starts_with("scenario incident (seed 1): 180 simulated s, "));
     }
 }

@@ -112,11 +112,13 @@ enum Unit {
     Percent,
 }
 
-/// The summary's figures in reading order, by section: what each is, its
-/// key in `run --json`, its unit. Every key of [`Summary`] but the header's
-/// two appears once (a unit test checks).
+/// A figure's line: what it is, its key in `run --json`, its unit.
+type Row = (&'static str, &'static str, Unit);
+
+/// The summary's figures in reading order, by section. Every key of
+/// [`Summary`] but the header's two appears once (a unit test checks).
 #[rustfmt::skip]
-const SECTIONS: &[(&str, &[(&str, &str, Unit)])] = &[
+const SECTIONS: &[(&str, &[Row])] = &[
     ("Reconnect storm", &[
         ("SYNs sent by the clients",                    "syn_sent", Unit::Count),
         ("peak SYN rate, all clients",                  "peak_syn_per_s", Unit::PerSecond),
@@ -216,7 +218,7 @@ fn summary_text(sc: &Scenario, s: &Summary) -> String {
 mod tests {
     use super::*;
 
-    fn rows() -> impl Iterator<Item = &'static (&'static str, &'static str, Unit)> {
+    fn rows() -> impl Iterator<Item = &'static Row> {
         SECTIONS.iter().flat_map(|(_, rows)| rows.iter())
     }
 

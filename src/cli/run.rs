@@ -106,6 +106,9 @@ enum Unit {
     PerSecond,
     /// Milliseconds.
     Ms,
+    /// A mean in milliseconds over intervals that are never zero, so that
+    /// zero means there were none (shown as such, not as "0 ms").
+    MeanMs,
     /// Seconds.
     Seconds,
     /// A fraction, shown as a percentage.
@@ -127,8 +130,8 @@ const SECTIONS: &[(&str, &[Row])] = &[
         ("dropped by rp_filter (martian source)",       "martian_drops", Unit::Count),
         ("dropped by the ENI source/destination check", "src_dst_check_drops", Unit::Count),
         ("ICMP unreachable sent",                       "icmp_unreachable_sent", Unit::Count),
-        ("mean time between attempts, refused",         "reconnect_interval_refused_ms", Unit::Ms),
-        ("mean time between attempts, unanswered",      "reconnect_interval_silent_ms", Unit::Ms),
+        ("mean time between attempts, refused",         "reconnect_interval_refused_ms", Unit::MeanMs),
+        ("mean time between attempts, unanswered",      "reconnect_interval_silent_ms", Unit::MeanMs),
         ("deleted pod IP still in use, mean",           "stale_ip_seconds_mean", Unit::Seconds),
         ("deleted pod IP still in use, longest",        "stale_ip_seconds_max", Unit::Seconds),
     ]),
@@ -187,6 +190,8 @@ fn figure(v: f64, unit: Unit) -> String {
         Unit::Count => grouped(v, 0),
         Unit::PerSecond => format!("{} /s", grouped(v, fine)),
         Unit::Ms => format!("{} ms", grouped(v, fine)),
+        Unit::MeanMs if v == 0.0 => "none".to_string(),
+        Unit::MeanMs => format!("{} ms", grouped(v, fine)),
         Unit::Seconds => format!("{} s", grouped(v, 1)),
         Unit::Percent => format!("{} %", grouped(v * 100.0, 2)),
     }
@@ -233,6 +238,9 @@ mod tests {
         assert_eq!(grouped(-0.01, 1), "0.0");
         assert_eq!(figure(0.039_856, Unit::Percent), "3.99 %");
         assert_eq!(figure(353.394, Unit::Ms), "353.4 ms");
+        assert_eq!(figure(353.394, Unit::MeanMs), "353.4 ms");
+        assert_eq!(figure(0.0, Unit::MeanMs), "none");
+        assert_eq!(figure(0.0, Unit::Ms), "0 ms");
         assert_eq!(figure(6_309.573, Unit::Ms), "6,310 ms");
         assert_eq!(figure(399.353, Unit::PerSecond), "399.4 /s");
         assert_eq!(figure(889.0, Unit::PerSecond), "889 /s");

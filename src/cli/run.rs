@@ -4,6 +4,7 @@ use super::{arg_error, EXIT_USAGE};
 use crate::scenario::Scenario;
 use crate::sim::summary::Summary;
 use crate::sim::Sim;
+use crate::viz::charts::grouped;
 use std::ffi::OsString;
 
 /// Parses `--preset NAME [--seed N] [--set K=V]...`; the rest via `extra`.
@@ -157,27 +158,6 @@ const SECTIONS: &[(&str, &[Row])] = &[
     ]),
 ];
 
-/// `v` with `decimals` decimals and thousands separated by commas.
-fn grouped(v: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if !frac.is_empty() {
-        out.push('.');
-        out.push_str(frac);
-    }
-    if v < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        out.insert(0, '-');
-    }
-    out
-}
-
 /// A figure with its unit: whole counts, a decimal for fractional rates
 /// and durations below a thousand, percentages to a hundredth.
 fn figure(v: f64, unit: Unit) -> String {
@@ -228,14 +208,8 @@ mod tests {
     }
 
     #[test]
-    fn numbers_are_grouped_by_thousands() {
-        assert_eq!(grouped(0.0, 0), "0");
-        assert_eq!(grouped(999.0, 0), "999");
-        assert_eq!(grouped(1_000.0, 0), "1,000");
-        assert_eq!(grouped(4_412_181.0, 0), "4,412,181");
-        assert_eq!(grouped(1_234_567.891, 2), "1,234,567.89");
-        assert_eq!(grouped(-12_345.0, 0), "-12,345");
-        assert_eq!(grouped(-0.01, 1), "0.0");
+    fn figures_read_with_their_units() {
+        assert_eq!(figure(4_412_181.0, Unit::Count), "4,412,181");
         assert_eq!(figure(0.039_856, Unit::Percent), "3.99 %");
         assert_eq!(figure(353.394, Unit::Ms), "353.4 ms");
         assert_eq!(figure(353.394, Unit::MeanMs), "353.4 ms");

@@ -314,15 +314,7 @@ type Figure = (fn(&Summary) -> f64, fn(f64) -> String);
 
 /// A count with thousands separators.
 fn count(v: f64) -> String {
-    let digits = format!("{:.0}", v.max(0.0));
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    vc::grouped(v.max(0.0), 0)
 }
 
 /// Rows of the comparison table: a label and its figure.

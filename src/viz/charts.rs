@@ -1002,6 +1002,30 @@ fn linear_ticks(lo: f64, hi: f64, ticks: usize) -> (Vec<f64>, f64) {
     (out, step)
 }
 
+/// A number in full with `decimals` decimals and its thousands separated by
+/// commas: `4,412,181`, `1,234,567.89` (the comparison table, the CLI's
+/// summary).
+pub fn grouped(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((s.as_str(), ""));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    // No "-0.0": a sign only for what shows as non-zero.
+    if v < 0.0 && out.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// A number for a read-out, three significant digits at most: `0.5`, `250`,
 /// `1.23`, `12.5k`, `137k`, `4.4M`.
 pub fn format_number(v: f64) -> String {
@@ -1634,6 +1658,17 @@ mod tests {
             vec![(0.5, 1.0, 1.0), (1.0, 2.0, 2.0), (2.0, 2.25, 3.0)]
         );
         assert_eq!(bar_buckets(&v, 0.0, 10.0).len(), 3);
+    }
+
+    #[test]
+    fn full_numbers_are_grouped_by_thousands() {
+        assert_eq!(grouped(0.0, 0), "0");
+        assert_eq!(grouped(999.0, 0), "999");
+        assert_eq!(grouped(1_000.0, 0), "1,000");
+        assert_eq!(grouped(4_412_181.0, 0), "4,412,181");
+        assert_eq!(grouped(1_234_567.891, 2), "1,234,567.89");
+        assert_eq!(grouped(-12_345.0, 0), "-12,345");
+        assert_eq!(grouped(-0.01, 1), "0.0");
     }
 
     #[test]

@@ -23,6 +23,7 @@
 //! | [`trace`] | sampled packets, notable events, kernel log |
 //! | [`summary`] | the run's figures (the CLI's `--json`) |
 //! | [`time`], [`rng`], [`queue`] | time, seeded streams, the event queue |
+//! | [`prefetch`] | a cache hint for what the event loop reads next (x86-64) |
 
 #![deny(missing_docs)]
 
@@ -37,6 +38,7 @@ pub mod metrics;
 pub mod node;
 pub mod nodelocal;
 pub mod params;
+pub mod prefetch;
 pub mod queue;
 pub mod rng;
 pub mod route_memo;

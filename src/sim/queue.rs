@@ -276,6 +276,18 @@ impl<E> EventQueue<E> {
         self.current.iter().map(|e| &e.event)
     }
 
+    /// The events already scheduled in the slot `ahead` milliseconds after
+    /// the one being drained (`1..SLOTS`), in no particular order; more may
+    /// come before it is loaded. Empty for any other `ahead`.
+    pub fn slot_events(&self, ahead: u64) -> impl Iterator<Item = &E> {
+        let bucket = if (1..SLOTS as u64).contains(&ahead) {
+            &self.ring[((self.cur_slot + ahead) % SLOTS as u64) as usize][..]
+        } else {
+            &[]
+        };
+        bucket.iter().map(|e| &e.event)
+    }
+
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.current.len() + self.in_ring + self.overflow.len()
@@ -324,6 +336,31 @@ mod tests {
     /// Events after the latest time a key holds (71 minutes, past any
     /// run's end) sort after every earlier one, among themselves in the
     /// order they were scheduled.
+    /// What `slot_events` shows is what the queue will load that many
+    /// milliseconds on (the engine prefetches the state of those events).
+    #[test]
+    fn slot_events_are_the_events_of_the_slots_ahead() {
+        let mut q = EventQueue::new();
+        for (at, id) in [(5_200, 0), (6_100, 1), (6_999, 2), (7_000, 3), (9_000, 4)] {
+            q.push(SimTime(at), id);
+        }
+        // Loads slot 5 (the event at 5.2 ms).
+        assert_eq!(q.peek_time(), Some(SimTime(5_200)));
+        let ahead = |q: &EventQueue<i32>, k| {
+            let mut v: Vec<i32> = q.slot_events(k).copied().collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(ahead(&q, 1), vec![1, 2]);
+        assert_eq!(ahead(&q, 2), vec![3]);
+        assert_eq!(ahead(&q, 4), vec![4]);
+        assert!(ahead(&q, 0).is_empty() && ahead(&q, SLOTS as u64).is_empty());
+        q.pop();
+        // Slot 6 is loaded now; what was two ahead is one ahead.
+        assert_eq!(q.peek_time(), Some(SimTime(6_100)));
+        assert_eq!(ahead(&q, 1), vec![3]);
+    }
+
     #[test]
     fn events_past_the_key_s_range_sort_last() {
         let mut q = EventQueue::new();

@@ -201,7 +201,8 @@ impl NodeLocalDns {
     }
 
     /// With a full cache, draws the slots of the next `n` evictions ahead
-    /// (those not drawn yet) and reads the entries in them; returns what it
+    /// (those not drawn yet), reads the names in them and has the CPU fetch
+    /// those names' expiries (which the evictions clear); returns what it
     /// read (for `black_box`). Slots drawn and not used wait for later
     /// evictions, so at most one tick's lookups' worth is ever held.
     fn read_ahead_victims(&mut self, n: usize) -> u32 {
@@ -215,7 +216,10 @@ impl NodeLocalDns {
         let mut acc = 0;
         for &v in self.victims.iter().take(n) {
             let name = self.cached[v as usize];
-            acc ^= self.expiry[name as usize];
+            acc ^= name;
+            if let Some(e) = self.expiry.get(name as usize) {
+                super::prefetch::prefetch(e);
+            }
         }
         acc
     }
@@ -250,11 +254,12 @@ impl Sim {
             }
         }
         // New user requests on each node's pods (Poisson) and the names
-        // they look up, drawn first: reading their cache slots now lets the
-        // CPU overlap the cache misses of the whole tick's lookups (each is
-        // a random slot among the node's 20,000 names). Each lookup may
-        // insert its name, evicting a random entry when the cache is full:
-        // as many of those are read ahead as there are lookups.
+        // they look up, drawn first: prefetching their cache slots now lets
+        // the CPU overlap the cache misses of the whole tick's lookups (each
+        // is a random slot among the node's 20,000 names) with the lookups
+        // themselves. Each lookup may insert its name, evicting a random
+        // entry when the cache is full: as many of those are read ahead as
+        // there are lookups.
         let mut batch = std::mem::take(&mut self.dns_batch);
         batch.clear();
         let mut acc = 0u32;
@@ -268,7 +273,9 @@ impl Sim {
             acc ^= d.read_ahead_victims(n as usize);
         }
         for &(node, name) in &batch {
-            acc ^= self.nld[node as usize].expiry[name as usize];
+            if let Some(e) = self.nld[node as usize].expiry.get(name as usize) {
+                super::prefetch::prefetch(e);
+            }
         }
         std::hint::black_box(acc);
         let mut next = batch.iter().peekable();

@@ -333,9 +333,6 @@ mod tests {
         assert_eq!(order, vec![0, 1, 2, 3, 4]);
     }
 
-    /// Events after the latest time a key holds (71 minutes, past any
-    /// run's end) sort after every earlier one, among themselves in the
-    /// order they were scheduled.
     /// What `slot_events` shows is what the queue will load that many
     /// milliseconds on (the engine prefetches the state of those events).
     #[test]
@@ -361,6 +358,9 @@ mod tests {
         assert_eq!(ahead(&q, 1), vec![3]);
     }
 
+    /// Events after the latest time a key holds (71 minutes, past any
+    /// run's end) sort after every earlier one, among themselves in the
+    /// order they were scheduled.
     #[test]
     fn events_past_the_key_s_range_sort_last() {
         let mut q = EventQueue::new();

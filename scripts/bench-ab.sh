@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Compares the engine's speed in two builds of `incident-sim`: runs
+# `bench --runs 1` of each in turn, PAIRS times, and prints each one's median
+# and minimum wall time and the median of the per-pair ratios B/A with its
+# quartiles. This machine's speed drifts by a factor of up to two within
+# minutes (the share of the shared L3 it gets; README, "Speed and memory"),
+# so only interleaved pairs compare two builds fairly, and a difference of a
+# few percent needs dozens of them.
+#
+#   scripts/bench-ab.sh OLD_BINARY NEW_BINARY [PAIRS] [bench options...]
+#   e.g. scripts/bench-ab.sh /tmp/incident-sim-old target/release/incident-sim 30 --preset no-rollout
+set -euo pipefail
+if [ $# -lt 2 ]; then
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+fi
+A="$1"; B="$2"; shift 2
+PAIRS=20
+if [ $# -gt 0 ] && [[ "$1" =~ ^[1-9][0-9]*$ ]]; then PAIRS="$1"; shift; fi
+for bin in "$A" "$B"; do
+  [ -x "$bin" ] || { echo "bench-ab: $bin is not an executable" >&2; exit 2; }
+done
+wall() { "$1" bench --runs 1 --json "${@:2}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["wall_s_median"])'; }
+OUT="$(mktemp)"
+trap 'rm -f "$OUT"' EXIT
+for _ in $(seq 1 "$PAIRS"); do
+  echo "$(wall "$A" "$@") $(wall "$B" "$@")" >> "$OUT"
+done
+python3 - "$OUT" "$A" "$B" <<'PY'
+import statistics as st, sys
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+a, b = [r[0] for r in rows], [r[1] for r in rows]
+ratios = [y / x for x, y in rows]
+q = st.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+print(f"A {sys.argv[2]}: median {st.median(a):.3f} s, min {min(a):.3f} s")
+print(f"B {sys.argv[3]}: median {st.median(b):.3f} s, min {min(b):.3f} s")
+print(f"B/A over {len(rows)} pairs: median {st.median(ratios):.3f} (quartiles {q[0]:.3f}, {q[2]:.3f})")
+PY

@@ -426,11 +426,12 @@ impl Sim {
         }
         std::hint::black_box(acc);
         // Only where a prefetch does something (see `super::prefetch`).
-        let ahead = if cfg!(target_arch = "x86_64") { 2 } else { 0 };
-        for ahead in 1..=ahead {
-            for ev in self.queue.slot_events(ahead) {
-                if let Some(s) = ev.sub().and_then(|sub| self.subs.get(sub as usize)) {
-                    super::prefetch::prefetch(s);
+        if cfg!(target_arch = "x86_64") {
+            for ahead in 1..=2 {
+                for ev in self.queue.slot_events(ahead) {
+                    if let Some(s) = ev.sub().and_then(|sub| self.subs.get(sub as usize)) {
+                        super::prefetch::prefetch(s);
+                    }
                 }
             }
         }

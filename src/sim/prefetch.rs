@@ -6,7 +6,8 @@
 //! events are loaded overlaps their cache misses, but the loop still waits
 //! for the last of them; a prefetch instruction retires at once, so issuing
 //! it for the next milliseconds' events takes those misses off the loop's
-//! path (see `Sim::warm_subchannels`). It changes no value the simulation
+//! path (see `Sim::warm_subchannels`); node-local-dns does the same for the
+//! cache slots of a tick's lookups. It changes no value the simulation
 //! computes. x86-64 only (the native CLI); elsewhere, wasm included, it does
 //! nothing.
 #![allow(unsafe_code)]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up what is missing, then runs every test: native `cargo test`, the
-# wasm-bindgen-test suite in headless Chromium, and the end-to-end test of the
-# built site in headless Chromium (screenshots in tests/e2e/out/).
+# wasm-bindgen-test suite in headless Chromium, the end-to-end test of the
+# built site in headless Chromium (screenshots in tests/e2e/out/), and the
+# profile-guided native build's traces against the plain build's.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,5 +21,18 @@ cargo test --locked --target wasm32-unknown-unknown --test web --test wasm_engin
 
 step "end-to-end test of the built site (playwright-core + Debian Chromium)"
 scripts/e2e.sh
+
+step "profile-guided native build (scripts/native-pgo.sh): the same traces as the plain build"
+scripts/native-pgo.sh
+digest() { "$1" bench --runs 1 --json "${@:2}" | sed -n 's/.*"digest":"\([^"]*\)".*/\1/p'; }
+for args in "--preset incident --set duration_s=300" "--preset no-rollout --seed 9" \
+  "--preset ens6-address --seed 11 --set duration_s=400"; do
+  # shellcheck disable=SC2086 # the arguments are meant to split
+  plain="$(digest target/debug/incident-sim $args)"
+  # shellcheck disable=SC2086
+  pgo="$(digest target/pgo/release/incident-sim $args)"
+  printf '%s: plain %s, pgo %s\n' "$args" "$plain" "$pgo"
+  [ -n "$plain" ] && [ "$plain" = "$pgo" ] || { echo "the PGO build's trace differs" >&2; exit 1; }
+done
 
 step "all tests passed"

@@ -32,7 +32,9 @@ for c in "${LLVM_PROFDATA:-}" "$(rustc --print sysroot)/lib/rustlib/$HOST/bin/ll
   "llvm-profdata-$LLVM_MAJOR"; do
   if [ -n "$c" ] && have "$c"; then profdata="$c"; break; fi
 done
-if [ -z "$profdata" ] && rustup component add llvm-tools >/dev/null 2>&1; then
+# rustup's component is LLVM's own build for this rustc; bounded in time in
+# case its download server is out of reach.
+if [ -z "$profdata" ] && timeout 300 rustup component add llvm-tools >/dev/null 2>&1; then
   c="$(rustc --print sysroot)/lib/rustlib/$HOST/bin/llvm-profdata"
   if have "$c"; then profdata="$c"; fi
 fi

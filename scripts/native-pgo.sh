@@ -5,7 +5,8 @@
 # profile, so that LLVM lays out and inlines the event loop's hot paths by how
 # often they really run. The engine's code and results are the same as the
 # plain release build's (the test command checks that the trace digests
-# agree); only the machine code differs. See README, "Speed and memory".
+# agree); only the machine code differs, and `bench` says "build
+# profile-guided". See README, "Speed and memory".
 #
 #   scripts/native-pgo.sh        builds target/pgo/release/incident-sim
 #
@@ -53,7 +54,7 @@ rm -rf "$PROFILES"
 mkdir -p "$PROFILES"
 
 say "1/3 instrumented build (target/pgo-instrumented)"
-RUSTFLAGS="-Cprofile-generate=$PROFILES" \
+INCIDENT_SIM_BUILD=pgo-instrumented RUSTFLAGS="-Cprofile-generate=$PROFILES" \
   cargo build --locked --release --bin incident-sim --target-dir target/pgo-instrumented
 # Build scripts and proc-macros of dependencies ran instrumented too.
 rm -f "$PROFILES"/*.profraw
@@ -71,6 +72,6 @@ done
   || die "$profdata could not merge the profiles (it must be LLVM $LLVM_MAJOR's)"
 
 say "3/3 optimised build (target/pgo)"
-RUSTFLAGS="-Cprofile-use=$PROFILES/merged.profdata" \
+INCIDENT_SIM_BUILD=profile-guided RUSTFLAGS="-Cprofile-use=$PROFILES/merged.profdata" \
   cargo build --locked --release --bin incident-sim --target-dir target/pgo
 say "built target/pgo/release/incident-sim"

@@ -34,5 +34,7 @@ for args in "--preset incident --set duration_s=300" "--preset no-rollout --seed
   printf '%s: plain %s, pgo %s\n' "$args" "$plain" "$pgo"
   [ -n "$plain" ] && [ "$plain" = "$pgo" ] || { echo "the PGO build's trace differs" >&2; exit 1; }
 done
+target/pgo/release/incident-sim bench --runs 1 --json --set duration_s=130 | grep -q '"build":"profile-guided"' \
+  || { echo "the PGO build does not say it is one" >&2; exit 1; }
 
 step "all tests passed"

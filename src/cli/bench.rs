@@ -16,6 +16,19 @@ fn peak_rss_kib() -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Which kind of build is timing itself, printed beside its figures because
+/// they are only comparable within one kind: `scripts/native-pgo.sh` sets
+/// `INCIDENT_SIM_BUILD` when it compiles (`profile-guided`, or
+/// `pgo-instrumented` for its training build); otherwise `release`, or `dev`
+/// for a build with debug assertions (the dev and test profiles).
+fn build_kind() -> &'static str {
+    match option_env!("INCIDENT_SIM_BUILD") {
+        Some(kind) => kind,
+        None if cfg!(debug_assertions) => "dev",
+        None => "release",
+    }
+}
+
 pub(super) fn run(args: Vec<OsString>) -> i32 {
     let mut runs: u32 = 3;
     let mut json = false;
@@ -65,8 +78,9 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     let rss = peak_rss_kib().unwrap_or(0);
     if json {
         println!(
-            "{{\"preset\":\"{}\",\"runs\":{runs},\"events\":{events},\"digest\":\"{digest:#018x}\",\"sim_seconds\":{},\"wall_s_median\":{median:.3},\"wall_s_min\":{:.3},\"events_per_s\":{:.0},\"peak_rss_mib\":{:.1}}}",
+            "{{\"preset\":\"{}\",\"build\":\"{}\",\"runs\":{runs},\"events\":{events},\"digest\":\"{digest:#018x}\",\"sim_seconds\":{},\"wall_s_median\":{median:.3},\"wall_s_min\":{:.3},\"events_per_s\":{:.0},\"peak_rss_mib\":{:.1}}}",
             sc.preset,
+            build_kind(),
             params.duration_s,
             walls[0],
             events as f64 / median,
@@ -77,6 +91,7 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
             "preset {} ({} simulated s, seed {})",
             sc.preset, params.duration_s, sc.seed
         );
+        println!("  build            {}", build_kind());
         println!("  runs             {runs}");
         println!("  events           {events}");
         println!("  trace digest     {digest:#018x}");

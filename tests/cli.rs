@@ -181,7 +181,11 @@ fn bench_reports_the_runs_events_and_trace_digest() {
     );
     // The figures say which kind of build made them (this test's binary is
     // built with the test's own profile).
-    let build = if cfg!(debug_assertions) { "dev" } else { "release" };
+    let build = if cfg!(debug_assertions) {
+        "dev"
+    } else {
+        "release"
+    };
     assert_eq!(v["build"].as_str(), Some(build), "{v}");
     for key in [
         "wall_s_median",

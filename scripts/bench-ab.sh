@@ -20,7 +20,8 @@ if [ $# -gt 0 ] && [[ "$1" =~ ^[1-9][0-9]*$ ]]; then PAIRS="$1"; shift; fi
 for bin in "$A" "$B"; do
   [ -x "$bin" ] || { echo "bench-ab: $bin is not an executable" >&2; exit 2; }
 done
-wall() { "$1" bench --runs 1 --json "${@:2}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["wall_s_median"])'; }
+# One run's wall time, and the kind of build (`bench` says: release, profile-guided, dev).
+wall() { "$1" bench --runs 1 --json "${@:2}" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["wall_s_median"], d.get("build", "unlabelled"))'; }
 OUT="$(mktemp)"
 trap 'rm -f "$OUT"' EXIT
 for _ in $(seq 1 "$PAIRS"); do
@@ -28,11 +29,13 @@ for _ in $(seq 1 "$PAIRS"); do
 done
 python3 - "$OUT" "$A" "$B" <<'PY'
 import statistics as st, sys
-rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+lines = [l.split() for l in open(sys.argv[1]) if l.strip()]
+rows = [(float(l[0]), float(l[2])) for l in lines]
+kind_a, kind_b = lines[0][1], lines[0][3]
 a, b = [r[0] for r in rows], [r[1] for r in rows]
 ratios = [y / x for x, y in rows]
 q = st.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
-print(f"A {sys.argv[2]}: median {st.median(a):.3f} s, min {min(a):.3f} s")
-print(f"B {sys.argv[3]}: median {st.median(b):.3f} s, min {min(b):.3f} s")
+print(f"A {sys.argv[2]} ({kind_a} build): median {st.median(a):.3f} s, min {min(a):.3f} s")
+print(f"B {sys.argv[3]} ({kind_b} build): median {st.median(b):.3f} s, min {min(b):.3f} s")
 print(f"B/A over {len(rows)} pairs: median {st.median(ratios):.3f} (quartiles {q[0]:.3f}, {q[2]:.3f})")
 PY

@@ -27,17 +27,17 @@ have() { command -v "$1" >/dev/null 2>&1; }
 LLVM_MAJOR="$(rustc -vV | sed -n 's/^LLVM version: \([0-9][0-9]*\).*/\1/p')"
 [ -n "$LLVM_MAJOR" ] || die "could not read rustc's LLVM version from 'rustc -vV'"
 HOST="$(rustc -vV | sed -n 's/^host: //p')"
+RUSTUP_PROFDATA="$(rustc --print sysroot)/lib/rustlib/$HOST/bin/llvm-profdata"
 
 profdata=""
-for c in "${LLVM_PROFDATA:-}" "$(rustc --print sysroot)/lib/rustlib/$HOST/bin/llvm-profdata" \
-  "llvm-profdata-$LLVM_MAJOR"; do
+for c in "${LLVM_PROFDATA:-}" "$RUSTUP_PROFDATA" "llvm-profdata-$LLVM_MAJOR"; do
   if [ -n "$c" ] && have "$c"; then profdata="$c"; break; fi
 done
 # rustup's component is LLVM's own build for this rustc; bounded in time in
 # case its download server is out of reach.
-if [ -z "$profdata" ] && timeout 300 rustup component add llvm-tools >/dev/null 2>&1; then
-  c="$(rustc --print sysroot)/lib/rustlib/$HOST/bin/llvm-profdata"
-  if have "$c"; then profdata="$c"; fi
+if [ -z "$profdata" ] && timeout 300 rustup component add llvm-tools >/dev/null 2>&1 \
+  && have "$RUSTUP_PROFDATA"; then
+  profdata="$RUSTUP_PROFDATA"
 fi
 if [ -z "$profdata" ]; then
   say "installing Debian package llvm-$LLVM_MAJOR (llvm-profdata for rustc's LLVM $LLVM_MAJOR)"

@@ -24,17 +24,18 @@ scripts/e2e.sh
 
 step "profile-guided native build (scripts/native-pgo.sh): the same traces as the plain build"
 scripts/native-pgo.sh
-digest() { "$1" bench --runs 1 --json "${@:2}" | sed -n 's/.*"digest":"\([^"]*\)".*/\1/p'; }
+# `bench --json` field $1 of a run of binary $2 with arguments $3...
+field() { "$2" bench --runs 1 --json "${@:3}" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 for args in "--preset incident --set duration_s=300" "--preset no-rollout --seed 9" \
   "--preset ens6-address --seed 11 --set duration_s=400"; do
   # shellcheck disable=SC2086 # the arguments are meant to split
-  plain="$(digest target/debug/incident-sim $args)"
+  plain="$(field digest target/debug/incident-sim $args)"
   # shellcheck disable=SC2086
-  pgo="$(digest target/pgo/release/incident-sim $args)"
+  pgo="$(field digest target/pgo/release/incident-sim $args)"
   printf '%s: plain %s, pgo %s\n' "$args" "$plain" "$pgo"
   [ -n "$plain" ] && [ "$plain" = "$pgo" ] || { echo "the PGO build's trace differs" >&2; exit 1; }
 done
-target/pgo/release/incident-sim bench --runs 1 --json --set duration_s=130 | grep -q '"build":"profile-guided"' \
+[ "$(field build target/pgo/release/incident-sim --set duration_s=130)" = profile-guided ] \
   || { echo "the PGO build does not say it is one" >&2; exit 1; }
 
 step "all tests passed"

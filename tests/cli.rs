@@ -187,6 +187,12 @@ fn bench_reports_the_runs_events_and_trace_digest() {
         "release"
     };
     assert_eq!(v["build"].as_str(), Some(build), "{v}");
+    // And which machine: the same build's time depends on it.
+    let host = v["host"].as_str().unwrap_or_default();
+    assert!(!host.is_empty(), "{v}");
+    if cfg!(target_os = "linux") {
+        assert!(host.contains(" CPU"), "{v}");
+    }
     for key in [
         "wall_s_median",
         "wall_s_min",

@@ -16,6 +16,52 @@ fn peak_rss_kib() -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// The machine the figures were measured on, printed beside them because
+/// the same build's time depends on the processor and above all its caches
+/// (README, "Speed and memory"): the CPU's name, family and model, how many
+/// CPUs, and the sizes of CPU 0's L2 and L3 caches, from Linux's
+/// `/proc/cpuinfo` and `/sys/devices/system/cpu`. "unknown" elsewhere.
+fn host() -> String {
+    let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
+        return "unknown".into();
+    };
+    let field = |key: &str| {
+        info.lines()
+            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let cpus = info.lines().filter(|l| l.starts_with("processor")).count();
+    let mut out = field("model name").unwrap_or_else(|| "unknown CPU".into());
+    if let (Some(family), Some(model)) = (field("cpu family"), field("model")) {
+        out += &format!(" (family {family}, model {model})");
+    }
+    out += &format!(", {cpus} CPU{}", if cpus == 1 { "" } else { "s" });
+    for level in ["2", "3"] {
+        if let Some(size) = cache_size(level) {
+            out += &format!(", L{level} {size}");
+        }
+    }
+    out
+}
+
+/// The size of CPU 0's unified cache at `level` ("1 MiB", "32 MiB", "512 KiB").
+fn cache_size(level: &str) -> Option<String> {
+    let dir = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
+    dir.flatten().find_map(|e| {
+        let read = |f: &str| std::fs::read_to_string(e.path().join(f)).ok();
+        if read("level")?.trim() != level || read("type")?.trim() != "Unified" {
+            return None;
+        }
+        let kib: u64 = read("size")?.trim().strip_suffix('K')?.parse().ok()?;
+        Some(if kib % 1024 == 0 {
+            format!("{} MiB", kib / 1024)
+        } else {
+            format!("{kib} KiB")
+        })
+    })
+}
+
 /// Which kind of build is timing itself, printed beside its figures because
 /// they are only comparable within one kind: `scripts/native-pgo.sh` sets
 /// `INCIDENT_SIM_BUILD` when it compiles (`profile-guided`, or
@@ -77,21 +123,32 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     let median = walls[walls.len() / 2];
     let rss = peak_rss_kib().unwrap_or(0);
     if json {
-        println!(
-            "{{\"preset\":\"{}\",\"build\":\"{}\",\"runs\":{runs},\"events\":{events},\"digest\":\"{digest:#018x}\",\"sim_seconds\":{},\"wall_s_median\":{median:.3},\"wall_s_min\":{:.3},\"events_per_s\":{:.0},\"peak_rss_mib\":{:.1}}}",
-            sc.preset,
-            build_kind(),
-            params.duration_s,
-            walls[0],
-            events as f64 / median,
-            rss as f64 / 1024.0
-        );
+        // Rounded as the text output prints them.
+        let round = |x: f64, places: i32| {
+            let k = 10f64.powi(places);
+            (x * k).round() / k
+        };
+        let out = serde_json::json!({
+            "preset": sc.preset,
+            "build": build_kind(),
+            "host": host(),
+            "runs": runs,
+            "events": events,
+            "digest": format!("{digest:#018x}"),
+            "sim_seconds": params.duration_s,
+            "wall_s_median": round(median, 3),
+            "wall_s_min": round(walls[0], 3),
+            "events_per_s": (events as f64 / median).round() as u64,
+            "peak_rss_mib": round(rss as f64 / 1024.0, 1),
+        });
+        println!("{out}");
     } else {
         println!(
             "preset {} ({} simulated s, seed {})",
             sc.preset, params.duration_s, sc.seed
         );
         println!("  build            {}", build_kind());
+        println!("  host             {}", host());
         println!("  runs             {runs}");
         println!("  events           {events}");
         println!("  trace digest     {digest:#018x}");

@@ -19,7 +19,7 @@ fn peak_rss_kib() -> Option<u64> {
 /// The machine the figures were measured on, printed beside them because
 /// the same build's time depends on the processor and above all its caches
 /// (README, "Speed and memory"): the CPU's name, family and model, how many
-/// CPUs, and the sizes of CPU 0's L2 and L3 caches, from Linux's
+/// CPUs this process may use, and the sizes of CPU 0's L2 and L3 caches, from Linux's
 /// `/proc/cpuinfo` and `/sys/devices/system/cpu`. "unknown" elsewhere.
 fn host() -> String {
     let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
@@ -27,11 +27,11 @@ fn host() -> String {
     };
     let field = |key: &str| {
         info.lines()
-            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
-            .and_then(|l| l.split_once(':'))
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.trim() == key)
             .map(|(_, v)| v.trim().to_string())
     };
-    let cpus = info.lines().filter(|l| l.starts_with("processor")).count();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = field("model name").unwrap_or_else(|| "unknown CPU".into());
     if let (Some(family), Some(model)) = (field("cpu family"), field("model")) {
         out += &format!(" (family {family}, model {model})");

@@ -1,9 +1,10 @@
 //! A hint to the CPU to start fetching memory the event loop will read soon.
 //!
 //! In the storm up to 32,400 subchannels point at deleted pods (2 MiB of
-//! 64-byte subchannels, more than this machine's 512 KiB L2), and each event
-//! reads one of them at random. Reading a millisecond's subchannels when its
-//! events are loaded overlaps their cache misses, but the loop still waits
+//! 64-byte subchannels, more than the 512 KiB L2 of the machine this was
+//! measured on), and each event reads one of them at random. Reading a
+//! millisecond's subchannels when its events are loaded overlaps their
+//! cache misses, but the loop still waits
 //! for the last of them; a prefetch instruction retires at once, so issuing
 //! it for the next milliseconds' events takes those misses off the loop's
 //! path (see `Sim::warm_subchannels`); node-local-dns does the same for the

@@ -10,6 +10,8 @@
 //! | lab | [`lab`] | iproute2/sysctl commands over [`sim::linux`] |
 //! | scenario | [`scenario`] | parameters, presets, validation, URL/JSON encoding |
 //! | exports | [`export`] | trace/metrics → CSV, pcap, flow logs, kernel log |
+//! | explanations | [`explain`] | why-chains, kernel walks, comparisons, from records and parameters |
+//! | whole run | [`run`] | a scenario run to its end in slices, streamed as the page's record |
 //! | view model | [`viz`] | snapshots → positions, colours, chart series and drawing |
 //! | UI | `ui` (wasm only) | Yew components, canvas/SVG, animation, URL, browser APIs |
 
@@ -17,8 +19,10 @@
 // `sim::prefetch`.
 #![deny(unsafe_code)]
 
+pub mod explain;
 pub mod export;
 pub mod lab;
+pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod viz;

@@ -18,11 +18,11 @@ use super::node::Node;
 use super::params::ExternalDnsMode;
 use super::time::{SimDuration, SimTime};
 use super::trace::Notable;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
 /// A pod's lifecycle phase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Phase {
     /// Created, not Ready yet (no listener).
     Starting,
@@ -90,16 +90,84 @@ impl Pod {
 
     /// A short name (`query-<rs>-<n>`).
     pub fn name(&self) -> String {
-        format!(
-            "metrics-query-{}-{}",
-            if self.revision == 0 { "7d9f" } else { "5c4b" },
-            self.index
-        )
+        pod_name(self.revision, self.index)
+    }
+
+    /// What the page needs of it.
+    pub fn info(&self) -> PodInfo {
+        PodInfo {
+            index: self.index,
+            ip: self.ip,
+            node: self.node,
+            revision: self.revision,
+            created: self.created,
+            ready_at: self.ready_at,
+            terminated_at: self.terminated_at,
+            deleted_at: self.deleted_at,
+        }
     }
 }
 
+/// What the page needs of a pod: who it is and when its phases began.
+/// Its phase at any moment follows from these times ([`PodInfo::phase_at`]),
+/// so the page can show any moment of a run it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodInfo {
+    /// Index.
+    pub index: u32,
+    /// IP.
+    pub ip: Ipv4Addr,
+    /// Node.
+    pub node: u16,
+    /// 0 for the old ReplicaSet, 1 for the new.
+    pub revision: u8,
+    /// Created at.
+    pub created: SimTime,
+    /// Ready at.
+    pub ready_at: Option<SimTime>,
+    /// SIGTERM at.
+    pub terminated_at: Option<SimTime>,
+    /// Deleted at.
+    pub deleted_at: Option<SimTime>,
+}
+
+impl PodInfo {
+    /// The phase at `t`, or `None` before the pod was created.
+    pub fn phase_at(&self, t: SimTime) -> Option<Phase> {
+        if self.deleted_at.is_some_and(|d| d <= t) {
+            Some(Phase::Deleted)
+        } else if self.terminated_at.is_some_and(|d| d <= t) {
+            Some(Phase::Terminating)
+        } else if self.ready_at.is_some_and(|d| d <= t) {
+            Some(Phase::Ready)
+        } else if self.created <= t {
+            Some(Phase::Starting)
+        } else {
+            None
+        }
+    }
+
+    /// The pod's name (see [`Pod::name`]).
+    pub fn name(&self) -> String {
+        pod_name(self.revision, self.index)
+    }
+
+    /// The pod's slot on its node's ENI (for the topology's layout).
+    pub fn slot(&self) -> usize {
+        (self.ip.octets()[3] as usize).saturating_sub(10)
+    }
+}
+
+fn pod_name(revision: u8, index: u32) -> String {
+    format!(
+        "metrics-query-{}-{}",
+        if revision == 0 { "7d9f" } else { "5c4b" },
+        index
+    )
+}
+
 /// A version of the service's record set in Route 53.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DnsVersion {
     /// When external-dns wrote it.
     pub at: SimTime,

@@ -490,6 +490,47 @@ impl Sim {
         self.schedule(SimDuration::from_secs(1), Ev::Second);
     }
 
+    /// Heap bytes the state holds, roughly, without the trace: what a
+    /// [`Checkpoint`] costs (the page keeps its checkpoints within a byte
+    /// budget).
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let clients: usize = self
+            .clients
+            .iter()
+            .map(|c| size_of::<Client>() + c.subs.capacity() * 8)
+            .sum();
+        let pods: usize = self
+            .pods
+            .iter()
+            .map(|p| {
+                size_of::<Pod>() + (p.syn_per_sec.capacity() + p.established_per_sec.capacity()) * 4
+            })
+            .sum();
+        let nodes: usize = self.nodes.iter().map(|n| n.approx_bytes()).sum();
+        let nld: usize = self.nld.iter().map(|d| d.approx_bytes()).sum();
+        let series = (self.metrics.seconds() + 1)
+            * (Global::ALL.len() + self.metrics.nodes() * PerNode::ALL.len())
+            * 8;
+        let dns: usize = self
+            .route53
+            .versions
+            .iter()
+            .map(|v| 48 + v.pods.capacity() * 4)
+            .sum();
+        size_of::<Sim>()
+            + self.subs.capacity() * size_of::<Sub>()
+            + self.free_subs.capacity() * 4
+            + clients
+            + pods
+            + nodes
+            + nld
+            + series
+            + dns
+            + self.client_dns.capacity() * size_of::<CachedAnswer>()
+            + self.queue.approx_bytes()
+    }
+
     /// Channels currently pointing at a deleted pod's IP.
     pub fn stale_subs_now(&self) -> u64 {
         self.stale_subs

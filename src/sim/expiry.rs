@@ -139,6 +139,29 @@ impl ExpiryCounter {
         self.total
     }
 
+    /// Live entries at `now` without advancing (for readers that must not
+    /// change the run, such as the page's gauges): the same figure
+    /// [`ExpiryCounter::count`] gives, computed from the buckets still held.
+    pub fn count_at(&self, now: SimTime) -> u64 {
+        let cur = now.micros() / BUCKET_US;
+        if self.base > cur || self.total == 0 {
+            return self.total;
+        }
+        if cur - self.base >= self.ring.len() as u64 {
+            return 0;
+        }
+        let mask = self.ring.len() as u64 - 1;
+        let gone: u64 = (self.base..=cur)
+            .map(|i| u64::from(self.ring[(i & mask) as usize]))
+            .sum();
+        self.total - gone
+    }
+
+    /// Heap bytes held.
+    pub fn approx_bytes(&self) -> usize {
+        self.ring.capacity() * 4
+    }
+
     /// Live entries as of the last advance (no mutation).
     pub fn peek_total(&self) -> u64 {
         self.total

@@ -5,7 +5,7 @@
 //! series, so memory grows with simulated seconds only, never with traffic.
 
 use super::time::SimTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A series that exists once for the whole run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -323,6 +323,18 @@ impl LatencyHistogram {
     }
 }
 
+/// The completed seconds of every series from one second on (see
+/// [`Metrics::tail`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesTail {
+    /// The first second held.
+    pub from: usize,
+    /// Global series, in [`Global::ALL`] order.
+    pub global: Vec<Vec<f64>>,
+    /// Per node, its series in [`PerNode::ALL`] order.
+    pub node: Vec<Vec<Vec<f64>>>,
+}
+
 /// All series of a run.
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {
@@ -435,6 +447,45 @@ impl Metrics {
     /// Number of nodes.
     pub fn nodes(&self) -> usize {
         self.node.len()
+    }
+
+    /// The completed seconds of every series from second `from` on: what the
+    /// page's worker sends as a run goes (see `crate::run`). A few closed
+    /// seconds can still change (`add_at`, `backfill_gauge`), so the worker
+    /// resends a short overlap and the whole table once the run ends.
+    pub fn tail(&self, from: usize) -> SeriesTail {
+        let from = from.min(self.seconds());
+        SeriesTail {
+            from,
+            global: self.global.iter().map(|s| s[from..].to_vec()).collect(),
+            node: self
+                .node
+                .iter()
+                .map(|n| n.iter().map(|s| s[from..].to_vec()).collect())
+                .collect(),
+        }
+    }
+
+    /// Replaces the seconds from `t.from` on with `t`'s (the page's copy of
+    /// a run's series). A tail for other series or nodes is ignored.
+    pub fn apply_tail(&mut self, t: &SeriesTail) {
+        if t.global.len() != self.global.len() || t.node.len() != self.node.len() {
+            return;
+        }
+        if t.node.iter().any(|n| n.len() != PerNode::ALL.len()) {
+            return;
+        }
+        let from = t.from.min(self.seconds());
+        for (s, add) in self.global.iter_mut().zip(&t.global) {
+            s.truncate(from);
+            s.extend_from_slice(add);
+        }
+        for (n, add) in self.node.iter_mut().zip(&t.node) {
+            for (s, add) in n.iter_mut().zip(add) {
+                s.truncate(from);
+                s.extend_from_slice(add);
+            }
+        }
     }
 
     /// A node series aggregated over nodes: max for gauges, sum for counters.

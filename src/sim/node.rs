@@ -85,6 +85,22 @@ impl VpcConntrack {
         SimTime(self.sweep_window.0)
     }
 
+    /// Entries in use at `now`, without touching the table (the page's
+    /// gauges and the moment track read this; the run never does).
+    pub fn count_at(&self, now: SimTime) -> u64 {
+        let t = if self.sweep_us == 0 || now.micros() < self.sweep_phase_us {
+            if self.sweep_us == 0 {
+                now
+            } else {
+                SimTime::ZERO
+            }
+        } else {
+            let k = (now.micros() - self.sweep_phase_us) / self.sweep_us;
+            SimTime(self.sweep_phase_us + k * self.sweep_us)
+        };
+        self.established + self.timed.count_at(t)
+    }
+
     /// Entries in use at `now`.
     pub fn count(&mut self, now: SimTime) -> u64 {
         let t = self.reclaimed_to(now);
@@ -169,6 +185,11 @@ impl LinuxConntrack {
         self.established + self.timed.count(now)
     }
 
+    /// Entries at `now`, without touching the table.
+    pub fn count_at(&self, now: SimTime) -> u64 {
+        self.established + self.timed.count_at(now)
+    }
+
     /// Confirms a new entry if there is room.
     pub fn admit(&mut self, now: SimTime, expiry: SimTime) -> bool {
         let n = self.count(now);
@@ -241,6 +262,14 @@ pub struct Node {
 }
 
 impl Node {
+    /// Heap bytes held, roughly (tables and memo; the namespace is small).
+    pub fn approx_bytes(&self) -> usize {
+        self.vpc.timed.approx_bytes()
+            + self.linux_ct.timed.approx_bytes()
+            + self.memo.approx_bytes()
+            + 16_384
+    }
+
     /// ens5's address of node `i`.
     pub fn primary_ip(i: u16) -> Ipv4Addr {
         Ipv4Addr::new(10, 0, (i / 200) as u8, (10 + i % 200) as u8)

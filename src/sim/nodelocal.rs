@@ -170,6 +170,19 @@ impl NodeLocalDns {
         self.busy.len() as u32 + self.hanging_live
     }
 
+    /// Heap bytes held (for the page's checkpoint budget).
+    pub fn approx_bytes(&self) -> usize {
+        (self.expiry.capacity() + self.cached.capacity() + self.victims.capacity()) * 4
+            + (self.busy.capacity() + self.returned.capacity()) * 16
+    }
+
+    /// Queries in flight at `now`, without touching the state (for the
+    /// page's gauges: reading must not reorder the connections' return).
+    pub fn inflight_at(&self, now: SimTime) -> u32 {
+        let busy = self.busy.iter().filter(|c| c.0 .0 > now.micros()).count();
+        busy as u32 + self.hanging_live
+    }
+
     /// A data-store name drawn uniformly.
     fn draw_name(&mut self) -> u32 {
         self.arrivals.below(self.expiry.len() as u64) as u32

@@ -288,7 +288,19 @@ impl<E> EventQueue<E> {
         bucket.iter().map(|e| &e.event)
     }
 
-    /// Number of pending events.
+    /// Heap bytes held (for the page's checkpoint budget).
+    pub fn approx_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<Entry<E>>();
+        let vec = std::mem::size_of::<Vec<Entry<E>>>();
+        let ring: usize = self.ring.iter().map(|b| b.capacity() * entry).sum();
+        let spare: usize = self.spare.iter().map(|b| b.capacity() * entry).sum();
+        (self.current.capacity() + self.overflow.capacity()) * entry
+            + ring
+            + spare
+            + (self.ring.len() + self.spare.len()) * vec
+    }
+
+    /// Events pending.
     pub fn len(&self) -> usize {
         self.current.len() + self.in_ring + self.overflow.len()
     }

@@ -39,6 +39,13 @@ impl RouteMemo {
         }
     }
 
+    /// Heap bytes held (for the page's checkpoint budget).
+    pub fn approx_bytes(&self) -> usize {
+        self.rows.capacity() * 4
+            + self.codes.capacity()
+            + self.verdicts.capacity() * std::mem::size_of::<InputVerdict>()
+    }
+
     /// Forgets every decision if the FIB changed since they were made.
     #[inline]
     pub fn validate(&mut self, gen: u64) {

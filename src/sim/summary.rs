@@ -3,10 +3,10 @@
 use super::cluster::Phase;
 use super::engine::Sim;
 use super::metrics::{Global, PerNode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Headline figures of a run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Events processed.
     pub events: u64,

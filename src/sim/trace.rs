@@ -7,11 +7,11 @@
 //! [`super::metrics`]. Nothing here grows with the traffic beyond the caps.
 
 use super::time::SimTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
 /// What kind of packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PacketKind {
     /// A client's SYN (first transmission).
     Syn,
@@ -48,7 +48,7 @@ impl PacketKind {
 }
 
 /// How a packet's journey ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Fate {
     /// Reached its destination (a pod, a client, cluster DNS).
     Delivered,
@@ -97,7 +97,7 @@ impl Fate {
 }
 
 /// Why a client sent this SYN.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Trigger {
     /// The server's GracefulStop sent GOAWAY; the transport closed and the
     /// subchannel reconnected.
@@ -142,7 +142,7 @@ impl Trigger {
 }
 
 /// One sampled packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PacketRecord {
     /// Index in the sample.
     pub id: u32,
@@ -183,7 +183,7 @@ pub struct PacketRecord {
 }
 
 /// A milestone of the run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Notable {
     /// The rollout began.
     RolloutStarted,
@@ -254,7 +254,7 @@ pub enum Notable {
 }
 
 /// A notable event with its time and a sentence.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRecord {
     /// When.
     pub at: SimTime,
@@ -265,7 +265,7 @@ pub struct EventRecord {
 }
 
 /// One line of a node's kernel log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelLogLine {
     /// When.
     pub at: SimTime,

@@ -1,0 +1,360 @@
+//! Runs one scenario to its end in bounded slices, hands out what each slice
+//! made known as a [`Chunk`], keeps checkpoints (within a byte budget) and
+//! answers questions about any moment already run: the exact state at a
+//! time, a packet's kernel step-through, an export up to a time.
+//!
+//! The page's worker drives it; the native tests drive it the same way and
+//! check that the assembled record is the plain run's.
+
+use super::record::{Chunk, Finish, Moment, NodeInfo, NodeMoment, RunId, RunMeta};
+use crate::explain::kernel::{self, KernelWalk, Toggles};
+use crate::sim::engine::Checkpoint;
+use crate::sim::summary::Summary;
+use crate::sim::time::{SimDuration, SimTime};
+use crate::sim::Sim;
+
+/// Events between checkpoints: re-running this many from the nearest
+/// checkpoint answers a seek (about 0.1 s in a browser's worker).
+pub const EVENTS_PER_CHECKPOINT: u64 = 600_000;
+/// Bytes all checkpoints of a run may hold; past it every other one is
+/// dropped and the interval doubles.
+pub const CHECKPOINT_BUDGET_BYTES: usize = 160 << 20;
+/// Bytes the moment track may hold; the step grows past 100 ms to stay in it.
+pub const TRACK_BUDGET_BYTES: usize = 8 << 20;
+/// The moment track's finest step.
+pub const TRACK_STEP_MIN: SimDuration = SimDuration::from_millis(100);
+/// Packets are handed out once this much older than the run's clock: their
+/// fate is settled by then (a SYN's is set on arrival, microseconds later).
+const PACKET_SETTLE: SimDuration = SimDuration::from_secs(2);
+/// Closed seconds of the series resent with each chunk (a few can still
+/// change after they close).
+const SERIES_OVERLAP: usize = 5;
+
+/// The exact state of `sim` at its clock, read without changing it.
+pub fn moment_of(sim: &Sim) -> Moment {
+    let at = sim.now();
+    Moment {
+        at,
+        nodes: sim
+            .nodes
+            .iter()
+            .zip(&sim.nld)
+            .map(|(n, d)| NodeMoment {
+                vpc: n.vpc.count_at(at),
+                linux: n.linux_ct.count_at(at),
+                nld_inflight: d.inflight_at(at),
+                nld_down: d.down,
+            })
+            .collect(),
+        stale_subs: sim.stale_subs_now(),
+        subs: sim.subs_len() as u64,
+    }
+}
+
+/// The moment track's step for these parameters: 100 ms unless the run is
+/// so long or wide that the track would pass [`TRACK_BUDGET_BYTES`].
+pub fn track_step(duration_s: u64, nodes: usize) -> SimDuration {
+    let per_moment = 48 + nodes * std::mem::size_of::<NodeMoment>();
+    let min_us = TRACK_STEP_MIN.micros();
+    let need = (duration_s as u128 * 1_000_000 * per_moment as u128)
+        .div_ceil(TRACK_BUDGET_BYTES as u128) as u64;
+    SimDuration::from_micros(need.max(min_us).div_ceil(min_us) * min_us)
+}
+
+/// How far the page's record has been sent.
+#[derive(Default)]
+struct Sent {
+    seconds: usize,
+    events: usize,
+    packets: usize,
+    klog: usize,
+    track: usize,
+}
+
+/// A scenario being run for the page.
+pub struct Runner {
+    meta: RunMeta,
+    sim: Sim,
+    checkpoints: Vec<Checkpoint>,
+    checkpoint_bytes: Vec<usize>,
+    checkpoint_every: u64,
+    last_checkpoint: u64,
+    track: Vec<Moment>,
+    next_sample: SimTime,
+    sent: Sent,
+    finish: Option<Finish>,
+    /// A copy for questions about the past, restored from checkpoints.
+    scratch: Option<Sim>,
+}
+
+impl Runner {
+    /// A runner for `id` (whose scenario must be valid).
+    pub fn new(id: RunId) -> Result<Runner, String> {
+        let params = id.scenario.params().map_err(|e| e.to_string())?;
+        let sim = Sim::new(&params, id.scenario.seed);
+        let nodes = sim
+            .nodes
+            .iter()
+            .map(|n| {
+                let ens6 = n.ns.dev(n.ens6);
+                NodeInfo {
+                    ip: n.ip,
+                    ens6_addr: ens6.and_then(|d| d.addrs.first().map(|a| a.addr)),
+                    rp_filter: ens6.map(|d| n.ns.sysctl.rp_filter(d)).unwrap_or(0),
+                    allowance: n.vpc.allowance,
+                    linux_max: n.linux_ct.max,
+                }
+            })
+            .collect::<Vec<_>>();
+        let step = track_step(params.duration_s, nodes.len());
+        let meta = RunMeta {
+            id,
+            end: sim.end(),
+            params,
+            nodes,
+            track_step: step,
+        };
+        Ok(Runner {
+            meta,
+            checkpoints: vec![sim.checkpoint()],
+            checkpoint_bytes: vec![sim.approx_bytes()],
+            checkpoint_every: EVENTS_PER_CHECKPOINT,
+            last_checkpoint: 0,
+            sim,
+            track: Vec::new(),
+            next_sample: SimTime::ZERO,
+            sent: Sent::default(),
+            finish: None,
+            scratch: None,
+        })
+    }
+
+    /// What is known before the run.
+    pub fn meta(&self) -> &RunMeta {
+        &self.meta
+    }
+
+    /// The id.
+    pub fn id(&self) -> &RunId {
+        &self.meta.id
+    }
+
+    /// True once the run has ended.
+    pub fn finished(&self) -> bool {
+        self.finish.is_some()
+    }
+
+    /// How far the run has got.
+    pub fn done_to(&self) -> SimTime {
+        if self.finished() {
+            self.sim.end()
+        } else {
+            self.sim.now()
+        }
+    }
+
+    /// Bytes the checkpoints hold (estimated).
+    pub fn checkpoint_bytes(&self) -> usize {
+        self.checkpoint_bytes.iter().sum()
+    }
+
+    /// Number of checkpoints held.
+    pub fn checkpoints(&self) -> usize {
+        self.checkpoints.len()
+    }
+
+    /// The simulation (for tests and the CLI's comparisons).
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+
+    /// Runs up to about `max_events` events; true once the run has ended.
+    pub fn advance(&mut self, max_events: u64) -> bool {
+        let start = self.sim.events();
+        let end = self.sim.end();
+        while !self.finished() && self.sim.events() - start < max_events {
+            let target = self.next_sample.min(end);
+            let left = max_events - (self.sim.events() - start);
+            let reached = self.sim.run_until_bounded(target, left.min(20_000));
+            if reached && target == end {
+                // Events at exactly the end run too, as in `run_to_end`
+                // (and `Sim::run_until` of the end, which `moment` uses).
+                self.sim.run_to_end();
+                if self.next_sample == end {
+                    self.track.push(moment_of(&self.sim));
+                }
+                self.finish = Some(Finish {
+                    summary: Summary::of(&self.sim),
+                    digest: self.sim.digest(),
+                    events: self.sim.events(),
+                });
+            } else if reached && self.sim.now() >= self.next_sample {
+                self.track.push(moment_of(&self.sim));
+                self.next_sample = self.next_sample + self.meta.track_step;
+            }
+            self.maybe_checkpoint();
+        }
+        self.finished()
+    }
+
+    fn maybe_checkpoint(&mut self) {
+        if self.finished() || self.sim.events() < self.last_checkpoint + self.checkpoint_every {
+            return;
+        }
+        self.last_checkpoint = self.sim.events();
+        self.checkpoints.push(self.sim.checkpoint());
+        self.checkpoint_bytes.push(self.sim.approx_bytes());
+        while self.checkpoint_bytes() > CHECKPOINT_BUDGET_BYTES && self.checkpoints.len() > 2 {
+            // Keep the first and every other one after it.
+            let mut k = 0;
+            self.checkpoints.retain(|_| {
+                k += 1;
+                k == 1 || k % 2 == 0
+            });
+            let mut k = 0;
+            self.checkpoint_bytes.retain(|_| {
+                k += 1;
+                k == 1 || k % 2 == 0
+            });
+            self.checkpoint_every *= 2;
+        }
+    }
+
+    /// Everything that became known since the last call.
+    pub fn take_chunk(&mut self) -> Chunk {
+        let finished = self.finished();
+        let trace = &self.sim.trace;
+        let settled = if finished {
+            trace.packets.len()
+        } else {
+            let before = SimTime(
+                self.sim
+                    .now()
+                    .micros()
+                    .saturating_sub(PACKET_SETTLE.micros()),
+            );
+            trace.packets.partition_point(|p| p.sent < before)
+        }
+        .max(self.sent.packets);
+        let series_from = if finished {
+            0
+        } else {
+            self.sent.seconds.saturating_sub(SERIES_OVERLAP)
+        };
+        let c = Chunk {
+            done_to: self.done_to(),
+            events_done: self.sim.events(),
+            series: self.sim.metrics.tail(series_from),
+            events_from: self.sent.events,
+            events: trace.events[self.sent.events..].to_vec(),
+            packets_from: self.sent.packets,
+            packets: trace.packets[self.sent.packets..settled].to_vec(),
+            klog_from: self.sent.klog,
+            klog: trace.kernel_log[self.sent.klog..].to_vec(),
+            pods: self.sim.pods.iter().map(|p| p.info()).collect(),
+            route53: self.sim.route53.versions.clone(),
+            tracked_pod: self.sim.tracked_pod,
+            track_from: self.sent.track,
+            track: self.track[self.sent.track..].to_vec(),
+            finish: self.finish.clone(),
+        };
+        self.sent = Sent {
+            seconds: self.sim.metrics.seconds(),
+            events: trace.events.len(),
+            packets: settled,
+            klog: trace.kernel_log.len(),
+            track: self.track.len(),
+        };
+        c
+    }
+
+    /// A copy of the simulation at `t` (which must be known), restored from
+    /// the nearest checkpoint at or before it and run forward; reused while
+    /// questions move forward in time.
+    fn scratch_at(&mut self, t: SimTime) -> &mut Sim {
+        let t = t.min(self.sim.end());
+        let cp = self
+            .checkpoints
+            .iter()
+            .rev()
+            .find(|c| c.at <= t)
+            .expect("the first checkpoint is at 0");
+        let reusable = self
+            .scratch
+            .as_ref()
+            .is_some_and(|s| s.now() <= t && s.now() >= cp.at);
+        if !reusable {
+            match &mut self.scratch {
+                Some(s) => {
+                    // The copy's trace may be older than the checkpoint:
+                    // bring it up to the run's before cutting it back.
+                    let (from, to) = (&self.sim.trace, &mut s.trace);
+                    to.packets
+                        .truncate(to.packets.len().min(from.packets.len()));
+                    to.packets
+                        .extend_from_slice(&from.packets[to.packets.len()..]);
+                    to.events.truncate(to.events.len().min(from.events.len()));
+                    to.events.extend_from_slice(&from.events[to.events.len()..]);
+                    to.kernel_log
+                        .truncate(to.kernel_log.len().min(from.kernel_log.len()));
+                    to.kernel_log
+                        .extend_from_slice(&from.kernel_log[to.kernel_log.len()..]);
+                    s.restore(cp);
+                }
+                None => {
+                    let mut s = self.sim.clone();
+                    s.restore(cp);
+                    self.scratch = Some(s);
+                }
+            }
+        }
+        let s = self.scratch.as_mut().expect("set above");
+        s.run_until(t);
+        s
+    }
+
+    /// The exact state at `t` (`None` if the run has not got there yet).
+    pub fn moment(&mut self, t: SimTime) -> Option<Moment> {
+        if t > self.done_to() {
+            return None;
+        }
+        Some(moment_of(self.scratch_at(t)))
+    }
+
+    /// The kernel step-through of sampled packet `id` on its node's
+    /// namespace as it was when the packet arrived (`None` if the packet is
+    /// not known yet or never reached a node's kernel).
+    pub fn kernel_walk(&mut self, id: u32, toggles: Toggles) -> Option<KernelWalk> {
+        let p = *self.sim.trace.packets.get(id as usize)?;
+        if !kernel::reached_kernel(&p) || p.arrives > self.done_to() {
+            return None;
+        }
+        let params = self.meta.params.clone();
+        let s = self.scratch_at(p.arrives);
+        let node = s.nodes.get(p.node as usize)?;
+        let pod = s.pods.get(p.pod as usize).map(|q| q.info());
+        Some(kernel::walk(
+            &node.ns,
+            node.ens6,
+            &p,
+            pod.as_ref(),
+            &params,
+            toggles,
+        ))
+    }
+
+    /// The bytes of export `format` of the run up to `until`, as
+    /// `incident-sim export --until` writes them (`None`: unknown format or
+    /// not run that far yet).
+    pub fn export(&mut self, format: &str, until: SimTime) -> Option<Vec<u8>> {
+        if until > self.done_to() {
+            return None;
+        }
+        let preset = self.meta.id.scenario.preset.clone();
+        if until >= self.sim.end() && self.finished() {
+            return crate::export::render(&self.sim, format, &preset);
+        }
+        let s = self.scratch_at(until);
+        crate::export::render(s, format, &preset)
+    }
+}

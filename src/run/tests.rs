@@ -1,0 +1,282 @@
+//! The worker's service driven natively, the way the page's worker drives it.
+
+use super::*;
+use crate::scenario::Scenario;
+use crate::sim::trace::Fate;
+use crate::sim::Sim;
+
+/// A small cluster with every mechanism (the tests' usual one).
+fn small(preset: &str, seed: u64) -> Scenario {
+    let mut s = Scenario::preset(preset);
+    s.seed = seed;
+    for (k, v) in [
+        ("duration_s", "240"),
+        ("rollout_start_s", "30"),
+        ("clients", "90"),
+        ("replicas", "12"),
+        ("service_nodes", "4"),
+        ("conntrack_allowance", "20000"),
+        ("dns_qps_per_node", "100"),
+        ("trace_every_nth_client", "3"),
+    ] {
+        s.set.push((k.into(), v.into()));
+    }
+    s
+}
+
+fn id(sc: Scenario) -> RunId {
+    RunId {
+        gen: 1,
+        scenario: sc,
+    }
+}
+
+/// Runs `sc` through a service slice by slice, as the worker does, and
+/// returns the page's assembled record.
+fn record_of(sc: Scenario) -> (RunRecord, Service) {
+    let mut svc = Service::default();
+    let mut rec = None;
+    for r in svc.request(Request::Start(id(sc))) {
+        if let Reply::Started(meta) = r {
+            rec = Some(RunRecord::new(*meta));
+        }
+    }
+    let mut rec = rec.expect("started");
+    let mut slices = 0;
+    while svc.busy() {
+        for r in svc.work() {
+            if let Reply::Progress { gen, chunk } = r {
+                assert_eq!(gen, 1);
+                rec.apply(*chunk);
+            }
+        }
+        slices += 1;
+        assert!(slices < 10_000, "the run ends");
+    }
+    (rec, svc)
+}
+
+fn plain(sc: &Scenario) -> Sim {
+    let mut sim = Sim::new(&sc.params().unwrap(), sc.seed);
+    sim.run_to_end();
+    sim
+}
+
+#[test]
+fn the_assembled_record_is_the_plain_run() {
+    for preset in ["incident", "cilium-unreachable-route", "ens6-address"] {
+        let sc = small(preset, 7);
+        let (rec, _) = record_of(sc.clone());
+        let sim = plain(&sc);
+        let fin = rec.finish.as_ref().expect("finished");
+        assert_eq!(
+            fin.digest,
+            sim.digest(),
+            "{preset}: slicing changes nothing"
+        );
+        assert_eq!(
+            rec.packets, sim.trace.packets,
+            "{preset}: packets, final fates"
+        );
+        assert_eq!(rec.events, sim.trace.events, "{preset}");
+        assert_eq!(rec.klog, sim.trace.kernel_log, "{preset}");
+        assert_eq!(rec.series.seconds(), sim.metrics.seconds());
+        assert_eq!(rec.series.tail(0), sim.metrics.tail(0), "{preset}: series");
+        assert_eq!(fin.summary, crate::sim::summary::Summary::of(&sim));
+        assert_eq!(rec.pods.len(), sim.pods.len());
+        assert_eq!(rec.route53, sim.route53.versions);
+        assert_eq!(rec.done_to, sim.end());
+    }
+}
+
+#[test]
+fn the_track_holds_the_state_of_every_step() {
+    let sc = small("incident", 3);
+    let (rec, _) = record_of(sc.clone());
+    let step = rec.meta.track_step;
+    assert_eq!(step.micros(), 100_000);
+    assert_eq!(
+        rec.track.len() as u64,
+        rec.end().micros() / step.micros() + 1
+    );
+    // Checked against a plain run stopped at a few of the steps.
+    let mut sim = Sim::new(&sc.params().unwrap(), sc.seed);
+    for k in [0usize, 350, 901, 1_500, 2_400] {
+        let t = crate::sim::time::SimTime(k as u64 * step.micros());
+        sim.run_until(t);
+        assert_eq!(rec.track[k], runner::moment_of(&sim), "step {k}");
+    }
+    // Something happened: some node's VPC table held entries.
+    assert!(rec.track.iter().any(|m| m.nodes.iter().any(|n| n.vpc > 0)));
+}
+
+#[test]
+fn pod_phases_follow_from_the_record_as_the_engine_had_them() {
+    let sc = small("incident", 5);
+    let (rec, _) = record_of(sc.clone());
+    let mut sim = Sim::new(&sc.params().unwrap(), sc.seed);
+    for t in [0u64, 40, 45, 60, 90, 150, 239] {
+        let at = crate::sim::time::SimTime::from_secs(t);
+        sim.run_until(at);
+        for p in &sim.pods {
+            let info = &rec.pods[p.index as usize];
+            // `run_until` leaves the state before events at `at`.
+            let just_before = crate::sim::time::SimTime(at.micros().saturating_sub(1));
+            assert_eq!(
+                info.phase_at(just_before),
+                Some(p.phase),
+                "pod {} at {t} s",
+                p.index
+            );
+        }
+    }
+}
+
+#[test]
+fn questions_about_the_past_are_answered_exactly() {
+    let sc = small("incident", 7);
+    let (rec, mut svc) = record_of(sc.clone());
+    let mut sim = Sim::new(&sc.params().unwrap(), sc.seed);
+    // Moments, out of order, answered from checkpoints.
+    for t_us in [150_123_456u64, 60_000_001, 200_000_000, 60_000_002] {
+        let at = crate::sim::time::SimTime(t_us);
+        let replies = svc.request(Request::Moment { gen: 1, at });
+        let Some(Reply::Moment { moment, .. }) = replies.into_iter().next() else {
+            panic!("a moment at {t_us}");
+        };
+        let mut fresh = Sim::new(&sc.params().unwrap(), sc.seed);
+        fresh.run_until(at);
+        assert_eq!(moment, runner::moment_of(&fresh), "at {t_us} µs");
+    }
+    // A question for another run is dropped.
+    assert!(svc
+        .request(Request::Moment {
+            gen: 2,
+            at: crate::sim::time::SimTime::from_secs(10),
+        })
+        .is_empty());
+    // An export equals the CLI's: a fresh run to the same moment.
+    let until = crate::sim::time::SimTime::from_secs(100);
+    sim.run_until(until);
+    let want = crate::export::render(&sim, "csv", &sc.preset).unwrap();
+    let got = svc.request(Request::Export {
+        gen: 1,
+        format: "csv".into(),
+        until,
+    });
+    assert!(
+        matches!(got.first(), Some(Reply::Export { bytes, .. }) if *bytes == want),
+        "csv export up to 100 s"
+    );
+    assert!(rec.finished());
+}
+
+#[test]
+fn every_sampled_syn_that_reached_a_kernel_walks_to_its_recorded_fate() {
+    for preset in [
+        "incident",
+        "cilium-unreachable-route",
+        "ens6-address",
+        "fix-default-backoff",
+    ] {
+        let sc = small(preset, 11);
+        let (rec, mut svc) = record_of(sc);
+        let mut seen = std::collections::BTreeSet::new();
+        // A sample of each fate, spread over the run.
+        let syns: Vec<_> = rec
+            .packets
+            .iter()
+            .filter(|p| matches!(p.kind, crate::sim::trace::PacketKind::Syn))
+            .collect();
+        let mut checked = 0;
+        for p in syns.iter().step_by((syns.len() / 60).max(1)) {
+            let reply = svc.request(Request::Kernel {
+                gen: 1,
+                packet: p.id,
+                toggles: Default::default(),
+            });
+            match reply.first() {
+                Some(Reply::Kernel { walk, .. }) => {
+                    assert_ne!(p.fate, Fate::ConntrackAllowance);
+                    assert!(
+                        crate::explain::kernel::fates_consistent(walk, p.fate),
+                        "{preset}: packet #{} fate {:?} but the walk says {:?}",
+                        p.id,
+                        p.fate,
+                        walk.verdict
+                    );
+                    seen.insert(format!("{:?}", p.fate));
+                    checked += 1;
+                }
+                Some(Reply::Error { .. }) => {
+                    assert_eq!(p.fate, Fate::ConntrackAllowance, "{preset} #{}", p.id)
+                }
+                other => panic!("{preset}: {other:?}"),
+            }
+        }
+        assert!(checked > 10, "{preset}: {checked} walks");
+        match preset {
+            "incident" => assert!(seen.iter().any(|f| f.starts_with("RpFilter")), "{seen:?}"),
+            "ens6-address" => assert!(seen.contains("SrcDstCheck"), "{seen:?}"),
+            "cilium-unreachable-route" => {
+                assert!(
+                    seen.iter().any(|f| f.starts_with("Unreachable")),
+                    "{seen:?}"
+                )
+            }
+            _ => assert!(seen.contains("Delivered"), "{seen:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_new_start_drops_the_old_run_and_its_questions() {
+    let mut svc = Service::default();
+    // The full incident: one slice runs only its first seconds.
+    svc.request(Request::Start(id(Scenario::preset("incident"))));
+    svc.work();
+    let later = svc.runner().unwrap().done_to() + crate::sim::time::SimDuration::from_secs(60);
+    // A question about the future waits...
+    assert!(svc
+        .request(Request::Moment { gen: 1, at: later })
+        .is_empty());
+    // ...and is dropped with its run.
+    let mut next = id(small("fix-default-backoff", 1));
+    next.gen = 2;
+    let r = svc.request(Request::Start(next));
+    assert!(matches!(r.first(), Some(Reply::Started(m)) if m.id.gen == 2));
+    while svc.busy() {
+        for r in svc.work() {
+            match r {
+                Reply::Progress { gen, .. } => assert_eq!(gen, 2),
+                other => panic!("only the new run's news: {other:?}"),
+            }
+        }
+    }
+    // A bad scenario is refused with a message, not a panic.
+    let mut bad = id(Scenario::preset("no-such-preset"));
+    bad.gen = 3;
+    let r = svc.request(Request::Start(bad));
+    assert!(matches!(r.first(), Some(Reply::Error { gen: 3, .. })));
+    assert!(!svc.busy());
+}
+
+#[test]
+fn checkpoints_stay_within_their_byte_budget() {
+    // Many events: checkpoints are taken, and thinned past the budget.
+    let mut sc = small("incident", 2);
+    sc.set.push(("max_delay_ms".into(), "100".into()));
+    let (_, svc) = record_of(sc);
+    let r = svc.runner().unwrap();
+    assert!(r.checkpoints() >= 2, "{} checkpoints", r.checkpoints());
+    assert!(r.checkpoint_bytes() <= runner::CHECKPOINT_BUDGET_BYTES);
+}
+
+#[test]
+fn the_track_step_keeps_long_wide_runs_within_budget() {
+    assert_eq!(runner::track_step(900, 8).micros(), 100_000);
+    let step = runner::track_step(3_600, 64);
+    let bytes = 3_600_000_000 / step.micros() * (48 + 64 * 24);
+    assert!(bytes as usize <= runner::TRACK_BUDGET_BYTES, "{step:?}");
+    assert_eq!(step.micros() % 100_000, 0);
+}

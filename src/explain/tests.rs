@@ -20,6 +20,7 @@ fn pod() -> PodInfo {
         ready_at: Some(SimTime::ZERO),
         terminated_at: Some(SimTime::from_secs(40)),
         deleted_at: Some(SimTime::from_secs(50)),
+        last_syn_after_delete: None,
     }
 }
 

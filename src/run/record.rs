@@ -267,8 +267,24 @@ impl RunRecord {
         (visible.and_then(|i| self.route53.get(i)), pending)
     }
 
-    /// The times (µs) of the events the transport marks and jumps between.
-    pub fn notable_times(&self) -> Vec<u64> {
-        self.events.iter().map(|e| e.at.micros()).collect()
+    /// The latest sampled SYN sent at or before `t` to a pod's IP after the
+    /// pod was deleted, among those that reached the node's kernel (not
+    /// dropped by the VPC first); failing that, the first such SYN of the
+    /// run. Where the kernel step-through starts when nothing is selected.
+    pub fn syn_to_deleted_pod(&self, t: SimTime) -> Option<&PacketRecord> {
+        let wanted = |p: &&PacketRecord| {
+            crate::explain::kernel::reached_kernel(p)
+                && self
+                    .pods
+                    .get(p.pod as usize)
+                    .and_then(|q| q.deleted_at)
+                    .is_some_and(|d| d <= p.arrives)
+        };
+        let upto = self.first_packet_at_or_after(SimTime(t.micros() + 1));
+        self.packets[..upto]
+            .iter()
+            .rev()
+            .find(wanted)
+            .or_else(|| self.packets[upto..].iter().find(wanted))
     }
 }

@@ -104,6 +104,7 @@ impl Pod {
             ready_at: self.ready_at,
             terminated_at: self.terminated_at,
             deleted_at: self.deleted_at,
+            last_syn_after_delete: self.last_syn_after_delete,
         }
     }
 }
@@ -129,6 +130,8 @@ pub struct PodInfo {
     pub terminated_at: Option<SimTime>,
     /// Deleted at.
     pub deleted_at: Option<SimTime>,
+    /// The last SYN that reached the node for its IP after its deletion.
+    pub last_syn_after_delete: Option<SimTime>,
 }
 
 impl PodInfo {

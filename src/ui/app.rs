@@ -1,61 +1,63 @@
-//! The root component: view state, the animation loop, URL sync, keyboard.
+//! The root component: view state, the workers' replies, the animation loop
+//! (the clock, the topology, the charts' cursors), URL sync, keyboard.
+//!
+//! The page never runs the simulation: [`super::page::Page`] holds what the
+//! workers have streamed of the whole run, and every panel draws from it.
 
-use super::engine::Engine;
+use super::page::{Page, PageRef, Which};
 use super::util;
 use super::{
     charts, controls, eventlog, exports, inspector, kernel, lab, topology, tour, transport,
 };
+use crate::explain::compare;
 use crate::scenario::url::{self, ViewState};
 use crate::scenario::Scenario;
 use crate::sim::time::{SimDuration, SimTime};
-use crate::viz::pacing;
 use gloo::events::EventListener;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// Shared handle on the engine.
-pub type EngineRef = Rc<RefCell<Engine>>;
-
-/// What components read: the engine, a tick that changes whenever what they
-/// show may have changed, and the view state.
+/// What components read: the page's state, a tick that changes whenever
+/// what they show may have changed, and the view state.
 #[derive(Clone)]
 pub struct Ctx {
-    /// The engine.
-    pub engine: EngineRef,
-    /// Bumped on visible changes (throttled to ~10 Hz while playing).
+    /// The page's state.
+    pub page: PageRef,
+    /// The page's version when this context was made.
     pub tick: u64,
     /// View state and its dispatcher.
     pub view: UseReducerHandle<View>,
+    /// Re-renders the page after a change to [`Ctx::page`].
+    pub refresh: Callback<()>,
 }
 
 impl PartialEq for Ctx {
     fn eq(&self, other: &Self) -> bool {
-        self.tick == other.tick
-            && self.view == other.view
-            && Rc::ptr_eq(&self.engine, &other.engine)
+        self.tick == other.tick && self.view == other.view && Rc::ptr_eq(&self.page, &other.page)
     }
 }
 
-/// What components that do not follow the clock read: the engine and the
-/// view state. It changes only with the view, so they do not re-render ten
-/// times a second while playing.
+/// What components that do not follow the clock read: the page and the view
+/// state. It changes only with the view.
 #[derive(Clone)]
 pub struct ViewCtx {
-    /// The engine.
-    pub engine: EngineRef,
+    /// The page's state.
+    pub page: PageRef,
     /// View state and its dispatcher.
     pub view: UseReducerHandle<View>,
+    /// Re-renders the page after a change to [`ViewCtx::page`].
+    pub refresh: Callback<()>,
 }
 
 impl PartialEq for ViewCtx {
     fn eq(&self, other: &Self) -> bool {
-        self.view == other.view && Rc::ptr_eq(&self.engine, &other.engine)
+        self.view == other.view && Rc::ptr_eq(&self.page, &other.page)
     }
 }
 
-/// View state (everything but the clock, which lives in the engine cell).
+/// View state (everything but the clock, which lives in the page).
 #[derive(Clone, Debug, PartialEq)]
 pub struct View {
     /// The scenario being run.
@@ -158,61 +160,31 @@ impl Reducible for View {
     }
 }
 
-/// What the animation loop needs from the view without re-rendering.
+/// What the animation loop keeps between frames.
 #[derive(Default)]
 struct LoopShared {
     selected: Option<u32>,
-    last_tick_ms: f64,
-    last_second: u64,
+    last_render_ms: f64,
     last_wall_ms: Option<f64>,
-    last_lag: bool,
-    /// The compared run's second when components last re-rendered.
-    last_compare_second: Option<u64>,
-    /// This frame's engine time (ms), adapted by [`pacing::engine_budget`].
-    engine_ms: f64,
-    /// The engine stopped short of the clock in the last frame.
-    engine_behind: bool,
+    /// The page's version at the last re-render the loop asked for.
+    rendered_version: u64,
 }
 
 /// How often (ms) components following the clock re-render while it runs.
 const TICK_MS: f64 = 200.0;
-/// Keeps the last frames' engine, topology drawing, component rendering and
-/// log-scroll times in `window.__frameCosts` (`[engine, draw, render,
-/// scroll]`, ms), which the end-to-end test (`tests/e2e/e2e.mjs`) reports.
-fn record_costs(engine_ms: f64, draw_ms: f64, render_ms: f64, scroll_ms: f64) {
+
+/// Keeps the last frames' costs in `window.__frameCosts` (`[clock, draw,
+/// render, scroll]`, ms), which the end-to-end test reports.
+fn record_costs(clock_ms: f64, draw_ms: f64, scroll_ms: f64) {
     util::push_sample(
         "__frameCosts",
         &js_sys::Array::of4(
-            &engine_ms.into(),
+            &clock_ms.into(),
             &draw_ms.into(),
-            &render_ms.into(),
+            &0.0.into(),
             &scroll_ms.into(),
         ),
     );
-}
-
-thread_local! {
-    /// When the animation loop last asked components to re-render (ms), so
-    /// the render that follows (in a microtask) can report its cost.
-    static RENDER_ASKED_MS: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
-}
-
-/// Adds the time since the loop asked for a re-render to the last frame's
-/// entry in `window.__frameCosts`; called once that render has finished.
-fn record_render_cost() {
-    let Some(asked) = RENDER_ASKED_MS.with(|c| c.take()) else {
-        return;
-    };
-    let Some(w) = web_sys::window() else { return };
-    let Some(arr) = js_sys::Reflect::get(&w, &"__frameCosts".into())
-        .ok()
-        .and_then(|v| wasm_bindgen::JsCast::dyn_into::<js_sys::Array>(v).ok())
-    else {
-        return;
-    };
-    if let Ok(last) = wasm_bindgen::JsCast::dyn_into::<js_sys::Array>(arr.at(-1)) {
-        last.set(2, (util::now_ms() - asked).into());
-    }
 }
 
 /// Updates the time read-out and the scrubber directly (every frame).
@@ -221,7 +193,7 @@ fn write_clock(t: SimTime, end: SimTime) {
         return;
     };
     let text = format!("{}  t = {}", util::clock(t), util::secs(t));
-    for el in [doc.get_element_by_id("sim-time")].into_iter().flatten() {
+    if let Some(el) = doc.get_element_by_id("sim-time") {
         if el.text_content().as_deref() != Some(text.as_str()) {
             el.set_text_content(Some(&text));
         }
@@ -237,7 +209,7 @@ fn write_clock(t: SimTime, end: SimTime) {
     }
 }
 
-fn initial_view() -> (View, f64, f64, Option<u32>) {
+fn initial_view() -> (View, f64, f64) {
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
@@ -255,8 +227,28 @@ fn initial_view() -> (View, f64, f64, Option<u32>) {
         },
         vs.t,
         vs.speed,
-        vs.packet,
     )
+}
+
+/// Advances the clock by a frame of `dt` wall seconds; true if it stopped.
+fn advance_clock(p: &mut Page, dt: f64) -> bool {
+    if !p.clock.playing {
+        return false;
+    }
+    let end = p.end();
+    // The clock never runs ahead of what the worker has computed.
+    let known = p
+        .record()
+        .map(|r| if r.finished() { end } else { r.done_to })
+        .unwrap_or(SimTime::ZERO);
+    let t = p.clock.t + SimDuration::from_micros((dt * p.clock.speed * 1e6) as u64);
+    if t >= end {
+        p.clock.t = end;
+        p.clock.playing = false;
+        return true;
+    }
+    p.clock.t = t.min(known.max(p.clock.t));
+    false
 }
 
 /// The root component.
@@ -264,55 +256,42 @@ fn initial_view() -> (View, f64, f64, Option<u32>) {
 pub fn app() -> Html {
     let init = use_memo((), |_| initial_view());
     let view = use_reducer(|| init.0.clone());
-    let engine: EngineRef = use_mut_ref(|| {
-        let mut e = Engine::new(&init.0.scenario)
-            .unwrap_or_else(|_| Engine::new(&Scenario::default()).expect("the incident is valid"));
-        e.speed = init.2;
-        e.seek(SimTime((init.1 * 1e6) as u64));
-        e
-    });
-    let tick = use_state(|| 0u64);
+    let page: PageRef = use_mut_ref(|| Page::new(SimTime((init.1 * 1e6) as u64), init.2));
+    let force = use_force_update();
     let shared = use_mut_ref(LoopShared::default);
     let raf: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
     let topo_ref = use_node_ref();
 
-    // A new scenario: a new run, keeping the time and the clock's state.
+    // The workers, once: their replies update the page and re-render it.
     {
-        let engine = engine.clone();
-        let tick = tick.clone();
-        let view = view.clone();
-        use_effect_with(view.scenario.clone(), move |sc| {
-            let same = engine.borrow().scenario == *sc;
-            if !same {
-                match Engine::new(sc) {
-                    Ok(mut fresh) => {
-                        let old = engine.borrow();
-                        fresh.playing = old.playing;
-                        fresh.speed = old.speed;
-                        let t = old.target;
-                        drop(old);
-                        fresh.seek(t);
-                        *engine.borrow_mut() = fresh;
-                        tick.set(*tick + 1);
-                    }
-                    Err(e) => view.dispatch(Action::Error(e)),
+        let page = page.clone();
+        let force = force.clone();
+        use_effect_with((), move |_| {
+            let p2 = page.clone();
+            Page::connect(&page, move |which: Which, reply| {
+                let changed = p2.borrow_mut().on_reply(which, reply);
+                if changed {
+                    force.force_update();
                 }
-            }
+            });
             || ()
         });
     }
-    // The comparison run follows the compare choice and the seed (a new
-    // scenario made a new engine, without one).
+    // A new scenario: a new run, keeping the clock.
     {
-        let engine = engine.clone();
-        let tick = tick.clone();
-        let view = view.clone();
+        let page = page.clone();
+        use_effect_with(view.scenario.clone(), move |sc| {
+            page.borrow_mut().run(sc);
+            || ()
+        });
+    }
+    // The compared run: the preset alone, on the reader's seed.
+    {
+        let page = page.clone();
         let deps = (view.compare.clone(), view.scenario.clone());
-        use_effect_with(deps, move |(compare, _)| {
-            if let Err(e) = engine.borrow_mut().set_compare(compare.as_deref()) {
-                view.dispatch(Action::Error(format!("cannot compare: {e}")));
-            }
-            tick.set(*tick + 1);
+        use_effect_with(deps, move |(c, sc)| {
+            let partner = c.as_deref().map(|c| compare::partner(sc, c));
+            page.borrow_mut().run_compare(partner.as_ref());
             || ()
         });
     }
@@ -324,138 +303,91 @@ pub fn app() -> Html {
         });
     }
 
-    // The animation loop: advance the clock, let the engine catch up in
-    // bounded chunks (ENGINE_MS a frame), draw the topology,
-    // and re-render components at most ~10 times a second.
+    // The animation loop: the clock, the topology, the charts' cursors;
+    // components re-render when the page's version moved (at most every
+    // TICK_MS while the clock runs).
     {
-        let engine = engine.clone();
-        let tick = tick.clone();
+        let page = page.clone();
+        let force = force.clone();
         let shared = shared.clone();
         let raf = raf.clone();
         let topo_ref = topo_ref.clone();
         use_effect_with((), move |_| {
             fn frame(
                 ts: f64,
-                engine: EngineRef,
-                tick: UseStateHandle<u64>,
+                page: PageRef,
+                force: UseForceUpdateHandle,
                 shared: Rc<RefCell<LoopShared>>,
                 raf: Rc<RefCell<Option<AnimationFrame>>>,
                 topo_ref: NodeRef,
             ) {
-                // The frame's budget counts from here; the log's scroll
-                // write comes first and may lay out the previous render's
-                // DOM changes, which is the page's cost, not the engine's:
-                // it is reported on its own.
                 let start = util::now_ms();
                 super::eventlog::apply_pending_scroll();
                 let scrolled = util::now_ms();
-                let mut changed = false;
-                let costs;
+                let render;
                 {
-                    let mut e = engine.borrow_mut();
+                    let mut p = page.borrow_mut();
                     let mut sh = shared.borrow_mut();
                     let dt = sh
                         .last_wall_ms
                         .map(|l| ((ts - l) / 1000.0).clamp(0.0, 0.25))
                         .unwrap_or(0.0);
-                    sh.engine_ms = pacing::engine_budget(
-                        sh.engine_ms,
-                        sh.engine_behind && e.playing,
-                        sh.last_wall_ms.map(|l| ts - l),
-                    );
                     sh.last_wall_ms = Some(ts);
-                    if e.playing {
-                        let adv = (dt * e.speed * 1e6) as u64;
-                        let t = e.target + SimDuration::from_micros(adv);
-                        if t >= e.end() {
-                            e.target = e.end();
-                            e.playing = false;
-                            changed = true;
-                        } else {
-                            e.target = t;
-                        }
+                    let before = p.clock.t;
+                    let stopped = advance_clock(&mut p, dt);
+                    if p.clock.t != before && !p.clock.playing {
+                        p.version += 1;
                     }
-                    // A frame that re-renders components leaves them room.
-                    let due = e.playing && ts - sh.last_tick_ms > TICK_MS;
-                    let budget = if due {
-                        pacing::ENGINE_MS_RENDER_FRAME
-                    } else {
-                        sh.engine_ms
-                    };
-                    let mut caught_up = false;
-                    while util::now_ms() - start <= budget {
-                        if e.advance(2_000) {
-                            caught_up = true;
-                            break;
-                        }
+                    if stopped {
+                        p.version += 1;
                     }
-                    sh.engine_behind = !caught_up;
-                    // The comparison run gets what the main run left.
-                    while caught_up && util::now_ms() - start <= budget {
-                        if e.advance_compare(2_000) {
-                            break;
-                        }
-                    }
-                    let lag = e.lag().is_some();
-                    let sec = e.target.secs();
-                    // The components re-render when the second changes while
-                    // paused, or every TICK_MS while running.
-                    // The comparison catching up shows on the charts too.
-                    let compare_second = e.compare.as_ref().map(|c| c.sim.now().secs());
-                    if (sec != sh.last_second && !e.playing)
-                        || lag != sh.last_lag
-                        || (e.playing && ts - sh.last_tick_ms > TICK_MS)
-                        || (compare_second != sh.last_compare_second
-                            && ts - sh.last_tick_ms > TICK_MS)
-                    {
-                        changed = true;
-                    }
-                    if changed {
-                        sh.last_second = sec;
-                        sh.last_lag = lag;
-                        sh.last_tick_ms = ts;
-                        sh.last_compare_second = compare_second;
-                    }
-                    let engine_done = util::now_ms();
+                    p.ask_exact_moment();
+                    let clocked = util::now_ms();
                     if let Some(canvas) = topo_ref.cast::<web_sys::HtmlCanvasElement>() {
-                        topology::draw(&mut e, &canvas, sh.selected);
+                        topology::draw(&p, &canvas, sh.selected);
                     }
-                    // The clock read-out moves every frame without Yew,
-                    // written after the canvas so its font needs no fresh
-                    // style.
-                    write_clock(e.target, e.end());
-                    costs = (
-                        engine_done - scrolled,
-                        util::now_ms() - engine_done,
+                    write_clock(p.clock.t, p.end());
+                    charts::place_cursors(&p);
+                    record_costs(
+                        clocked - scrolled,
+                        util::now_ms() - clocked,
                         scrolled - start,
                     );
+                    // While playing, re-render every TICK_MS; otherwise on
+                    // every change.
+                    let due = ts - sh.last_render_ms > TICK_MS;
+                    if p.clock.playing && due {
+                        p.version += 1;
+                    }
+                    render = p.version != sh.rendered_version && (!p.clock.playing || due);
+                    if render {
+                        sh.rendered_version = p.version;
+                        sh.last_render_ms = ts;
+                    }
                 }
-                // Per-frame costs, for the end-to-end test (window.__frameCosts).
-                record_costs(costs.0, costs.1, 0.0, costs.2);
-                if changed {
-                    RENDER_ASKED_MS.with(|c| c.set(Some(util::now_ms())));
-                    tick.set(*tick + 1);
+                if render {
+                    force.force_update();
                 }
-                let (e2, t2, s2, r2, n2) = (
-                    engine.clone(),
-                    tick.clone(),
+                let (p2, f2, s2, r2, n2) = (
+                    page.clone(),
+                    force.clone(),
                     shared.clone(),
                     raf.clone(),
                     topo_ref.clone(),
                 );
                 *raf.borrow_mut() = Some(request_animation_frame(move |t| {
-                    frame(t, e2, t2, s2, r2, n2)
+                    frame(t, p2, f2, s2, r2, n2)
                 }));
             }
-            let (e2, t2, s2, r2, n2) = (
-                engine.clone(),
-                tick.clone(),
+            let (p2, f2, s2, r2, n2) = (
+                page.clone(),
+                force.clone(),
                 shared.clone(),
                 raf.clone(),
                 topo_ref.clone(),
             );
             *raf.borrow_mut() = Some(request_animation_frame(move |t| {
-                frame(t, e2, t2, s2, r2, n2)
+                frame(t, p2, f2, s2, r2, n2)
             }));
             move || {
                 *raf.borrow_mut() = None;
@@ -463,42 +395,53 @@ pub fn app() -> Html {
         });
     }
 
+    let version = page.borrow().version;
+    let refresh = {
+        let page = page.clone();
+        let force = force.clone();
+        (*use_memo((), move |_| {
+            Callback::from(move |_| {
+                page.borrow_mut().version += 1;
+                force.force_update();
+            })
+        }))
+        .clone()
+    };
+
     // Keep the URL equal to the state (replaceState: no history spam).
     {
-        let engine = engine.clone();
-        let deps = ((*view).clone(), *tick);
+        let page = page.clone();
+        let deps = ((*view).clone(), version);
         use_effect_with(deps, move |(v, _)| {
-            let e = engine.borrow();
-            if e.playing {
-                // Not while playing: the link is rewritten once it stops.
-                return Box::new(|| ()) as Box<dyn FnOnce()>;
-            }
-            let vs = ViewState {
-                scenario: v.scenario.clone(),
-                t: (e.target.as_secs_f64() * 10.0).round() / 10.0,
-                packet: v.selected,
-                panel: v.panel.clone(),
-                embed: v.embed.clone(),
-                speed: e.speed,
-                tour: v.tour,
-                compare: v.compare.clone(),
-            };
-            let q = format!("?{}", url::encode(&vs));
-            if let Some(w) = web_sys::window() {
-                let same = w.location().search().map(|s| s == q).unwrap_or(false);
-                if !same {
-                    if let Ok(h) = w.history() {
-                        let _ =
-                            h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&q));
+            let p = page.borrow();
+            if !p.clock.playing {
+                let vs = ViewState {
+                    scenario: v.scenario.clone(),
+                    t: (p.clock.t.as_secs_f64() * 10.0).round() / 10.0,
+                    packet: v.selected,
+                    panel: v.panel.clone(),
+                    embed: v.embed.clone(),
+                    speed: p.clock.speed,
+                    tour: v.tour,
+                    compare: v.compare.clone(),
+                };
+                let q = format!("?{}", url::encode(&vs));
+                if let Some(w) = web_sys::window() {
+                    let same = w.location().search().map(|s| s == q).unwrap_or(false);
+                    if !same {
+                        if let Ok(h) = w.history() {
+                            let _ = h.replace_state_with_url(
+                                &wasm_bindgen::JsValue::NULL,
+                                "",
+                                Some(&q),
+                            );
+                        }
                     }
                 }
             }
-            Box::new(|| ())
+            || ()
         });
     }
-
-    // After every render: report its cost if the animation loop asked for it.
-    use_effect(record_render_cost);
 
     // Canvas sizes are cached between resizes (util::css_size).
     use_effect_with((), move |_| {
@@ -509,9 +452,9 @@ pub fn app() -> Html {
 
     // Keyboard: space, arrows, [ ], n/N, ?, Escape.
     {
-        let engine = engine.clone();
-        let tick = tick.clone();
+        let page = page.clone();
         let view = view.clone();
+        let force = force.clone();
         use_effect_with((), move |_| {
             let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
                 let opts = gloo::events::EventListenerOptions::enable_prevent_default();
@@ -528,10 +471,11 @@ pub fn app() -> Html {
                             return;
                         }
                     }
-                    let handled = transport::on_key(&engine, &view, &ev.key(), ev.shift_key());
+                    let handled = transport::on_key(&page, &view, &ev.key(), ev.shift_key());
                     if handled {
                         ev.prevent_default();
-                        tick.set(*tick + 1);
+                        page.borrow_mut().version += 1;
+                        force.force_update();
                     }
                 })
             });
@@ -540,13 +484,15 @@ pub fn app() -> Html {
     }
 
     let ctx = Ctx {
-        engine: engine.clone(),
-        tick: *tick,
+        page: page.clone(),
+        tick: version,
         view: view.clone(),
+        refresh: refresh.clone(),
     };
     let vctx = ViewCtx {
-        engine: engine.clone(),
+        page: page.clone(),
         view: view.clone(),
+        refresh,
     };
     let focus = |id: &str| -> Classes {
         if view.panel.as_deref() == Some(id) {
@@ -555,16 +501,24 @@ pub fn app() -> Html {
             classes!("panel")
         }
     };
-    let errors = if view.errors.is_empty() {
+    let mut messages = view.errors.clone();
+    messages.extend(page.borrow().errors.iter().cloned());
+    let errors = if messages.is_empty() {
         html! {}
     } else {
         let dismiss = {
             let view = view.clone();
-            Callback::from(move |_| view.dispatch(Action::DismissErrors))
+            let page = page.clone();
+            let force = force.clone();
+            Callback::from(move |_| {
+                page.borrow_mut().errors.clear();
+                view.dispatch(Action::DismissErrors);
+                force.force_update();
+            })
         };
         html! {
             <div class="banner" role="alert">
-                <ul>{ for view.errors.iter().map(|e| html! { <li>{ e.clone() }</li> }) }</ul>
+                <ul>{ for messages.iter().map(|e| html! { <li>{ e.clone() }</li> }) }</ul>
                 <button class="btn" onclick={dismiss} aria-label="Dismiss messages">{ "Dismiss" }</button>
             </div>
         }

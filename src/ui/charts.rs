@@ -1,18 +1,23 @@
-//! The responders' charts, drawn with plotters on canvases from
-//! `viz::charts` (the same drawing code the native tests check as SVG).
-//! A chart is redrawn when the simulated second changes, a few per frame so
-//! a frame never pays for all of them; clicking a chart jumps there.
+//! The responders' charts over the whole run, drawn with plotters on
+//! canvases from `viz::charts` (the same drawing code the native tests check
+//! as SVG). A chart is drawn when the run's record grows (one chart a frame,
+//! so no frame pays for all of them); the clock's cursor is a line over the
+//! canvas that the animation loop moves, so playing redraws nothing.
+//! Clicking a chart jumps there.
 
 use super::app::Ctx;
 use super::chart_canvas::ChartCanvas;
+use super::page::Page;
 use super::util;
+use crate::explain::compare;
 use crate::sim::metrics::Global;
 use crate::sim::summary::Summary;
-use crate::viz::charts::{self as vc, ChartGeometry, Theme};
+use crate::viz::charts::{self as vc, ChartGeometry, RunView, Theme};
 use plotters::prelude::IntoDrawingArea;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// Props of [`Charts`].
@@ -23,59 +28,67 @@ pub struct ChartsProps {
     pub only: Option<AttrValue>,
 }
 
+/// What a chart was drawn from: the run (generation, how far it was
+/// known), the compared run (generation, how far), and the theme.
+type DrawnFor = (u32, u64, Option<(u32, u64)>, bool);
+
+thread_local! {
+    /// Each chart's geometry as last drawn, and its canvas's backing width,
+    /// for the cursor and for clicks.
+    static GEOMETRY: RefCell<BTreeMap<String, (ChartGeometry, (f64, f64))>> = const { RefCell::new(BTreeMap::new()) };
+}
+
 #[derive(Default)]
 struct Drawn {
-    /// Per chart: what it was last drawn for, and its geometry.
-    state: BTreeMap<String, (DrawnFor, ChartGeometry)>,
+    /// Per chart: what it was last drawn for.
+    state: BTreeMap<String, DrawnFor>,
     next: usize,
-    /// The specs of the last pass, reused while the run has not moved.
+    /// The specs of the last pass, reused while the runs have not moved.
     specs: Option<(DrawnFor, Rc<Vec<vc::ChartSpec>>)>,
-    /// When the last chart was drawn (ms, `performance.now()`).
-    last_draw_ms: f64,
 }
 
-/// While playing, at most one chart is drawn per this many ms: at 10× every
-/// chart goes stale ten times a second, and drawing them all would take most
-/// of each frame; each still refreshes about twice a second.
-const PLAYING_DRAW_GAP_MS: f64 = 45.0;
-
-/// What a chart shows: the main run's seconds, the cursor (whole seconds),
-/// and the compared run (preset, seconds), if any.
-type DrawnFor = (usize, u64, Option<(String, usize)>);
+fn known(r: &crate::run::RunRecord) -> u64 {
+    if r.finished() {
+        u64::MAX
+    } else {
+        r.done_to.micros()
+    }
+}
 
 /// What the charts should show now.
-fn drawn_for(e: &super::engine::Engine) -> DrawnFor {
-    (
-        e.sim.metrics.seconds(),
-        e.sim.now().secs(),
-        e.compare
-            .as_ref()
-            .map(|c| (c.preset.clone(), c.sim.metrics.seconds())),
-    )
+fn drawn_for(p: &Page) -> Option<DrawnFor> {
+    let r = p.record()?;
+    Some((
+        r.id().gen,
+        known(r),
+        p.compared().map(|c| (c.id().gen, known(c))),
+        util::dark_mode(),
+    ))
 }
 
-/// Every chart of the main run, with the compared run's series overlaid
-/// (dashed, cut at the main run's time so both cover the same stretch).
-fn specs_now(e: &super::engine::Engine) -> Vec<vc::ChartSpec> {
-    let mut specs = vc::chart_specs(&e.sim);
-    if let Some(c) = &e.compare {
-        let upto = e.sim.metrics.seconds();
-        for (spec, other) in specs.iter_mut().zip(vc::chart_specs(&c.sim)) {
-            vc::overlay(spec, &other, &c.preset, upto);
+/// Every chart of the run shown, with the compared run's series overlaid
+/// (dashed) as far as both are known.
+fn specs_now(p: &Page) -> Vec<vc::ChartSpec> {
+    let Some(r) = p.record() else {
+        return Vec::new();
+    };
+    let mut specs = vc::chart_specs(RunView::from(r));
+    if let Some(c) = p.compared() {
+        let label = compare::partner_label(&c.id().scenario);
+        let upto = r.series.seconds().min(c.series.seconds());
+        for (spec, other) in specs.iter_mut().zip(vc::chart_specs(RunView::from(c))) {
+            vc::overlay(spec, &other, &label, upto);
         }
     }
     specs
 }
 
-/// The specs for the run as it is now: those of the last pass if the run
-/// has not moved since, otherwise made afresh and kept.
-fn cached_specs(d: &mut Drawn, e: &super::engine::Engine) -> Rc<Vec<vc::ChartSpec>> {
-    let want = drawn_for(e);
+fn cached_specs(d: &mut Drawn, p: &Page, want: &DrawnFor) -> Rc<Vec<vc::ChartSpec>> {
     match &d.specs {
-        Some((f, s)) if *f == want => s.clone(),
+        Some((f, s)) if f == want => s.clone(),
         _ => {
-            let s = Rc::new(specs_now(e));
-            d.specs = Some((want, s.clone()));
+            let s = Rc::new(specs_now(p));
+            d.specs = Some((want.clone(), s.clone()));
             s
         }
     }
@@ -88,11 +101,37 @@ fn canvas_x(canvas: &web_sys::HtmlCanvasElement, ev: &MouseEvent) -> f64 {
     (f64::from(ev.client_x()) - rect.left()) * scale
 }
 
-/// The right end of the charts' time axis: the next whole minute at least
-/// a minute past the page's time, so the run so far fills most of the width
-/// (the whole run squeezed the first minutes of the rollout into a sliver).
-fn window_end(now: f64, end: f64) -> f64 {
-    (((now + 60.0) / 60.0).ceil() * 60.0).clamp(60.0, end.max(60.0))
+/// Moves every chart's cursor to the clock (the animation loop calls this
+/// each frame; a style write only when the position changes).
+pub fn place_cursors(p: &Page) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let t = p.clock.t.as_secs_f64();
+    GEOMETRY.with(|g| {
+        for (id, (geo, (backing_w, backing_h))) in g.borrow().iter() {
+            let Some(el) = doc
+                .get_element_by_id(&format!("cursor-{id}"))
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            else {
+                continue;
+            };
+            // The canvas fills its box: backing pixels → percentages.
+            let x = geo.x_of(t).clamp(f64::from(geo.left), f64::from(geo.right));
+            let left = format!("{:.3}%", 100.0 * x / backing_w.max(1.0));
+            let style = el.style();
+            if style.get_property_value("left").ok().as_deref() != Some(left.as_str()) {
+                let _ = style.set_property("left", &left);
+                let h = backing_h.max(1.0);
+                let _ =
+                    style.set_property("top", &format!("{:.3}%", 100.0 * f64::from(geo.top) / h));
+                let _ = style.set_property(
+                    "height",
+                    &format!("{:.3}%", 100.0 * f64::from(geo.bottom - geo.top) / h),
+                );
+            }
+        }
+    });
 }
 
 /// Charts drawn per animation frame.
@@ -102,31 +141,23 @@ const PER_PASS: usize = 1;
 fn draw_some(
     refs: &[NodeRef],
     drawn: &Rc<RefCell<Drawn>>,
-    engine: &super::app::EngineRef,
+    page: &super::page::PageRef,
     ids: &[&'static str],
     budget: usize,
 ) -> bool {
-    let e = engine.borrow();
-    let now = e.sim.now();
-    let want = drawn_for(&e);
-    let end = e.end().as_secs_f64();
-    let theme = if util::dark_mode() {
-        Theme::DARK
-    } else {
-        Theme::LIGHT
+    let p = page.borrow();
+    let Some(want) = drawn_for(&p) else {
+        return false;
     };
+    let theme = if want.3 { Theme::DARK } else { Theme::LIGHT };
     let mut d = drawn.borrow_mut();
-    let wall = util::now_ms();
-    if e.playing && wall - d.last_draw_ms < PLAYING_DRAW_GAP_MS {
-        return true;
-    }
     let n = ids.len();
     let mut done = 0;
     let mut specs: Option<Rc<Vec<vc::ChartSpec>>> = None;
     for k in 0..n {
         let i = (d.next + k) % n;
         let id = ids[i];
-        if d.state.get(id).is_some_and(|(f, _)| *f == want) {
+        if d.state.get(id) == Some(&want) {
             continue;
         }
         if done >= budget {
@@ -136,14 +167,11 @@ fn draw_some(
         let Some(canvas) = refs[i].cast::<web_sys::HtmlCanvasElement>() else {
             continue;
         };
-        let specs = specs.get_or_insert_with(|| cached_specs(&mut d, &e));
+        let start = util::now_ms();
+        let specs = specs.get_or_insert_with(|| cached_specs(&mut d, &p, &want));
         let Some(spec) = specs.iter().find(|s| s.id == id) else {
             continue;
         };
-        let spec = spec
-            .clone()
-            .with_window(0.0, window_end(now.as_secs_f64(), end))
-            .with_cursor(Some(now.as_secs_f64()));
         let dpr = web_sys::window()
             .map(|w| w.device_pixel_ratio())
             .unwrap_or(1.0)
@@ -155,22 +183,30 @@ fn draw_some(
             canvas.set_width(pw);
             canvas.set_height(ph);
         }
-        let Some(backend) = ChartCanvas::new(canvas) else {
+        let Some(backend) = ChartCanvas::new(canvas.clone()) else {
             continue;
         };
         let area = backend.into_drawing_area();
-        match vc::draw(&area, &spec, &theme) {
+        match vc::draw(&area, spec, &theme) {
             Ok(geo) => {
-                d.state.insert(id.to_string(), (want.clone(), geo));
+                GEOMETRY.with(|g| {
+                    g.borrow_mut()
+                        .insert(id.to_string(), (geo, (f64::from(pw), f64::from(ph))))
+                });
+                d.state.insert(id.to_string(), want.clone());
+                // For the end-to-end test: drawn from the whole run(s).
+                let done = want.1 == u64::MAX && want.2.is_none_or(|c| c.1 == u64::MAX);
+                let _ = canvas.set_attribute("data-state", if done { "done" } else { "partial" });
             }
             Err(err) => web_sys::console::warn_1(&format!("chart {id}: {err}").into()),
         }
         // The pass's cost (specs and drawing), for the end-to-end test.
-        util::push_sample("__chartCosts", &(util::now_ms() - wall).into());
+        util::push_sample("__chartCosts", &(util::now_ms() - start).into());
         done += 1;
-        d.last_draw_ms = wall;
         d.next = (i + 1) % n;
     }
+    drop(d);
+    place_cursors(&p);
     false
 }
 
@@ -192,21 +228,21 @@ pub fn charts(props: &ChartsProps) -> Html {
     let drawn: Rc<RefCell<Drawn>> = use_mut_ref(Drawn::default);
     let hover = use_state(|| None::<(usize, String)>);
 
-    // Redraw stale charts one per animation frame, after the frame that
-    // re-rendered the page, so no frame pays for a chart and a render.
+    // Draw stale charts one per animation frame.
     let raf: Rc<RefCell<Option<gloo::render::AnimationFrame>>> = use_mut_ref(|| None);
     {
         let refs = refs.clone();
         let drawn = drawn.clone();
-        let engine = ctx.engine.clone();
+        let page = ctx.page.clone();
         let ids = ids.clone();
         let big = props.only.is_some();
         let raf = raf.clone();
-        use_effect_with(ctx.tick, move |_| {
+        let want = drawn_for(&ctx.page.borrow());
+        use_effect_with(want, move |_| {
             fn pump(
                 refs: Rc<Vec<NodeRef>>,
                 drawn: Rc<RefCell<Drawn>>,
-                engine: super::app::EngineRef,
+                page: super::page::PageRef,
                 ids: Vec<&'static str>,
                 big: bool,
                 raf: Rc<RefCell<Option<gloo::render::AnimationFrame>>>,
@@ -214,14 +250,14 @@ pub fn charts(props: &ChartsProps) -> Html {
                 let more = draw_some(
                     &refs,
                     &drawn,
-                    &engine,
+                    &page,
                     &ids,
                     if big { usize::MAX } else { PER_PASS },
                 );
                 if more {
                     let r2 = raf.clone();
                     *raf.borrow_mut() = Some(gloo::render::request_animation_frame(move |_| {
-                        pump(refs, drawn, engine, ids, big, r2)
+                        pump(refs, drawn, page, ids, big, r2)
                     }));
                 } else {
                     *raf.borrow_mut() = None;
@@ -229,7 +265,7 @@ pub fn charts(props: &ChartsProps) -> Html {
             }
             let r2 = raf.clone();
             *raf.borrow_mut() = Some(gloo::render::request_animation_frame(move |_| {
-                pump(refs, drawn, engine, ids, big, r2)
+                pump(refs, drawn, page, ids, big, r2)
             }));
             || ()
         });
@@ -242,24 +278,25 @@ pub fn charts(props: &ChartsProps) -> Html {
     let cells = ids.iter().enumerate().map(|(i, id)| {
         let r = refs[i].clone();
         let onclick = {
-            let engine = ctx.engine.clone();
-            let drawn = drawn.clone();
+            let page = ctx.page.clone();
+            let refresh = ctx.refresh.clone();
             let r = r.clone();
             let id = id.to_string();
             Callback::from(move |ev: MouseEvent| {
                 let Some(canvas) = r.cast::<web_sys::HtmlCanvasElement>() else { return };
                 let x = canvas_x(&canvas, &ev);
-                if let Some((_, geo)) = drawn.borrow().state.get(&id) {
-                    if let Some(s) = geo.second_at(x) {
-                        let mut e = engine.borrow_mut();
-                        e.seek(crate::sim::time::SimTime::from_secs(s as u64));
-                        e.playing = false;
-                    }
+                let second = GEOMETRY.with(|g| g.borrow().get(&id).and_then(|(geo, _)| geo.second_at(x)));
+                if let Some(s) = second {
+                    let mut p = page.borrow_mut();
+                    p.clock.playing = false;
+                    p.seek(crate::sim::time::SimTime::from_secs(s as u64));
+                    drop(p);
+                    refresh.emit(());
                 }
             })
         };
         let onmove = {
-            let engine = ctx.engine.clone();
+            let page = ctx.page.clone();
             let drawn = drawn.clone();
             let hover = hover.clone();
             let r = r.clone();
@@ -267,10 +304,10 @@ pub fn charts(props: &ChartsProps) -> Html {
             Callback::from(move |ev: MouseEvent| {
                 let Some(canvas) = r.cast::<web_sys::HtmlCanvasElement>() else { return };
                 let x = canvas_x(&canvas, &ev);
-                let Some(second) = drawn.borrow().state.get(&id).and_then(|(_, g)| g.second_at(x)) else { return };
-                // The specs of the last drawing pass, not all of them made
-                // again on every mouse move.
-                let specs = cached_specs(&mut drawn.borrow_mut(), &engine.borrow());
+                let Some(second) = GEOMETRY.with(|g| g.borrow().get(&id).and_then(|(geo, _)| geo.second_at(x))) else { return };
+                let p = page.borrow();
+                let Some(want) = drawn_for(&p) else { return };
+                let specs = cached_specs(&mut drawn.borrow_mut(), &p, &want);
                 if let Some(spec) = specs.iter().find(|s| s.id == id) {
                     let vals = vc::series_at(spec, second as f64);
                     let text = vals.iter().map(|(n, v)| format!("{n} {}", vc::format_number(*v))).collect::<Vec<_>>().join(" · ");
@@ -293,7 +330,10 @@ pub fn charts(props: &ChartsProps) -> Html {
         };
         html! {
             <figure class="chart" id={format!("chart-{id}")}>
-                <canvas ref={r} role="img" aria-label={format!("chart {id}; the event log lists the same events")} onclick={onclick} onmousemove={onmove} />
+                <div class="chart__plot">
+                    <canvas ref={r} role="img" aria-label={format!("chart {id}; the event log lists the same events")} onclick={onclick} onmousemove={onmove} />
+                    <div class="chart__cursor" id={format!("cursor-{id}")} aria-hidden="true"></div>
+                </div>
                 <figcaption>{ caption }{ " " }<button class="linkish" onclick={png} aria-label={format!("Download {id} as PNG")}>{ "PNG" }</button></figcaption>
             </figure>
         }
@@ -339,9 +379,9 @@ const COMPARED: [(&str, Figure); 6] = [
     ),
 ];
 
-/// "Compare with…": a preset run on the same seed and clock, drawn dashed on
-/// every chart, with the outcome so far side by side and the first second
-/// where the two runs' SYN counts part.
+/// "Compare with…": a preset run alone on the reader's seed, drawn dashed on
+/// every chart, with both whole runs' figures side by side and the first
+/// second where the two runs' SYN counts part.
 #[component(CompareBar)]
 fn compare_bar() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
@@ -352,8 +392,7 @@ fn compare_bar() -> Html {
             view.dispatch(super::app::Action::Compare((!v.is_empty()).then_some(v)));
         })
     };
-    let e = ctx.engine.borrow();
-    let current = e.compare.as_ref().map(|c| c.preset.clone());
+    let current = ctx.view.compare.clone();
     let select = html! {
         <label class="compare__pick">{ "Compare with " }
             <select id="compare" aria-label="Compare with a preset" onchange={onchange}>
@@ -364,31 +403,50 @@ fn compare_bar() -> Html {
             </select>
         </label>
     };
-    let Some(c) = &e.compare else {
-        return html! { <div class="compare">{ select }</div> };
+    let p = ctx.page.borrow();
+    let (Some(main), Some(other)) = (p.record(), p.compared()) else {
+        let note = if current.is_some() {
+            html! { <span class="compare__note">{ "Computing the compared run…" }</span> }
+        } else {
+            html! {}
+        };
+        return html! { <div class="compare">{ select }{ note }</div> };
     };
-    let main_s = Summary::of(&e.sim);
-    let cmp_s = Summary::of(&c.sim);
-    let upto = e.sim.metrics.seconds().min(c.sim.metrics.seconds());
-    let a = e.sim.metrics.global(Global::SynSent);
-    let b = c.sim.metrics.global(Global::SynSent);
-    let parted = (0..upto).find(|&i| a.get(i) != b.get(i));
-    let behind = c.sim.now() < e.sim.now();
+    let mine = &main.id().scenario;
+    let theirs = &other.id().scenario;
+    let upto = main.series.seconds().min(other.series.seconds());
+    let parted = compare::first_divergence(
+        main.series.global(Global::SynSent),
+        other.series.global(Global::SynSent),
+        upto,
+    );
+    let both = main.finished() && other.finished();
+    let summaries = main
+        .finish
+        .as_ref()
+        .zip(other.finish.as_ref())
+        .map(|(a, b)| (a.summary.clone(), b.summary.clone()));
     html! {
         <div class="compare" id="compare-summary">
             { select }
-            <span class="compare__note">{
+            <span class="compare__note">{ compare::heading(mine, theirs) }{ ". " }{
                 match parted {
                     Some(i) => format!("The runs part at {} (SYNs sent differ first in that second).", vc::format_time(i as f64)),
+                    None if both => "The two runs are identical.".to_string(),
                     None => format!("Identical so far (to {}).", vc::format_time(upto as f64)),
                 }
-            }{ if behind { " Comparison catching up…" } else { "" } }</span>
-            <table class="kv compare__table">
-                <tr><th>{ "so far" }</th><th>{ e.scenario.preset.clone() }{ if e.scenario.set.is_empty() { "" } else { " (changed)" } }</th><th>{ c.preset.clone() }</th></tr>
-                { for COMPARED.iter().map(|(label, (f, show))| html! {
-                    <tr><td>{ *label }</td><td>{ show(f(&main_s)) }</td><td>{ show(f(&cmp_s)) }</td></tr>
-                }) }
-            </table>
+            }</span>
+            { match summaries {
+                Some((a, b)) => html! {
+                    <table class="kv compare__table">
+                        <tr><th>{ "whole run" }</th><th>{ compare::main_label(mine) }</th><th>{ compare::partner_label(theirs) }</th></tr>
+                        { for COMPARED.iter().map(|(label, (f, show))| html! {
+                            <tr><td>{ *label }</td><td>{ show(f(&a)) }</td><td>{ show(f(&b)) }</td></tr>
+                        }) }
+                    </table>
+                },
+                None => html! { <span class="muted">{ " Computing both runs…" }</span> },
+            } }
         </div>
     }
 }

@@ -1,4 +1,5 @@
-//! The event log: every notable event and every sampled packet up to now,
+//! The event log: every notable event and every sampled packet up to the
+//! clock (the whole run is known; the log follows the moment shown),
 //! filterable and searchable; only the rows in view are in the DOM, so
 //! 100,000 rows scroll smoothly. It is also the text alternative of the
 //! animation. Clicking a row goes there.
@@ -22,7 +23,7 @@ enum Row {
 
 #[derive(Default)]
 struct LogCache {
-    key: Option<(Filter, String, crate::scenario::Scenario)>,
+    key: Option<(Filter, String, u32)>,
     events: usize,
     packets: usize,
     rows: Vec<Row>,
@@ -65,26 +66,28 @@ pub fn event_log() -> Html {
     let list_ref = use_node_ref();
     let cache = use_mut_ref(LogCache::default);
 
-    let e = ctx.engine.borrow();
+    let page = ctx.page.borrow();
     let q = query.to_lowercase();
     let f = *filter;
-    let events = &e.sim.trace.events;
-    let packets = &e.sim.trace.packets;
-    // Rows are built incrementally: the trace only grows (a seek back
-    // truncates it, which rebuilds), so each render merges just what is new.
+    let empty = (Vec::new(), Vec::new());
+    let (events, packets, gen) = match page.record() {
+        Some(r) => (&r.events, &r.packets, r.id().gen),
+        None => (&empty.0, &empty.1, 0),
+    };
+    let now = page.clock.t;
+    // Rows are built incrementally while the clock moves forward; moving it
+    // back (or a new run, filter or search) rebuilds them.
+    let ev_end = events.partition_point(|e| e.at <= now);
+    let pk_end = packets.partition_point(|p| p.sent <= now);
     let mut cache = cache.borrow_mut();
-    let key = (f, q.clone(), ctx.view.scenario.clone());
-    if cache.key.as_ref() != Some(&key)
-        || events.len() < cache.events
-        || packets.len() < cache.packets
-    {
+    let key = (f, q.clone(), gen);
+    if cache.key.as_ref() != Some(&key) || ev_end < cache.events || pk_end < cache.packets {
         *cache = LogCache {
             key: Some(key),
             ..LogCache::default()
         };
     }
     let (mut i, mut j) = (cache.events, cache.packets);
-    let (ev_end, pk_end) = (events.len(), packets.len());
     while i < ev_end || j < pk_end {
         let take_event = j >= pk_end || (i < ev_end && events[i].at <= packets[j].sent);
         if take_event {
@@ -132,32 +135,35 @@ pub fn event_log() -> Html {
             };
             let selected = sel.is_some() && sel == ctx.view.selected;
             let onclick = {
-                let engine = ctx.engine.clone();
+                let page = ctx.page.clone();
                 let view = ctx.view.clone();
                 let follow = follow.clone();
+                let refresh = ctx.refresh.clone();
                 Callback::from(move |_| {
                     follow.set(false);
                     {
-                        let mut e = engine.borrow_mut();
-                        e.seek(t);
-                        e.playing = false;
+                        let mut p = page.borrow_mut();
+                        p.clock.playing = false;
+                        p.seek(t);
                     }
                     if let Some(id) = sel {
                         view.dispatch(Action::Select(Some(id)));
                     }
+                    refresh.emit(());
                 })
             };
             html! {
-                <div class={classes!(cls.to_string(), selected.then_some("row--sel"))} style={format!("top:{y}px")} role="row" onclick={onclick}>
+                <div class={classes!(cls.to_string(), selected.then_some("row--sel"))} style={format!("top:{y}px")} role="row" onclick={onclick}
+                    data-pkt={sel.map(|id| id.to_string())}>
                     <span class="row__t">{ format!("{:>9.3}", t.as_secs_f64()) }</span>
                     <span class="row__x">{ text }</span>
                 </div>
             }
         })
         .collect();
-    let playing = e.playing;
+    let playing = page.clock.playing;
     drop(cache);
-    drop(e);
+    drop(page);
 
     // The list's scrollTop as last read or set: reading it right after a
     // render would force a layout pass every time the log follows the clock.

@@ -3,7 +3,7 @@
 //! comments: Wireshark shows the packets the real system never showed the
 //! responders), VPC flow logs, the nodes' kernel log, and JSON Lines.
 
-use super::app::ViewCtx as Ctx;
+use super::app::Ctx;
 use super::util;
 use crate::export;
 use yew::prelude::*;
@@ -24,20 +24,38 @@ pub fn exports() -> Html {
             }
         })
     };
-    let item = |f: &'static export::Format, label: &'static str| {
-        let engine = ctx.engine.clone();
-        let onclick = Callback::from(move |_| {
-            let e = engine.borrow();
-            let preset = e.scenario.preset.clone();
-            let Some(bytes) = export::render(&e.sim, f.name, &preset) else {
-                return;
-            };
-            let stamp = format!("{}-seed{}-t{}", preset, e.scenario.seed, e.sim.now().secs());
-            util::download(&f.file.replace("{}", &stamp), f.mime, &bytes);
+    // A finished export (the worker wrote it) is downloaded once.
+    {
+        let page = ctx.page.clone();
+        let version = page.borrow().version;
+        use_effect_with(version, move |_| {
+            let ready = page.borrow_mut().export_ready.take();
+            if let Some((format, until, bytes)) = ready {
+                let p = page.borrow();
+                if let (Some(f), Some(r)) = (
+                    export::FORMATS.iter().find(|f| f.name == format),
+                    p.record(),
+                ) {
+                    let sc = &r.id().scenario;
+                    let stamp = format!("{}-seed{}-t{}", sc.preset, sc.seed, until.secs());
+                    util::download(&f.file.replace("{}", &stamp), f.mime, &bytes);
+                }
+            }
+            || ()
         });
+    }
+    let pending = ctx.page.borrow().pending_export.clone();
+    let item = |f: &'static export::Format, label: &'static str| {
+        let page = ctx.page.clone();
+        let refresh = ctx.refresh.clone();
+        let onclick = Callback::from(move |_| {
+            page.borrow_mut().ask_export(f.name);
+            refresh.emit(());
+        });
+        let busy = pending.as_deref() == Some(f.name);
         html! {
-            <button class="btn" id={format!("export-{}", f.name)} onclick={onclick}
-                title={format!("Download {} of the run so far", f.holds)}>{ label }</button>
+            <button class="btn" id={format!("export-{}", f.name)} onclick={onclick} disabled={busy}
+                title={format!("Download {} of the run up to the clock", f.holds)}>{ if busy { "…" } else { label } }</button>
         }
     };
     html! {

@@ -1,9 +1,11 @@
-//! The page (wasm32 only): Yew components over the engine.
+//! The page (wasm32 only): Yew components over the whole run's record, which
+//! the engine's Web Worker streams (the page never runs the simulation).
 //!
 //! | module | holds |
 //! |---|---|
 //! | [`app`] | the root: view state, URL sync, keyboard, layout, the animation loop |
-//! | [`engine`] | the running `Sim` with checkpoints, advanced in bounded chunks |
+//! | [`page`] | the clock, the runs' records as they stream in, answers about one moment |
+//! | [`worker`] | the engine's Web Worker and the page's link to it |
 //! | [`transport`] | play/pause, stepping, speed, the scrubber with markers |
 //! | [`topology`] | the animated network view (canvas) |
 //! | [`controls`] | what-if parameters grouped by layer, presets |
@@ -19,16 +21,17 @@ mod app;
 mod chart_canvas;
 mod charts;
 mod controls;
-mod engine;
 mod eventlog;
 mod exports;
 mod inspector;
 mod kernel;
 mod lab;
+mod page;
 mod topology;
 mod tour;
 mod transport;
 mod util;
+pub mod worker;
 
 pub use app::App;
 

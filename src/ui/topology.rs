@@ -8,10 +8,12 @@
 //! second) and the flow lines into each node are as thick as the real rate.
 
 use super::app::{Action, Ctx};
-use super::engine::Engine;
+use super::page::Page;
 use super::util;
+use crate::run::{Moment, RunRecord};
 use crate::sim::cluster::Phase;
-use crate::sim::metrics::PerNode;
+use crate::sim::metrics::{Global, PerNode};
+use crate::sim::time::SimTime;
 use crate::sim::trace::PacketKind;
 use crate::viz::topology::{self as geo, x, Layout};
 use std::cell::RefCell;
@@ -39,12 +41,11 @@ const BACKGROUND_MS: f64 = 100.0;
 /// The off-screen slow layer and what it was painted for.
 struct Background {
     canvas: HtmlCanvasElement,
-    now: crate::sim::time::SimTime,
+    /// The moment, the run's generation and how much of it was known.
+    key: (SimTime, SimTime, bool, u32, usize),
     wall: f64,
     size: (u32, u32),
     dark: bool,
-    /// A new scenario at the same moment draws a different node.
-    scenario: crate::scenario::Scenario,
 }
 
 struct Palette {
@@ -110,12 +111,19 @@ fn gauge(
 }
 
 /// Draws the current frame.
-pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
+pub fn draw(page: &Page, canvas: &HtmlCanvasElement, selected: Option<u32>) {
     let Some(c) = context(canvas) else {
         return;
     };
-    let nodes = e.sim.nodes.len();
-    let client_pods = (e.params.clients.div_ceil(e.params.clients_per_pod.max(1))) as usize;
+    let Some(rec) = page.record() else {
+        return;
+    };
+    let Some((moment, exact)) = page.moment() else {
+        return;
+    };
+    let params = rec.params();
+    let nodes = rec.meta.nodes.len();
+    let client_pods = (params.clients.div_ceil(params.clients_per_pod.max(1))) as usize;
     let layout = Layout::new(nodes, client_pods);
     let css_w = util::css_width(canvas).max(300.0);
     let scale = css_w / geo::WIDTH;
@@ -133,19 +141,21 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
     SCALE.with(|s| *s.borrow_mut() = scale);
     let dark = util::dark_mode();
     let p = palette_for(dark);
+    let t = page.clock.t;
 
-    // The slow layer (boxes, labels, gauges, pods) is repainted at most
-    // every BACKGROUND_MS while playing and copied in every other frame:
-    // text is the costliest thing a 2D canvas draws.
-    let now = e.sim.now();
+    // The slow layer (boxes, labels, gauges, pods) is repainted when the
+    // moment it shows changes, at most every BACKGROUND_MS while playing,
+    // and copied in every other frame: text is the costliest thing a 2D
+    // canvas draws.
+    let key = (moment.at, t, exact, rec.id().gen, rec.pods.len());
     let wall = util::now_ms();
     let fresh = BACKGROUND.with(|b| {
         let b = b.borrow();
         b.as_ref().is_some_and(|b| {
             b.size == (pw, ph)
                 && b.dark == dark
-                && b.scenario == e.scenario
-                && (b.now == now || (e.playing && wall - b.wall < BACKGROUND_MS))
+                && (b.key == key
+                    || (page.clock.playing && b.key.3 == key.3 && wall - b.wall < BACKGROUND_MS))
         })
     });
     if !fresh {
@@ -154,16 +164,15 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
         };
         if let Some(bc) = context(&bg) {
             let _ = bc.set_transform(dpr * scale, 0.0, 0.0, dpr * scale, 0.0, 0.0);
-            paint_background(e, &bc, &layout, &p);
+            paint_background(rec, moment, exact, t, &bc, &layout, &p);
         }
         BACKGROUND.with(|b| {
             *b.borrow_mut() = Some(Background {
                 canvas: bg,
-                now,
+                key,
                 wall,
                 size: (pw, ph),
                 dark,
-                scenario: e.scenario.clone(),
             })
         });
     }
@@ -174,7 +183,7 @@ pub fn draw(e: &mut Engine, canvas: &HtmlCanvasElement, selected: Option<u32>) {
         }
     });
     let _ = c.set_transform(dpr * scale, 0.0, 0.0, dpr * scale, 0.0, 0.0);
-    paint_packets(e, &c, &layout, &p, selected);
+    paint_packets(rec, t, page.clock.speed, &c, &layout, &p, selected);
 }
 
 /// The 2D context of a canvas.
@@ -207,33 +216,34 @@ fn background_canvas(pw: u32, ph: u32) -> Option<HtmlCanvasElement> {
 }
 
 /// Paints what changes slowly: DNS strip, clients, VPC, nodes, gauges.
-fn paint_background(e: &mut Engine, c: &CanvasRenderingContext2d, layout: &Layout, p: &Palette) {
-    let nodes = e.sim.nodes.len();
+fn paint_background(
+    rec: &RunRecord,
+    m: &Moment,
+    exact: bool,
+    t: SimTime,
+    c: &CanvasRenderingContext2d,
+    layout: &Layout,
+    p: &Palette,
+) {
+    let params = rec.params();
+    let nodes = rec.meta.nodes.len();
     let client_pods = layout.client_pods;
     c.set_fill_style_str(p.bg);
     c.fill_rect(0.0, 0.0, geo::WIDTH, layout.height);
-    let now = e.sim.now();
-    // The last completed second of the per-second series.
-    let sec = e.sim.metrics.seconds();
+    // The second in progress at `t` (the series' last completed one).
+    let sec = t.secs() as usize;
 
     // Route 53 strip.
     c.set_fill_style_str(p.box_);
     c.fill_rect(150.0, 8.0, 700.0, 36.0);
     c.set_fill_style_str(p.fg);
     c.set_font("12px system-ui, sans-serif");
-    let version = e.sim.route53.visible_at(now);
-    let records = e
-        .sim
-        .route53
-        .versions
-        .get(version)
-        .map(|v| v.pods.len())
-        .unwrap_or(0);
-    let pending = e.sim.route53.versions.len() - 1 - version;
+    let (version, pending) = rec.route53_at(t);
+    let records = version.map(|v| v.pods.len()).unwrap_or(0);
     let _ = c.fill_text(
         &format!(
             "Route 53 (external-dns, TTL {} s): {records} A records{}",
-            e.params.dns_ttl_s,
+            params.dns_ttl_s,
             if pending > 0 {
                 format!(", {pending} change(s) still propagating")
             } else {
@@ -246,10 +256,15 @@ fn paint_background(e: &mut Engine, c: &CanvasRenderingContext2d, layout: &Layou
     c.set_fill_style_str(p.muted);
     let _ = c.fill_text(
         &format!(
-            "clients re-resolve at most every {} s; {} of {} channels point at deleted pods' IPs",
-            e.params.min_time_between_resolutions_s,
-            e.sim.stale_subs_now(),
-            e.sim.subs_len()
+            "clients re-resolve at most every {} s; {} of {} channels point at deleted pods' IPs{}",
+            params.min_time_between_resolutions_s,
+            m.stale_subs,
+            m.subs,
+            if exact {
+                String::new()
+            } else {
+                format!(" (node state as of {})", util::secs(m.at))
+            }
         ),
         160.0,
         38.0,
@@ -257,11 +272,7 @@ fn paint_background(e: &mut Engine, c: &CanvasRenderingContext2d, layout: &Layou
 
     // Clients.
     c.set_fill_style_str(p.fg);
-    let _ = c.fill_text(
-        &format!("{} clients", e.params.clients),
-        8.0,
-        geo::TOP - 4.0,
-    );
+    let _ = c.fill_text(&format!("{} clients", params.clients), 8.0, geo::TOP - 4.0);
     for i in 0..client_pods.min(400) {
         let (cx, cy) = layout.client(i);
         c.set_fill_style_str(p.muted);
@@ -281,30 +292,23 @@ fn paint_background(e: &mut Engine, c: &CanvasRenderingContext2d, layout: &Layou
     // Nodes.
     for n in 0..nodes {
         let y = layout.node_y(n);
-        let node = &mut e.sim.nodes[n];
-        let vpc_n = node.vpc.count(now) as f64;
-        let allowance = node.vpc.allowance as f64;
-        let lin = node.linux_ct.count(now) as f64;
-        let lin_max = node.linux_ct.max as f64;
-        let ip = node.ip;
-        let rp = node
-            .ns
-            .sysctl
-            .rp_filter(node.ns.dev(node.ens6).expect("ens6"));
-        let ens6_addr = node
-            .ns
-            .dev(node.ens6)
-            .map(|d| d.addrs.first().map(|a| a.addr.to_string()))
-            .unwrap_or(None);
+        let info = &rec.meta.nodes[n];
+        let nm = m.nodes.get(n).copied().unwrap_or_default();
+        let vpc_n = nm.vpc as f64;
+        let allowance = info.allowance as f64;
+        let lin = nm.linux as f64;
+        let lin_max = info.linux_max as f64;
+        let ip = info.ip;
+        let rp = info.rp_filter;
+        let ens6_addr = info.ens6_addr.map(|a| a.to_string());
         c.set_fill_style_str(p.box_);
         c.fill_rect(315.0, y - NODE_TOP, 680.0, geo::NODE_H - 6.0);
         c.set_fill_style_str(p.fg);
         c.set_font("bold 11px system-ui, sans-serif");
         let _ = c.fill_text(&format!("node {n} · {ip}"), 320.0, y - NODE_TOP + 12.0);
         // Flow into the node, as thick as the SYN rate of the last second.
-        let rate = e
-            .sim
-            .metrics
+        let rate = rec
+            .series
             .node(n, PerNode::SynArrivals)
             .get(sec.saturating_sub(1))
             .copied()
@@ -352,12 +356,14 @@ fn paint_background(e: &mut Engine, c: &CanvasRenderingContext2d, layout: &Layou
         c.set_fill_style_str(p.muted);
         let _ = c.fill_text("ens5", e5x - 30.0, e5y + 3.0);
         // Pods (and ghosts).
-        for pod in e.sim.pods.iter().filter(|q| q.node as usize == n) {
-            let slot = (pod.ip.octets()[3] as usize).saturating_sub(10);
-            let (px, py) = layout.pod(n, slot);
+        for pod in rec.pods.iter().filter(|q| q.node as usize == n) {
+            let Some(phase) = pod.phase_at(t) else {
+                continue;
+            };
+            let (px, py) = layout.pod(n, pod.slot());
             c.begin_path();
             let _ = c.arc(px, py, 7.0, 0.0, std::f64::consts::TAU);
-            match pod.phase {
+            match phase {
                 Phase::Ready => {
                     c.set_fill_style_str(p.ok);
                     c.fill();
@@ -399,22 +405,19 @@ fn paint_background(e: &mut Engine, c: &CanvasRenderingContext2d, layout: &Layou
             lin / lin_max.max(1.0),
             &format!("Linux conntrack {:.0}k", lin / 1e3),
         );
-        let inflight = e.sim.nld[n].inflight(now) as f64;
+        let inflight = f64::from(nm.nld_inflight);
         gauge(
             c,
             p,
             x::NLD,
             y - 18.0,
             100.0,
-            inflight / f64::from(e.params.nld_max_concurrent.max(1)),
-            &format!(
-                "node-local-dns {inflight:.0}/{}",
-                e.params.nld_max_concurrent
-            ),
+            inflight / f64::from(params.nld_max_concurrent.max(1)),
+            &format!("node-local-dns {inflight:.0}/{}", params.nld_max_concurrent),
         );
-        c.set_fill_style_str(if e.sim.nld[n].down { p.drop } else { p.muted });
+        c.set_fill_style_str(if nm.nld_down { p.drop } else { p.muted });
         let _ = c.fill_text(
-            if e.sim.nld[n].down {
+            if nm.nld_down {
                 "→ cluster DNS: marked down"
             } else {
                 "→ cluster DNS"
@@ -428,42 +431,40 @@ fn paint_background(e: &mut Engine, c: &CanvasRenderingContext2d, layout: &Layou
 /// Paints the sampled packets, the selected packet's path and the legend
 /// line: everything that moves every frame.
 fn paint_packets(
-    e: &mut Engine,
+    rec: &RunRecord,
+    now: SimTime,
+    speed: f64,
     c: &CanvasRenderingContext2d,
     layout: &Layout,
     p: &Palette,
     selected: Option<u32>,
 ) {
-    let t = e.sim.now().as_secs_f64();
-    let speed = e.speed;
+    let t = now.as_secs_f64();
     let reduced = util::reduced_motion();
+    let params = rec.params();
     // Dots are batched by colour: one path and one fill per colour.
     let mut by_colour: Vec<(&'static str, Vec<(f64, f64)>)> = Vec::new();
     let mut crosses: Vec<(f64, f64)> = Vec::new();
     let mut dots = Vec::new();
-    let pk = &e.sim.trace.packets;
+    let pk = &rec.packets;
     let horizon = (MIN_WALL_S * speed * 1.4).max(0.002);
     let from = geo::first_sent_at_or_after(pk, ((t - horizon).max(0.0) * 1e6) as u64);
     let to = geo::first_sent_at_or_after(pk, (t * 1e6) as u64 + 1);
-    let per_pod = e.params.clients_per_pod;
+    let per_pod = params.clients_per_pod;
     let mut drawn = 0usize;
     let shown = to.saturating_sub(from);
     let stride = shown.div_ceil(MAX_DOTS).max(1);
-    for rec in pk[from..to].iter().step_by(stride) {
-        let dur = geo::shown_for(rec, speed, MIN_WALL_S);
-        let age = t - rec.sent.as_secs_f64();
-        let dropped = rec.fate.dropped();
+    let pods = &rec.pods;
+    for pkt in pk[from..to].iter().step_by(stride) {
+        let dur = geo::shown_for(pkt, speed, MIN_WALL_S);
+        let age = t - pkt.sent.as_secs_f64();
+        let dropped = pkt.fate.dropped();
         let hold = if dropped { dur * 0.4 } else { 0.0 };
         if age < 0.0 || age > dur + hold {
             continue;
         }
-        let slot = e
-            .sim
-            .pods
-            .get(rec.pod as usize)
-            .map(|q| (q.ip.octets()[3] as usize).saturating_sub(10))
-            .unwrap_or(0);
-        let (path, stop) = geo::path(layout, rec, per_pod, slot);
+        let slot = pods.get(pkt.pod as usize).map(|q| q.slot()).unwrap_or(0);
+        let (path, stop) = geo::path(layout, pkt, per_pod, slot);
         let full = path.len().saturating_sub(1).max(1) as f64;
         let progress = if reduced { 1.0 } else { (age / dur).min(1.0) };
         let frac_to_stop = stop as f64 / full;
@@ -476,13 +477,13 @@ fn paint_packets(
         if dropped && at_stop {
             crosses.push((px, py));
         } else {
-            let colour = geo::kind_colour(rec.kind);
+            let colour = geo::kind_colour(pkt.kind);
             match by_colour.iter_mut().find(|(k, _)| *k == colour) {
                 Some((_, v)) => v.push((px, py)),
                 None => by_colour.push((colour, vec![(px, py)])),
             }
         }
-        dots.push((px, py, rec.id));
+        dots.push((px, py, pkt.id));
         drawn += 1;
     }
     for (colour, pts) in &by_colour {
@@ -508,12 +509,7 @@ fn paint_packets(
     }
     // The selected packet's path.
     if let Some(sel) = selected.and_then(|id| pk.get(id as usize)) {
-        let slot = e
-            .sim
-            .pods
-            .get(sel.pod as usize)
-            .map(|q| (q.ip.octets()[3] as usize).saturating_sub(10))
-            .unwrap_or(0);
+        let slot = pods.get(sel.pod as usize).map(|q| q.slot()).unwrap_or(0);
         let (path, stop) = geo::path(layout, sel, per_pod, slot);
         c.set_stroke_style_str(p.fg);
         c.set_line_width(1.5);
@@ -550,8 +546,8 @@ fn paint_packets(
     let _ = c.fill_text(
         &format!(
             "dots: {drawn} of {shown} sampled packets in view (every {}th client, ≤{}/s{}); lines: real SYN rate per node",
-            e.params.trace_every_nth_client,
-            e.params.trace_per_second_cap,
+            params.trace_every_nth_client,
+            params.trace_per_second_cap,
             if stride > 1 { format!(", 1 in {stride} drawn") } else { String::new() }
         ),
         8.0,
@@ -600,45 +596,37 @@ pub fn topology(props: &TopologyProps) -> Html {
             }
         })
     };
-    let e = ctx.engine.borrow();
-    let now = e.sim.now();
-    let sec = e.sim.metrics.seconds();
-    let full = e.sim.metrics.nodes();
-    let saturated = (0..full)
-        .filter(|n| {
-            e.sim
-                .metrics
-                .node(*n, PerNode::ConntrackAllowanceExceeded)
-                .get(sec.saturating_sub(1))
-                .copied()
-                .unwrap_or(0.0)
-                > 0.0
-        })
-        .count();
-    let syn_dead = e
-        .sim
-        .metrics
-        .global(crate::sim::metrics::Global::SynToDeletedIp)
-        .get(sec.saturating_sub(1))
-        .copied()
-        .unwrap_or(0.0);
-    // Highest VPC conntrack fill of the last second (for tests and screen readers).
-    let vpc_fill = (0..full)
-        .map(|n| {
-            e.sim
-                .metrics
-                .node(n, PerNode::VpcConntrack)
-                .get(sec.saturating_sub(1))
-                .copied()
-                .unwrap_or(0.0)
-                / e.params.conntrack_allowance.max(1) as f64
-        })
-        .fold(0.0f64, f64::max);
+    let page = ctx.page.borrow();
+    let now = page.clock.t;
+    let (saturated, full, syn_dead, vpc_fill) = match page.record() {
+        Some(rec) => {
+            let sec = now.secs() as usize;
+            let at = |v: &[f64]| v.get(sec.saturating_sub(1)).copied().unwrap_or(0.0);
+            let full = rec.meta.nodes.len();
+            let saturated = (0..full)
+                .filter(|n| at(rec.series.node(*n, PerNode::ConntrackAllowanceExceeded)) > 0.0)
+                .count();
+            let syn_dead = at(rec.series.global(Global::SynToDeletedIp));
+            // Highest VPC conntrack fill of the moment shown.
+            let vpc_fill = page
+                .moment()
+                .map(|(m, _)| {
+                    m.nodes
+                        .iter()
+                        .zip(&rec.meta.nodes)
+                        .map(|(n, i)| n.vpc as f64 / i.allowance.max(1) as f64)
+                        .fold(0.0f64, f64::max)
+                })
+                .unwrap_or(0.0);
+            (saturated, full, syn_dead, vpc_fill)
+        }
+        None => (0, 0, 0.0, 0.0),
+    };
     let alt = format!(
         "Topology at {}: {saturated} of {full} nodes dropping new flows for the VPC conntrack allowance; {syn_dead:.0} SYNs per second to deleted pods' IPs. The event log lists every sampled packet and its fate.",
         util::clock(now)
     );
-    drop(e);
+    drop(page);
     html! {
         <>
             <h2>{ "Topology" }</h2>

@@ -2,7 +2,8 @@
 //! things, each step setting the time, the panel and what to look at. The
 //! text is this project's own summary, not the post's.
 
-use super::app::{Action, EngineRef, ViewCtx as Ctx};
+use super::app::{Action, ViewCtx as Ctx};
+use crate::sim::params::Params;
 use crate::sim::time::SimTime;
 use yew::prelude::*;
 
@@ -11,17 +12,14 @@ struct Step {
     text: &'static str,
     panel: &'static str,
     /// Which moment to show.
-    at: fn(&EngineRef) -> SimTime,
+    at: fn(&Params) -> SimTime,
     /// Preset to switch to, if any.
     preset: Option<&'static str>,
 }
 
-/// A moment `after_s` seconds after the rollout starts. The tour does not
-/// search the trace for events that may not be simulated yet (that would
-/// block the page); the offsets follow the rollout's mechanics: the first
-/// pods are deleted `graceful_timeout_s` after it starts.
-fn after_rollout(e: &EngineRef, after_s: u64) -> SimTime {
-    let p = &e.borrow().params;
+/// A moment `after_s` seconds after the first pods are deleted
+/// (`graceful_timeout_s` after the rollout starts).
+fn after_rollout(p: &Params, after_s: u64) -> SimTime {
     SimTime::from_secs(p.rollout_start_s + p.graceful_timeout_s + after_s)
 }
 
@@ -98,12 +96,14 @@ fn go(ctx: &Ctx, i: usize) {
     } else if ctx.view.scenario.preset != "incident" && i < STEPS.len() - 1 {
         ctx.view.dispatch(Action::SetPreset("incident".to_string()));
     }
-    let t = (s.at)(&ctx.engine);
+    let params = ctx.view.scenario.params().unwrap_or_default();
+    let t = (s.at)(&params);
     {
-        let mut e = ctx.engine.borrow_mut();
-        e.seek(t);
-        e.playing = false;
+        let mut p = ctx.page.borrow_mut();
+        p.clock.playing = false;
+        p.seek(t);
     }
+    ctx.refresh.emit(());
     ctx.view.dispatch(Action::Tour(Some(i)));
     ctx.view.dispatch(Action::Focus(Some(s.panel.to_string())));
 }

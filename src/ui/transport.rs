@@ -1,11 +1,12 @@
 //! Time control: play/pause, step, jump between notable events, speed from
-//! 0.01× to 100×, and a scrubber with the rollout's markers. Seeking backwards
-//! restores the nearest checkpoint and re-runs (deterministic, so exact).
+//! 0.01× to 100×, and a scrubber with the whole run's marks. The run is known
+//! up front (the worker computes it), so every moment is one step away.
 
-use super::app::{Action, Ctx, EngineRef, View};
+use super::app::{Action, Ctx, View};
+use super::page::{Clock, PageRef};
 use super::util;
 use crate::sim::time::SimTime;
-use crate::sim::trace::Notable;
+use crate::viz::timeline;
 use yew::prelude::*;
 
 /// Speed slider position (0..=400) ↔ speed 0.01..100 on a log scale.
@@ -25,96 +26,79 @@ fn pos_from_speed(s: f64) -> f64 {
     (s.max(0.01).log10() + 2.0) * 100.0
 }
 
-/// Times (µs) of notable events, in order.
-fn notable_times(e: &EngineRef) -> Vec<u64> {
-    e.borrow()
-        .sim
-        .trace
-        .events
-        .iter()
-        .map(|x| x.at.micros())
-        .collect()
+/// Moves to the next (or previous) notable event of the whole run.
+pub fn jump_notable(page: &PageRef, forward: bool) {
+    let mut p = page.borrow_mut();
+    let Some(rec) = p.record() else { return };
+    let marks = timeline::marks(&rec.events);
+    let t = p.clock.t;
+    let to =
+        timeline::jump(&marks, t, forward).unwrap_or(if forward { p.end() } else { SimTime::ZERO });
+    p.clock.playing = false;
+    p.seek(to);
 }
 
-/// Moves to the next (or previous) notable event.
-pub fn jump_notable(engine: &EngineRef, forward: bool) {
-    let times = notable_times(engine);
-    let mut e = engine.borrow_mut();
-    let now = e.target.micros();
-    let t = if forward {
-        times.iter().copied().find(|t| *t > now + 1_000)
-    } else {
-        times.iter().rev().copied().find(|t| *t + 1_000 < now)
-    };
-    match t {
-        Some(t) => e.seek(SimTime(t)),
-        None if forward => {
-            // Nothing known ahead yet: run a minute ahead to discover more.
-            let t = e.target + crate::sim::time::SimDuration::from_secs(60);
-            e.seek(t);
-        }
-        None => e.seek(SimTime::ZERO),
-    }
-    e.playing = false;
-}
-
-/// Steps to the next (or previous) sampled packet or notable event and selects it.
-pub fn step(engine: &EngineRef, view: &UseReducerHandle<View>, forward: bool) {
-    let mut e = engine.borrow_mut();
-    e.playing = false;
-    let now = e.target.micros();
-    let pk = &e.sim.trace.packets;
-    let idx = crate::viz::topology::first_sent_at_or_after(pk, now + 1);
+/// Steps to the next (or previous) sampled packet and selects it.
+pub fn step(page: &PageRef, view: &UseReducerHandle<View>, forward: bool) {
+    let mut p = page.borrow_mut();
+    p.clock.playing = false;
+    let now = p.clock.t;
+    let Some(rec) = p.record() else { return };
     let (t, sel) = if forward {
-        match pk.get(idx) {
-            Some(p) => (p.sent.micros(), Some(p.id)),
-            None => (now + 100_000, None),
+        let idx = rec.first_packet_at_or_after(SimTime(now.micros() + 1));
+        match rec.packets.get(idx) {
+            Some(q) => (q.sent, Some(q.id)),
+            None => (SimTime(now.micros() + 100_000), None),
         }
     } else {
-        let before = crate::viz::topology::first_sent_at_or_after(pk, now);
-        match before.checked_sub(1).and_then(|i| pk.get(i)) {
-            Some(p) => (p.sent.micros(), Some(p.id)),
-            None => (now.saturating_sub(100_000), None),
+        let before = rec.first_packet_at_or_after(now);
+        match before.checked_sub(1).and_then(|i| rec.packets.get(i)) {
+            Some(q) => (q.sent, Some(q.id)),
+            None => (SimTime(now.micros().saturating_sub(100_000)), None),
         }
     };
-    e.seek(SimTime(t));
-    drop(e);
+    p.seek(t);
+    drop(p);
     if sel.is_some() {
         view.dispatch(Action::Select(sel));
     }
 }
 
+/// Starts or stops the clock (from the start again once at the end).
+pub fn toggle_play(page: &PageRef) {
+    let mut p = page.borrow_mut();
+    if p.clock.t >= p.end() {
+        p.seek(SimTime::ZERO);
+    }
+    p.clock.playing = !p.clock.playing;
+    p.version += 1;
+}
+
 /// Keyboard shortcuts; true if the key was handled.
-pub fn on_key(engine: &EngineRef, view: &UseReducerHandle<View>, key: &str, shift: bool) -> bool {
+pub fn on_key(page: &PageRef, view: &UseReducerHandle<View>, key: &str, shift: bool) -> bool {
     match key {
-        " " | "k" => {
-            let mut e = engine.borrow_mut();
-            if e.target >= e.end() {
-                e.seek(SimTime::ZERO);
-            }
-            e.playing = !e.playing;
-        }
+        " " | "k" => toggle_play(page),
         "ArrowRight" if shift => {
-            let mut e = engine.borrow_mut();
-            let t = e.target + crate::sim::time::SimDuration::from_secs(1);
-            e.seek(t);
+            let mut p = page.borrow_mut();
+            let t = p.clock.t + crate::sim::time::SimDuration::from_secs(1);
+            p.seek(t);
         }
         "ArrowLeft" if shift => {
-            let mut e = engine.borrow_mut();
-            let t = SimTime(e.target.micros().saturating_sub(1_000_000));
-            e.seek(t);
+            let mut p = page.borrow_mut();
+            let t = SimTime(p.clock.t.micros().saturating_sub(1_000_000));
+            p.seek(t);
         }
-        "ArrowRight" => step(engine, view, true),
-        "ArrowLeft" => step(engine, view, false),
-        "n" => jump_notable(engine, true),
-        "N" | "p" => jump_notable(engine, false),
+        "ArrowRight" => step(page, view, true),
+        "ArrowLeft" => step(page, view, false),
+        "n" => jump_notable(page, true),
+        "N" | "p" => jump_notable(page, false),
         "]" => {
-            let mut e = engine.borrow_mut();
-            e.speed = speed_from_pos(pos_from_speed(e.speed) + 40.0);
+            let mut p = page.borrow_mut();
+            p.clock.speed = speed_from_pos(pos_from_speed(p.clock.speed) + 40.0);
         }
         "[" => {
-            let mut e = engine.borrow_mut();
-            e.speed = speed_from_pos(pos_from_speed(e.speed) - 40.0);
+            let mut p = page.borrow_mut();
+            p.clock.speed = speed_from_pos(pos_from_speed(p.clock.speed) - 40.0);
         }
         "?" => view.dispatch(Action::Help(!view.help)),
         "Escape" => {
@@ -168,122 +152,110 @@ pub struct TransportProps {
 #[component(Transport)]
 pub fn transport(props: &TransportProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
-    let force = use_force_update();
-    let e = ctx.engine.borrow();
-    let playing = e.playing;
-    let t = e.target;
-    let end = e.end();
-    let speed = e.speed;
-    let lag = e.lag();
-    // Where the engine is (behind `t` while it catches up): for tests.
-    let engine_s = format!("{:.3}", e.sim.now().as_secs_f64());
-    let markers: Vec<(f64, &'static str, String)> = e
-        .sim
-        .trace
-        .events
-        .iter()
-        .filter_map(|ev| {
-            let cls = match ev.what {
-                Notable::RolloutStarted | Notable::RolloutFinished => "mk--rollout",
-                Notable::PodDeleted { .. } => "mk--delete",
-                Notable::FirstMartian { .. } => "mk--martian",
-                Notable::ConntrackFull { .. } => "mk--conntrack",
-                Notable::DnsRejecting { .. }
-                | Notable::UpstreamDown { .. }
-                | Notable::NldOomKilled { .. } => "mk--dns",
-                _ => return None,
-            };
-            Some((
-                ev.at.as_secs_f64() / end.as_secs_f64().max(1.0) * 100.0,
-                cls,
-                ev.text.clone(),
-            ))
+    let page = ctx.page.clone();
+    let p = page.borrow();
+    let Clock { t, playing, speed } = p.clock;
+    let end = p.end();
+    let rec = p.record();
+    let progress = rec.map(|r| r.progress()).unwrap_or(0.0);
+    let finished = rec.is_some_and(|r| r.finished());
+    let known_s = rec.map(|r| r.done_to.as_secs_f64()).unwrap_or(0.0);
+    let markers: Vec<(f64, f64, &'static str, String)> = rec
+        .map(|r| timeline::marks(&r.events))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            let at = m.at.as_secs_f64();
+            (at, at / end.as_secs_f64().max(1.0) * 100.0, m.class, m.text)
         })
         .collect();
-    drop(e);
+    let failed = p.main.error.clone();
+    drop(p);
 
-    let engine = ctx.engine.clone();
+    let rerender = {
+        let refresh = ctx.refresh.clone();
+        move || refresh.emit(())
+    };
     let toggle = {
-        let engine = engine.clone();
-        let force = force.clone();
+        let page = page.clone();
+        let rerender = rerender.clone();
         Callback::from(move |_: MouseEvent| {
-            let mut e = engine.borrow_mut();
-            if e.target >= e.end() {
-                e.seek(SimTime::ZERO);
-            }
-            e.playing = !e.playing;
-            drop(e);
-            force.force_update();
+            toggle_play(&page);
+            rerender();
         })
     };
     let on_scrub = {
-        let engine = engine.clone();
-        let force = force.clone();
+        let page = page.clone();
+        let rerender = rerender.clone();
         Callback::from(move |ev: InputEvent| {
             let v: f64 = util::input_value(&ev).parse().unwrap_or(0.0);
-            engine.borrow_mut().seek(SimTime((v * 1e6) as u64));
-            force.force_update();
+            page.borrow_mut().seek(SimTime((v * 1e6) as u64));
+            rerender();
         })
     };
     let on_speed = {
-        let engine = engine.clone();
-        let force = force.clone();
+        let page = page.clone();
+        let rerender = rerender.clone();
         Callback::from(move |ev: InputEvent| {
             let v: f64 = util::input_value(&ev).parse().unwrap_or(200.0);
-            engine.borrow_mut().speed = speed_from_pos(v);
-            force.force_update();
+            page.borrow_mut().clock.speed = speed_from_pos(v);
+            rerender();
         })
     };
     let btn = |label: &'static str, title: &'static str, f: Callback<MouseEvent>| {
         html! { <button class="btn" aria-label={title} title={title} onclick={f}>{ label }</button> }
     };
-    let (engine_a, view_a, force_a) = (engine.clone(), ctx.view.clone(), force.clone());
+    let (page_a, view_a, r_a) = (page.clone(), ctx.view.clone(), rerender.clone());
     let step_back = Callback::from(move |_| {
-        step(&engine_a, &view_a, false);
-        force_a.force_update();
+        step(&page_a, &view_a, false);
+        r_a();
     });
-    let (engine_b, view_b, force_b) = (engine.clone(), ctx.view.clone(), force.clone());
+    let (page_b, view_b, r_b) = (page.clone(), ctx.view.clone(), rerender.clone());
     let step_fwd = Callback::from(move |_| {
-        step(&engine_b, &view_b, true);
-        force_b.force_update();
+        step(&page_b, &view_b, true);
+        r_b();
     });
-    let (engine_c, force_c) = (engine.clone(), force.clone());
+    let (page_c, r_c) = (page.clone(), rerender.clone());
     let prev_n = Callback::from(move |_| {
-        jump_notable(&engine_c, false);
-        force_c.force_update();
+        jump_notable(&page_c, false);
+        r_c();
     });
-    let (engine_d, force_d) = (engine.clone(), force.clone());
+    let (page_d, r_d) = (page.clone(), rerender.clone());
     let next_n = Callback::from(move |_| {
-        jump_notable(&engine_d, true);
-        force_d.force_update();
+        jump_notable(&page_d, true);
+        r_d();
     });
-    let progress = match lag {
-        Some(f) => html! {
-            <div class="progress" role="status" aria-live="polite">
-                <span>{ format!("simulating… {:.0}%", f * 100.0) }</span>
-                <progress max="100" value={format!("{:.0}", f * 100.0)} aria-label="Simulation progress" />
+    let status = match (&failed, finished) {
+        (Some(e), _) => {
+            html! { <div class="progress" role="status">{ format!("cannot run: {e}") }</div> }
+        }
+        (None, false) => html! {
+            <div class="progress" role="status" aria-live="polite" id="run-progress">
+                <span>{ format!("computing the whole run… {:.0}%", progress * 100.0) }</span>
+                <progress max="100" value={format!("{:.0}", progress * 100.0)} aria-label="Run computed" />
             </div>
         },
-        None => html! {},
+        (None, true) => html! {},
     };
     html! {
         <div class={classes!("transport", props.compact.then_some("transport--compact"))} role="group" aria-label="Playback">
             { btn("«", "Previous notable event (N)", prev_n) }
-            { btn("‹", "Previous packet or event (←)", step_back) }
+            { btn("‹", "Previous packet (←)", step_back) }
             <button id="play" class="btn btn--primary" aria-label={ if playing { "Pause" } else { "Play" } } onclick={toggle}>
                 { if playing { "Pause" } else { "Play" } }
             </button>
-            { btn("›", "Next packet or event (→)", step_fwd) }
+            { btn("›", "Next packet (→)", step_fwd) }
             { btn("»", "Next notable event (n)", next_n) }
-            <span id="sim-time" class="transport__time" title="Simulated time" data-engine-s={engine_s}>
+            <span id="sim-time" class="transport__time" title="Simulated time"
+                data-known-s={format!("{known_s:.3}")} data-finished={finished.to_string()}>
                 { format!("{}  t = {}", util::clock(t), util::secs(t)) }
             </span>
             <div class="scrubber">
                 <input type="range" id="scrubber" aria-label="Simulated time" min="0" max={end.secs().to_string()} step="0.1"
                     value={format!("{:.1}", t.as_secs_f64())} oninput={on_scrub} />
-                <div class="scrubber__marks" aria-hidden="true">
-                    { for markers.iter().map(|(x, cls, text)| html! {
-                        <span class={classes!("mk", *cls)} style={format!("left:{x:.2}%")} title={text.clone()} />
+                <div class="scrubber__marks" aria-hidden="true" id="scrubber-marks">
+                    { for markers.iter().map(|(at, x, cls, text)| html! {
+                        <span class={classes!("mk", *cls)} style={format!("left:{x:.2}%")} title={text.clone()} data-at={format!("{at:.6}")} />
                     }) }
                 </div>
             </div>
@@ -292,7 +264,7 @@ pub fn transport(props: &TransportProps) -> Html {
                 <input type="range" id="speed" aria-label="Playback speed" min="0" max="400" step="1"
                     value={format!("{:.0}", pos_from_speed(speed))} oninput={on_speed} />
             </label>
-            { progress }
+            { status }
         </div>
     }
 }

@@ -34,9 +34,53 @@
 //! colour-vision deficiencies and on both backgrounds. Thresholds and markers
 //! are dashed and labelled, so they do not rely on colour either.
 
+use crate::run::RunRecord;
+use crate::sim::cluster::PodInfo;
+use crate::sim::metrics::Metrics;
 use crate::sim::metrics::{Global, PerNode};
+use crate::sim::params::Params;
+use crate::sim::trace::EventRecord;
 use crate::sim::trace::Notable;
 use crate::sim::Sim;
+
+/// What the charts read of a run: the engine's own state (the CLI, the
+/// tests) or the page's record of it, built from the worker's messages.
+#[derive(Clone)]
+pub struct RunView<'a> {
+    /// Per-second series.
+    pub metrics: &'a Metrics,
+    /// Notable events.
+    pub events: &'a [EventRecord],
+    /// Parameters.
+    pub params: &'a Params,
+    /// The pod the flow-log chart follows, with when its SYNs stopped.
+    pub tracked: Option<PodInfo>,
+}
+
+impl<'a> From<&'a Sim> for RunView<'a> {
+    fn from(sim: &'a Sim) -> Self {
+        RunView {
+            metrics: &sim.metrics,
+            events: &sim.trace.events,
+            params: &sim.p,
+            tracked: sim
+                .tracked_pod
+                .and_then(|p| sim.pods.get(p as usize))
+                .map(|p| p.info()),
+        }
+    }
+}
+
+impl<'a> From<&'a RunRecord> for RunView<'a> {
+    fn from(r: &'a RunRecord) -> Self {
+        RunView {
+            metrics: &r.series,
+            events: &r.events,
+            params: r.params(),
+            tracked: r.tracked_pod.and_then(|p| r.pods.get(p as usize)).cloned(),
+        }
+    }
+}
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -333,10 +377,11 @@ const WAVE_GAP_S: f64 = 10.0;
 
 /// Every chart the responders saw, in the order of [`CHART_IDS`], over the
 /// whole run (`0..duration_s`), no cursor.
-pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
-    let m = &sim.metrics;
-    let window = (0.0, (sim.p.duration_s as f64).max(m.seconds() as f64));
-    let markers = run_markers(sim);
+pub fn chart_specs<'a>(run: impl Into<RunView<'a>>) -> Vec<ChartSpec> {
+    let v = &run.into();
+    let m = v.metrics;
+    let window = (0.0, (v.params.duration_s as f64).max(m.seconds() as f64));
+    let markers = run_markers(v);
     let pick = |kinds: &[MarkerKind]| -> Vec<Marker> {
         markers
             .iter()
@@ -409,7 +454,7 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
 
     // DNS queries per node.
     let mut c = per_node_chart(
-        sim,
+        v,
         (
             "dns-queries",
             "DNS queries per node",
@@ -440,7 +485,7 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
 
     // Throughput per node.
     let mut c = per_node_chart(
-        sim,
+        v,
         ("throughput", "Throughput per node", "Mbit/s", "Mbit/s"),
         PerNode::ThroughputMbps,
         (Hue::Blue, Line),
@@ -450,7 +495,7 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
 
     // TCP retransmits per node.
     let mut c = per_node_chart(
-        sim,
+        v,
         (
             "tcp-retransmits",
             "TCP retransmits per node",
@@ -481,7 +526,7 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
 
     // VPC conntrack vs the allowance.
     let mut c = per_node_chart(
-        sim,
+        v,
         (
             "vpc-conntrack",
             "VPC conntrack entries vs the allowance",
@@ -492,7 +537,7 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
         (Hue::Blue, Area),
     );
     c.thresholds.push(Threshold {
-        value: sim.p.conntrack_allowance as f64,
+        value: v.params.conntrack_allowance as f64,
         label: "allowance".into(),
         fit: true,
     });
@@ -501,7 +546,7 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
 
     // Linux conntrack.
     let mut c = per_node_chart(
-        sim,
+        v,
         (
             "linux-conntrack",
             "Linux conntrack entries (nf_conntrack)",
@@ -512,7 +557,7 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
         (Hue::Purple, Line),
     );
     c.thresholds.push(Threshold {
-        value: sim.p.nf_conntrack_max as f64,
+        value: v.params.nf_conntrack_max as f64,
         label: "nf_conntrack_max".into(),
         fit: false,
     });
@@ -520,7 +565,7 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
     out.push(c);
 
     // Flow logs to the tracked old IP.
-    out.push(flowlog_spec(sim));
+    out.push(flowlog_spec(v));
 
     // SYN rate and SYNs to deleted IPs.
     let mut c = ChartSpec::new(
@@ -556,19 +601,21 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
 
 /// The chart with this id (see [`CHART_IDS`], and `dns-queries-node-<n>` for
 /// [`dns_per_node_specs`]).
-pub fn chart_spec(sim: &Sim, id: &str) -> Option<ChartSpec> {
+pub fn chart_spec<'a>(run: impl Into<RunView<'a>>, id: &str) -> Option<ChartSpec> {
+    let v = run.into();
     if id.starts_with("dns-queries-node-") {
-        return dns_per_node_specs(sim).into_iter().find(|c| c.id == id);
+        return dns_per_node_specs(v).into_iter().find(|c| c.id == id);
     }
-    chart_specs(sim).into_iter().find(|c| c.id == id)
+    chart_specs(v).into_iter().find(|c| c.id == id)
 }
 
 /// Small multiples: DNS queries of each node (`dns-queries-node-<n>`), all on
 /// one y range so the nodes compare at a glance.
-pub fn dns_per_node_specs(sim: &Sim) -> Vec<ChartSpec> {
-    let m = &sim.metrics;
-    let window = (0.0, (sim.p.duration_s as f64).max(m.seconds() as f64));
-    let markers: Vec<Marker> = run_markers(sim)
+pub fn dns_per_node_specs<'a>(run: impl Into<RunView<'a>>) -> Vec<ChartSpec> {
+    let v = &run.into();
+    let m = v.metrics;
+    let window = (0.0, (v.params.duration_s as f64).max(m.seconds() as f64));
+    let markers: Vec<Marker> = run_markers(v)
         .into_iter()
         .filter(|mk| matches!(mk.kind, MarkerKind::Rollout | MarkerKind::Dns))
         .collect();
@@ -609,12 +656,12 @@ pub fn dns_per_node_specs(sim: &Sim) -> Vec<ChartSpec> {
 /// its mean (a green line): one node in trouble shows, and so does the fleet.
 /// `names` are the chart's id, title, y label and unit.
 fn per_node_chart(
-    sim: &Sim,
+    v: &RunView<'_>,
     (id, title, y_label, unit): (&str, &str, &str, &str),
     metric: PerNode,
     max_style: (Hue, SeriesStyle),
 ) -> ChartSpec {
-    let (max, mean) = max_mean(sim, metric);
+    let (max, mean) = max_mean(v, metric);
     let mut c = ChartSpec::new(id, title, y_label, unit);
     c.series
         .push(Series::new("max over nodes", max_style.0, max_style.1, max));
@@ -627,8 +674,8 @@ fn per_node_chart(
     c
 }
 
-fn max_mean(sim: &Sim, metric: PerNode) -> (Vec<f64>, Vec<f64>) {
-    let m = &sim.metrics;
+fn max_mean(v: &RunView<'_>, metric: PerNode) -> (Vec<f64>, Vec<f64>) {
+    let m = v.metrics;
     let len = m.seconds();
     let mut max = vec![0.0f64; len];
     let mut sum = vec![0.0f64; len];
@@ -644,7 +691,7 @@ fn max_mean(sim: &Sim, metric: PerNode) -> (Vec<f64>, Vec<f64>) {
 
 /// The run's milestones, few enough to label: rollout start and end, one
 /// marker per wave of pod deletions, and the first of each kind of trouble.
-fn run_markers(sim: &Sim) -> Vec<Marker> {
+fn run_markers(v: &RunView<'_>) -> Vec<Marker> {
     let mut out: Vec<Marker> = Vec::new();
     let mut wave: Option<(f64, f64, u32)> = None; // (first, last, count)
     let mut seen_martian = false;
@@ -665,7 +712,7 @@ fn run_markers(sim: &Sim) -> Vec<Marker> {
             });
         }
     };
-    for ev in &sim.trace.events {
+    for ev in v.events {
         let at = ev.at.as_secs_f64();
         let mut mark = |label: &str, kind: MarkerKind| {
             out.push(Marker {
@@ -717,9 +764,9 @@ fn run_markers(sim: &Sim) -> Vec<Marker> {
 
 /// VPC flow-log records to the old IP of the first pod to terminate, with
 /// that pod's own milestones as markers.
-fn flowlog_spec(sim: &Sim) -> ChartSpec {
-    let m = &sim.metrics;
-    let pod = sim.tracked_pod.and_then(|p| sim.pods.get(p as usize));
+fn flowlog_spec(v: &RunView<'_>) -> ChartSpec {
+    let m = v.metrics;
+    let pod = v.tracked.as_ref();
     let title = match pod {
         Some(p) => format!("VPC flow logs to the old IP {}", p.ip),
         None => "VPC flow logs to a terminated pod's IP (none in this run)".to_string(),
@@ -755,8 +802,7 @@ fn flowlog_spec(sim: &Sim) -> ChartSpec {
         };
         push(p.terminated_at, "SIGTERM");
         push(p.deleted_at, "deleted");
-        if let Some(first) = sim
-            .trace
+        if let Some(first) = v
             .events
             .iter()
             .find(|e| matches!(e.what, Notable::FirstMartian { pod } if pod == p.index))

@@ -10,8 +10,8 @@
 //! |---|---|
 //! | [`topology`] | where nodes, pods and packets are drawn on the topology view |
 //! | [`charts`] | the responders' charts: specs built from the metrics, drawing on any plotters backend, mouse ↔ time mapping |
-//! | [`pacing`] | how much engine time each animation frame gets |
+//! | [`timeline`] | the marks on the scrubber and the jumps between them |
 
 pub mod charts;
-pub mod pacing;
+pub mod timeline;
 pub mod topology;

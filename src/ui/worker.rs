@@ -1,0 +1,136 @@
+//! The engine's Web Worker and the page's link to it.
+//!
+//! [`RunWorker`] runs in the worker (the `incident-worker` binary registers
+//! it): a [`Service`] fed the page's [`Request`]s, working in slices of about
+//! 30 ms so that a new request (a changed parameter, a seek) is read between
+//! two slices. Messages cross as bincode (gloo-worker's codec): compact
+//! bytes, no JS objects per packet. The page holds a [`Link`] per worker.
+
+use crate::run::{Reply, Request, Service};
+use gloo::timers::callback::Timeout;
+use gloo::worker::{HandlerId, Spawnable, Worker, WorkerBridge, WorkerScope};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The loader Trunk writes for the worker binary (`data-loader-shim`),
+/// relative to the page so the site works from any subpath.
+const LOADER: &str = "./incident-worker_loader.js";
+
+/// What the worker schedules for itself.
+pub enum Tick {
+    /// Run the next slice.
+    Work,
+}
+
+/// The engine in a Web Worker.
+pub struct RunWorker {
+    service: Service,
+    to: Option<HandlerId>,
+    scheduled: bool,
+}
+
+impl RunWorker {
+    fn send_all(&self, scope: &WorkerScope<Self>, replies: Vec<Reply>) {
+        if let Some(id) = self.to {
+            for r in replies {
+                scope.respond(id, r);
+            }
+        }
+    }
+
+    /// Schedules the next slice as a new task, so that messages the page
+    /// sent meanwhile are read first.
+    fn schedule(&mut self, scope: &WorkerScope<Self>) {
+        if self.scheduled || !self.service.busy() {
+            return;
+        }
+        self.scheduled = true;
+        let scope = scope.clone();
+        Timeout::new(0, move || scope.send_message(Tick::Work)).forget();
+    }
+}
+
+impl Worker for RunWorker {
+    type Message = Tick;
+    type Input = Request;
+    type Output = Reply;
+
+    fn create(_scope: &WorkerScope<Self>) -> Self {
+        RunWorker {
+            service: Service::default(),
+            to: None,
+            scheduled: false,
+        }
+    }
+
+    fn update(&mut self, scope: &WorkerScope<Self>, msg: Tick) {
+        match msg {
+            Tick::Work => {
+                self.scheduled = false;
+                let replies = self.service.work();
+                self.send_all(scope, replies);
+                self.schedule(scope);
+            }
+        }
+    }
+
+    fn received(&mut self, scope: &WorkerScope<Self>, msg: Request, id: HandlerId) {
+        self.to = Some(id);
+        let replies = self.service.request(msg);
+        self.send_all(scope, replies);
+        self.schedule(scope);
+    }
+}
+
+/// Registers the worker (the worker binary's `main`).
+pub fn register() {
+    use gloo::worker::Registrable;
+    RunWorker::registrar().register();
+}
+
+/// Delivers a worker's replies to the page.
+pub type Deliver = Rc<dyn Fn(Reply)>;
+/// Sends the page's requests somewhere.
+pub type Send = Rc<dyn Fn(Request)>;
+type Factory = Rc<dyn Fn(Deliver) -> Send>;
+
+thread_local! {
+    /// Set by the browser component tests, which have no worker script to
+    /// load: they serve the page's requests themselves.
+    static FACTORY: RefCell<Option<Factory>> = const { RefCell::new(None) };
+}
+
+/// Serves the page's runs with `f` instead of Web Workers (component tests
+/// only: `f` gets where to deliver replies and returns where requests go).
+pub fn serve_runs_with(f: impl Fn(Deliver) -> Send + 'static) {
+    FACTORY.with(|x| *x.borrow_mut() = Some(Rc::new(f)));
+}
+
+/// The page's end of one worker.
+pub enum Link {
+    /// A Web Worker.
+    Worker(WorkerBridge<RunWorker>),
+    /// What [`serve_runs_with`] set up.
+    Custom(Send),
+}
+
+impl Link {
+    /// Starts a worker whose replies go to `deliver`.
+    pub fn spawn(deliver: impl Fn(Reply) + 'static) -> Link {
+        if let Some(f) = FACTORY.with(|x| x.borrow().clone()) {
+            return Link::Custom(f(Rc::new(deliver)));
+        }
+        let bridge = RunWorker::spawner()
+            .callback(deliver)
+            .spawn_with_loader(LOADER);
+        Link::Worker(bridge)
+    }
+
+    /// Sends a request.
+    pub fn send(&self, r: Request) {
+        match self {
+            Link::Worker(b) => b.send(r),
+            Link::Custom(f) => f(r),
+        }
+    }
+}

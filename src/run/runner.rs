@@ -18,7 +18,7 @@ use crate::sim::Sim;
 pub const EVENTS_PER_CHECKPOINT: u64 = 600_000;
 /// Bytes all checkpoints of a run may hold; past it every other one is
 /// dropped and the interval doubles.
-pub const CHECKPOINT_BUDGET_BYTES: usize = 160 << 20;
+pub const CHECKPOINT_BUDGET_BYTES: usize = 96 << 20;
 /// Bytes the moment track may hold; the step grows past 100 ms to stay in it.
 pub const TRACK_BUDGET_BYTES: usize = 8 << 20;
 /// The moment track's finest step.

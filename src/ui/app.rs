@@ -262,38 +262,31 @@ pub fn app() -> Html {
     let raf: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
     let topo_ref = use_node_ref();
 
-    // The workers, once: their replies update the page and re-render it.
+    // The workers, once: their replies update the page, which the animation
+    // loop re-renders (at most every TICK_MS while a run streams in, so
+    // the page's thread never spends a long task re-rendering).
     {
         let page = page.clone();
-        let force = force.clone();
         use_effect_with((), move |_| {
             let p2 = page.clone();
             Page::connect(&page, move |which: Which, reply| {
-                let changed = p2.borrow_mut().on_reply(which, reply);
-                if changed {
-                    force.force_update();
-                }
+                p2.borrow_mut().on_reply(which, reply);
             });
             || ()
         });
     }
-    // A new scenario: a new run, keeping the clock.
+    // A new scenario: a new run, keeping the clock; and the compared run,
+    // the preset alone on the reader's seed. Asked for while rendering (both
+    // calls do nothing when the runs are already these), so that no panel
+    // ever renders the superseded run beside the new scenario.
     {
-        let page = page.clone();
-        use_effect_with(view.scenario.clone(), move |sc| {
-            page.borrow_mut().run(sc);
-            || ()
-        });
-    }
-    // The compared run: the preset alone, on the reader's seed.
-    {
-        let page = page.clone();
-        let deps = (view.compare.clone(), view.scenario.clone());
-        use_effect_with(deps, move |(c, sc)| {
-            let partner = c.as_deref().map(|c| compare::partner(sc, c));
-            page.borrow_mut().run_compare(partner.as_ref());
-            || ()
-        });
+        let mut p = page.borrow_mut();
+        p.run(&view.scenario);
+        let partner = view
+            .compare
+            .as_deref()
+            .map(|c| compare::partner(&view.scenario, c));
+        p.run_compare(partner.as_ref());
     }
     {
         let shared = shared.clone();
@@ -353,13 +346,17 @@ pub fn app() -> Html {
                         util::now_ms() - clocked,
                         scrolled - start,
                     );
-                    // While playing, re-render every TICK_MS; otherwise on
-                    // every change.
+                    // While playing or while a run streams in, re-render
+                    // every TICK_MS; otherwise on every change.
                     let due = ts - sh.last_render_ms > TICK_MS;
                     if p.clock.playing && due {
                         p.version += 1;
                     }
-                    render = p.version != sh.rendered_version && (!p.clock.playing || due);
+                    let streaming = p.record().is_none_or(|r| !r.finished())
+                        || (p.compare.scenario.is_some()
+                            && p.compared().is_none_or(|r| !r.finished()));
+                    render = p.version != sh.rendered_version
+                        && (!(p.clock.playing || streaming) || due);
                     if render {
                         sh.rendered_version = p.version;
                         sh.last_render_ms = ts;

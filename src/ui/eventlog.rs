@@ -161,7 +161,6 @@ pub fn event_log() -> Html {
             }
         })
         .collect();
-    let playing = page.clock.playing;
     drop(cache);
     drop(page);
 
@@ -201,11 +200,9 @@ pub fn event_log() -> Html {
             if let Some(el) = list_ref.cast::<web_sys::Element>() {
                 if (dom_top.get() - top).abs() > 1.0 {
                     dom_top.set(top);
-                    if playing {
-                        PENDING_SCROLL.with(|p| *p.borrow_mut() = Some((el, top as i32)));
-                    } else {
-                        el.set_scroll_top(top as i32);
-                    }
+                    // Written at the start of the next frame: right after a
+                    // render it would force a layout of the whole page.
+                    PENDING_SCROLL.with(|p| *p.borrow_mut() = Some((el, top as i32)));
                 }
             }
             || ()

@@ -35,6 +35,8 @@ pub struct RunSlot {
     pub record: Option<RunRecord>,
     /// A message about a scenario the worker refused.
     pub error: Option<String>,
+    /// Requests made before the worker was started (the first render).
+    early: RefCell<Vec<Request>>,
 }
 
 impl RunSlot {
@@ -45,6 +47,7 @@ impl RunSlot {
             scenario: None,
             record: None,
             error: None,
+            early: RefCell::new(Vec::new()),
         }
     }
 
@@ -54,8 +57,9 @@ impl RunSlot {
     }
 
     fn send(&self, r: Request) {
-        if let Some(l) = &self.link {
-            l.send(r);
+        match &self.link {
+            Some(l) => l.send(r),
+            None => self.early.borrow_mut().push(r),
         }
     }
 }
@@ -130,6 +134,11 @@ impl Page {
         let a = on_reply.clone();
         p.main.link = Some(Link::spawn(move |r| a(Which::Main, r)));
         p.compare.link = Some(Link::spawn(move |r| on_reply(Which::Compare, r)));
+        for slot in [&p.main, &p.compare] {
+            for r in slot.early.borrow_mut().drain(..) {
+                slot.send(r);
+            }
+        }
     }
 
     /// The record shown (the current run's, never a superseded one's).

@@ -622,6 +622,7 @@ pub fn topology(props: &TopologyProps) -> Html {
         }
         None => (0, 0, 0.0, 0.0),
     };
+    let exact = page.moment().is_some_and(|(m, exact)| exact && m.at == now);
     let alt = format!(
         "Topology at {}: {saturated} of {full} nodes dropping new flows for the VPC conntrack allowance; {syn_dead:.0} SYNs per second to deleted pods' IPs. The event log lists every sampled packet and its fate.",
         util::clock(now)
@@ -631,7 +632,8 @@ pub fn topology(props: &TopologyProps) -> Html {
         <>
             <h2>{ "Topology" }</h2>
             <canvas ref={props.canvas.clone()} class="topology" id="topology" role="img" aria-label={alt} onclick={onclick}
-                data-vpc-fill={format!("{vpc_fill:.3}")} data-saturated-nodes={saturated.to_string()} />
+                data-vpc-fill={format!("{vpc_fill:.3}")} data-saturated-nodes={saturated.to_string()}
+                data-exact={exact.to_string()} />
             <div class="legend" aria-hidden="true">
                 { for [(PacketKind::Syn, "SYN"), (PacketKind::SynAck, "SYN-ACK"), (PacketKind::Rst, "RST"), (PacketKind::IcmpUnreachable, "ICMP"), (PacketKind::DnsTcpSyn, "DNS")].iter().map(|(k, l)| html! {
                     <span class="legend__item"><i style={format!("background:{}", geo::kind_colour(*k))} />{ *l }</span>

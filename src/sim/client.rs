@@ -237,7 +237,8 @@ impl Sim {
     }
 
     /// Closes an established connection (FIN both ways): the flow's entries
-    /// linger in both conntrack tables for their close timeouts.
+    /// linger in both conntrack tables for their close timeouts (the VPC's
+    /// `vpc_closed_timeout_s`, an assumption; netfilter's TIME_WAIT, 120 s).
     fn close_connection(&mut self, sub: u32) {
         let now = self.now;
         let pod = self.subs[sub as usize].pod;
@@ -250,7 +251,7 @@ impl Sim {
         n.linux_ct.established = n.linux_ct.established.saturating_sub(1);
         n.linux_ct
             .timed
-            .add(now, now + super::node::LinuxConntrack::CLOSE, 1);
+            .add(now, now + super::node::LinuxConntrack::TIME_WAIT, 1);
         self.ready_subs = self.ready_subs.saturating_sub(1);
         let p = &mut self.pods[pod as usize];
         p.ready_subs = p.ready_subs.saturating_sub(1);
@@ -369,16 +370,26 @@ impl Sim {
         } else {
             0
         };
-        // Attempt cadence against a terminating (RST) or deleted (silent) pod.
+        // Attempt cadence, by what happened to the previous attempt (which
+        // this attempt's trigger records): refused by an RST, unanswered
+        // after its SYN reached the node, or dropped by the VPC (its flow
+        // never got an entry, so `vpc_expiry` is still zero). Classifying
+        // by the pod's phase instead mixed attempts to a terminating pod
+        // that the full VPC table dropped (deadline + backoff) into the
+        // refused ones (backoff alone).
         let prev = self.subs[sub as usize].last_attempt;
-        if self.subs[sub as usize].attempt > 0 && trigger != Trigger::NewAddress {
+        if self.subs[sub as usize].attempt > 0 {
             let gap = now.saturating_since(prev).micros();
-            match self.pods[pod as usize].leaving_phase_at(now) {
-                Some(Phase::Terminating) => self.totals.gap_refused.add(gap),
-                Some(Phase::Deleted) => self.totals.gap_silent.add(gap),
+            match trigger {
+                Trigger::AfterRst => self.totals.gap_refused.add(gap),
+                Trigger::AfterTimeout if self.subs[sub as usize].vpc_expiry != SimTime::ZERO => {
+                    self.totals.gap_silent.add(gap)
+                }
+                Trigger::AfterTimeout => self.totals.gap_vpc_dropped.add(gap),
                 _ => {}
             }
         }
+        let _ = pod;
         let s = &mut self.subs[sub as usize];
         s.last_attempt = now;
         s.state = ConnState::Connecting;

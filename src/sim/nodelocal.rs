@@ -516,6 +516,10 @@ impl Sim {
         nd.vpc.established = nd.vpc.established.saturating_sub(n);
         nd.vpc.add(now, now + closed, n as u32);
         nd.linux_ct.established = nd.linux_ct.established.saturating_sub(n);
+        // Closed by FINs (either side first): TIME_WAIT in netfilter.
+        nd.linux_ct
+            .timed
+            .add(now, now + super::node::LinuxConntrack::TIME_WAIT, n as u32);
     }
 
     fn hold_hanging(&mut self, node: usize, req: Req, name: u32, deadline: SimTime) -> u32 {

@@ -516,6 +516,12 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
         label: "nf_conntrack_max".into(),
         fit: false,
     });
+    c.series.push(Series::new(
+        RST_DELETED_SERIES,
+        Hue::Vermillion,
+        SeriesStyle::Line,
+        rst_deleted_in_close(sim),
+    ));
     c.markers = pick(&[K::Rollout, K::Pods]);
     out.push(c);
 
@@ -602,6 +608,33 @@ pub fn dns_per_node_specs(sim: &Sim) -> Vec<ChartSpec> {
             c
         })
         .collect()
+}
+
+/// The Linux conntrack chart's explanation, as a series: on the busiest
+/// node, the refused flows of the last 10 s, which a CLOSE state of
+/// `nf_conntrack_tcp_timeout_close` (10 s) would still hold, had the pod's
+/// RST not deleted them at once (`nf_conntrack_tcp_packet`: a flow whose only
+/// reply is an RST is killed). Computed from the run's per-node count of
+/// such deletions; it is not part of the table's count.
+pub const RST_DELETED_SERIES: &str =
+    "refused flows of the last 10 s (deleted at once by the RST; CLOSE would hold them)";
+
+fn rst_deleted_in_close(sim: &Sim) -> Vec<f64> {
+    let m = &sim.metrics;
+    let len = m.seconds();
+    let mut max = vec![0.0f64; len];
+    for n in 0..m.nodes() {
+        let v = m.node(n, PerNode::LinuxCtRstKilled);
+        let mut acc = 0.0;
+        for i in 0..len.min(v.len()) {
+            acc += v[i];
+            if i >= 10 {
+                acc -= v[i - 10];
+            }
+            max[i] = max[i].max(acc);
+        }
+    }
+    max
 }
 
 /// Per-second maximum and mean over the nodes of a node series.

@@ -110,6 +110,17 @@ pub fn run_all(jobs: &[Job]) -> Vec<Summary> {
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, jobs.len().max(1));
+    if threads == 1 {
+        // No thread spawned (wasm has none).
+        return jobs
+            .iter()
+            .map(|(preset, seed, set)| {
+                let set: Vec<(&str, &str)> =
+                    set.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                run_with(preset, *seed, &set)
+            })
+            .collect();
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut out: Vec<Option<Summary>> = vec![None; jobs.len()];
     std::thread::scope(|scope| {
@@ -215,6 +226,32 @@ pub const TABLE_RUNS: [(&str, &[(&str, &str)]); 6] = [
     ("no-rollout", &[]),
 ];
 
+/// The rows' ids, in the table's order.
+pub const ROW_IDS: [&str; 22] = [
+    "reconnect-refused",
+    "reconnect-unanswered",
+    "reconnect-vpc-dropped",
+    "peak-syn-rate",
+    "syns-one-old-ip",
+    "stale-ip",
+    "linux-conntrack-peak",
+    "vpc-saturates",
+    "oom-64mb",
+    "no-oom-256mb",
+    "nld-healthchecks",
+    "nld-rejects",
+    "dns-baseline",
+    "dns-peak",
+    "error-rate",
+    "p99-up",
+    "fix-backoff-drops",
+    "fix-backoff-errors",
+    "larger-instance-drops",
+    "larger-instance-errors",
+    "pick-first-syns",
+    "no-rollout-quiet",
+];
+
 /// Computes every row: the median over [`SEEDS`] seeds from `seed`.
 pub fn table(seed: u64) -> Vec<Row> {
     table_with(seed, SEEDS, &|_, _| Vec::new(), 0)
@@ -223,12 +260,7 @@ pub fn table(seed: u64) -> Vec<Row> {
 /// Computes every row over `seeds` seeds from `seed`, each run with the
 /// overrides `extra(preset, preset's own overrides)` on top of its own
 /// (later wins), and, if `duration_s` is not 0, that simulated span.
-pub fn table_with(
-    seed: u64,
-    seeds: u64,
-    extra: Extra,
-    duration_s: u64,
-) -> Vec<Row> {
+pub fn table_with(seed: u64, seeds: u64, extra: Extra, duration_s: u64) -> Vec<Row> {
     let mut jobs = Vec::new();
     for (preset, own) in TABLE_RUNS {
         for k in 0..seeds {
@@ -270,7 +302,7 @@ fn rows_from(
     let quiet = medians(quiet);
     let within = |v: f64, (lo, hi): (f64, f64)| v >= lo && v <= hi;
     let ms300 = band(300.0, 300.0);
-    vec![
+    let rows = vec![
         row("reconnect-refused", "Reconnect interval after a refused attempt (RST from a terminating pod)", "about every 300 ms", inc.reconnect_interval_refused_ms, "ms", band_text(300.0, 300.0), within(inc.reconnect_interval_refused_ms, ms300),
             ""),
         row("reconnect-unanswered", "Reconnect interval after an unanswered attempt (deleted pod's IP, rp_filter)", "about every 300 ms", inc.reconnect_interval_silent_ms, "ms", band_text(300.0, 300.0), within(inc.reconnect_interval_silent_ms, ms300),
@@ -303,7 +335,9 @@ fn rows_from(
         row("pick-first-syns", "pick-first: SYNs sent vs incident", "far fewer reconnects", pf.syn_sent / inc.syn_sent.max(1.0), "x", "< 0.1x".into(), pf.syn_sent < 0.1 * inc.syn_sent,
             "pick_first's reconnects wait for the application's next RPC (client_rpcs_per_s_milli, an assumption: one a second per client)"),
         row("no-rollout-quiet", "no-rollout: SYNs to deleted IPs / allowance drops", "quiet", quiet.martian_drops + quiet.conntrack_allowance_exceeded, "packets", "= 0".into(), quiet.martian_drops + quiet.conntrack_allowance_exceeded == 0.0, ""),
-    ]
+    ];
+    debug_assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), ROW_IDS);
+    rows
 }
 
 /// Formats the table as Markdown (the README's calibration section).

@@ -228,3 +228,39 @@ fn sensitivity_names_the_conclusions_an_assumption_flips() {
     let text = report.text();
     assert!(text.contains("FLIPS error-rate"), "{text}");
 }
+
+/// Item 8: the reconnect semantics are named by what they do; the release
+/// names of existing links and `--set`s are still accepted, as aliases.
+#[test]
+fn reconnect_semantics_have_behaviour_names_and_release_aliases() {
+    use incident_sim::scenario::catalog::spec;
+    use incident_sim::scenario::url::decode;
+    use incident_sim::sim::params::GrpcSemantics;
+    let s = spec("grpc_semantics").expect("key");
+    assert_eq!(
+        (s.get)(&Params::default()),
+        "idle-on-disconnect",
+        "the incident's clients"
+    );
+    for (old, new, mode) in [
+        (
+            "go-1.41",
+            "idle-on-disconnect",
+            GrpcSemantics::IdleOnDisconnect,
+        ),
+        (
+            "go-1.40",
+            "reconnect-on-disconnect",
+            GrpcSemantics::ReconnectOnDisconnect,
+        ),
+        ("spec", "deadline-paced", GrpcSemantics::DeadlinePaced),
+    ] {
+        assert_eq!(s.check(old).as_deref(), Ok(new));
+        assert_eq!(s.check(new).as_deref(), Ok(new));
+        assert_eq!(params(&[("grpc_semantics", old)]).grpc_semantics, mode);
+        let (view, errors) = decode(&format!("preset=incident&set=grpc_semantics:{old}"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(view.scenario.params().unwrap().grpc_semantics, mode);
+    }
+    assert!(s.check("go-1.39").is_err());
+}

@@ -1,5 +1,7 @@
 //! The gRPC clients: channels, subchannel state machines, backoff and the
-//! DNS resolver, per grpc-go ≤1.40 / ≥1.41 and the spec (facts.md §2).
+//! DNS resolver: reconnect-on-disconnect (grpc-go ≤1.40), idle-on-disconnect
+//! (grpc-go ≥1.41, grpc-java) and deadline-paced (the spec's pacing, C-core's
+//! jitter), see [`GrpcSemantics`] (facts.md §2).
 //!
 //! Each client holds one channel per backend address (the post's clients),
 //! i.e. one subchannel per resolved IP. A subchannel's connection attempt is
@@ -270,14 +272,14 @@ impl Sim {
         let s = &mut self.subs[sub as usize];
         s.next_trigger = Trigger::GoAway;
         match self.p.grpc_semantics {
-            GrpcSemantics::Go141 => {
+            GrpcSemantics::IdleOnDisconnect => {
                 // onClose: resolveNow, then IDLE; round_robin reconnects IDLE subchannels.
                 s.state = ConnState::Idle;
                 self.resolve_now(client);
                 self.idle_action(sub);
             }
-            GrpcSemantics::Go140 | GrpcSemantics::Spec => {
-                if self.p.grpc_semantics == GrpcSemantics::Spec {
+            GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::DeadlinePaced => {
+                if self.p.grpc_semantics == GrpcSemantics::DeadlinePaced {
                     self.resolve_now(client);
                 }
                 self.subs[sub as usize].backoff_idx = 0;
@@ -341,24 +343,21 @@ impl Sim {
             (s.client as usize, s.pod, s.next_trigger)
         };
         let (backoff, dial) = match sem {
-            GrpcSemantics::Go140 | GrpcSemantics::Go141 => {
+            GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::IdleOnDisconnect => {
                 let idx = self.subs[sub as usize].backoff_idx;
                 let b = cfg.go_backoff(idx, &mut self.clients[client].rng);
                 (b, cfg.go_dial_timeout(b))
             }
-            GrpcSemantics::Spec => {
+            GrpcSemantics::DeadlinePaced => {
                 let s = &self.subs[sub as usize];
-                let b = if s.backoff_idx == 0 {
-                    cfg.base_us
-                } else {
-                    cfg.spec_next(s.backoff_us, &mut self.clients[client].rng)
-                };
+                let prev = (s.backoff_idx > 0).then_some(s.backoff_us);
+                let b = cfg.ccore_delay(prev, &mut self.clients[client].rng);
                 (b, b.max(cfg.min_connect_us))
             }
         };
         // grpc-go ≤1.40 asks for re-resolution at the top of every reconnect
         // iteration after the first (clientconn.go L1139–1141).
-        if sem == GrpcSemantics::Go140 && trigger != Trigger::NewAddress {
+        if sem == GrpcSemantics::ReconnectOnDisconnect && trigger != Trigger::NewAddress {
             self.resolve_now(client as u32);
         }
         // A port is seen only in the sampled trace (nothing in the model is
@@ -433,7 +432,8 @@ impl Sim {
     /// immediate connect), when every dial deadline the backoff allows ends
     /// after the SYN arrives (so no deadline falls inside the fold).
     pub(crate) fn params_fold_reconnects(&self) -> bool {
-        if self.p.grpc_semantics != GrpcSemantics::Go141 || self.p.lb_policy != LbPolicy::RoundRobin
+        if self.p.grpc_semantics != GrpcSemantics::IdleOnDisconnect
+            || self.p.lb_policy != LbPolicy::RoundRobin
         {
             return false;
         }
@@ -617,7 +617,7 @@ impl Sim {
         if self.retransmits_within(dial) {
             return false;
         }
-        if self.p.grpc_semantics == GrpcSemantics::Go140 {
+        if self.p.grpc_semantics == GrpcSemantics::ReconnectOnDisconnect {
             return true;
         }
         let c = &self.clients[s.client as usize];
@@ -629,8 +629,10 @@ impl Sim {
         let s = &self.subs[sub as usize];
         let backoff = SimDuration::from_micros(s.backoff_us);
         match self.p.grpc_semantics {
-            GrpcSemantics::Go140 | GrpcSemantics::Go141 => failed_at + backoff,
-            GrpcSemantics::Spec => (s.last_attempt + backoff).max(failed_at),
+            GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::IdleOnDisconnect => {
+                failed_at + backoff
+            }
+            GrpcSemantics::DeadlinePaced => (s.last_attempt + backoff).max(failed_at),
         }
     }
 
@@ -761,7 +763,7 @@ impl Sim {
         let client = self.subs[sub as usize].client;
         // ≥1.41 asks for re-resolution when an attempt fails; so does C-core
         // (its LB policies request re-resolution on TRANSIENT_FAILURE).
-        if self.p.grpc_semantics != GrpcSemantics::Go140 {
+        if self.p.grpc_semantics != GrpcSemantics::ReconnectOnDisconnect {
             self.resolve_now(client);
         }
         let at = self.backoff_end(sub, now);
@@ -780,11 +782,13 @@ impl Sim {
         }
         s.backoff_idx += 1;
         match self.p.grpc_semantics {
-            GrpcSemantics::Go141 => {
+            GrpcSemantics::IdleOnDisconnect => {
                 s.state = ConnState::Idle;
                 self.idle_action(sub);
             }
-            GrpcSemantics::Go140 | GrpcSemantics::Spec => self.connect(sub),
+            GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::DeadlinePaced => {
+                self.connect(sub)
+            }
         }
     }
 

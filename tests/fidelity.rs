@@ -264,3 +264,97 @@ fn reconnect_semantics_have_behaviour_names_and_release_aliases() {
     }
     assert!(s.check("go-1.39").is_err());
 }
+
+/// Item 7: every sampled packet has a real source port; connections that
+/// exist at t = 0 got one too, so no exported FIN (trace, flow logs,
+/// JSON Lines) carries port 0.
+#[test]
+fn no_exported_fin_has_port_zero() {
+    use incident_sim::export::flowlog::{self, Options};
+    use incident_sim::sim::trace::PacketKind;
+    let p = params(&[
+        ("duration_s", "240"),
+        ("rollout_start_s", "30"),
+        ("clients", "90"),
+        ("replicas", "12"),
+        ("service_nodes", "4"),
+        ("dns_qps_per_node", "0"),
+        ("trace_every_nth_client", "3"),
+    ]);
+    let mut sim = Sim::new(&p, 1);
+    sim.run_to_end();
+    let fins: Vec<_> = sim
+        .trace
+        .packets
+        .iter()
+        .filter(|p| p.kind == PacketKind::Fin)
+        .collect();
+    assert!(fins.len() > 10, "{} FINs sampled", fins.len());
+    for f in &fins {
+        assert!(
+            (32_768..=60_999).contains(&f.sport),
+            "FIN {} from port {}",
+            f.id,
+            f.sport
+        );
+    }
+    let fin_records: Vec<_> = flowlog::records(&sim, Options::default())
+        .into_iter()
+        .filter(|r| r.tcp_flags & 1 != 0)
+        .collect();
+    assert!(!fin_records.is_empty());
+    assert!(fin_records.iter().all(|r| r.srcport != 0 && r.dstport != 0));
+    let jsonl = String::from_utf8(incident_sim::export::events::jsonl(&sim, "incident")).unwrap();
+    let mut checked = 0;
+    for line in jsonl.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["label"] != "FIN" {
+            continue;
+        }
+        let sport = if v["sport"].is_null() {
+            &v["p"]["sport"]
+        } else {
+            &v["sport"]
+        };
+        assert!(sport.as_u64().is_some_and(|p| p != 0), "{line}");
+        checked += 1;
+    }
+    assert!(checked > 0, "no FIN line in the JSON Lines export");
+}
+
+/// Item 7: node-local-dns's upstream connections and health checks take
+/// their source ports as the kernel does: from ip_local_port_range, and
+/// never a port whose flow is still alive, so no 5-tuple appears twice at
+/// one instant (clock-derived ports gave two DNS SYNs of one millisecond
+/// the same port).
+#[test]
+fn node_local_dns_ports_are_never_shared_by_live_flows() {
+    use incident_sim::sim::trace::PacketKind;
+    use std::collections::BTreeMap;
+    let mut sim = Sim::new(&Params::default(), 1);
+    sim.run_until(SimTime::from_secs(240));
+    let mut seen: BTreeMap<(u16, u8, u16, u64), u32> = BTreeMap::new();
+    let mut n = 0;
+    for p in sim
+        .trace
+        .packets
+        .iter()
+        .filter(|p| matches!(p.kind, PacketKind::DnsTcpSyn | PacketKind::DnsHealthCheck))
+    {
+        assert!((32_768..=60_999).contains(&p.sport), "{p:?}");
+        let proto = if p.kind == PacketKind::DnsTcpSyn {
+            6
+        } else {
+            17
+        };
+        let key = (p.node, proto, p.sport, p.sent.micros());
+        if let Some(other) = seen.insert(key, p.id) {
+            panic!(
+                "packets {other} and {} share a 5-tuple at one instant",
+                p.id
+            );
+        }
+        n += 1;
+    }
+    assert!(n > 100, "{n} DNS packets sampled");
+}

@@ -145,6 +145,15 @@ pub struct CachedAnswer {
     pub version: usize,
 }
 
+/// A client socket's source port, drawn from `ip_local_port_range`
+/// (32768–60999, [`super::ports`]). A client's attempts are spread over
+/// many destinations and over the 15 containers of its pod, so the
+/// kernel's per-destination walk is not followed here: a uniform draw,
+/// which only sampled clients make (nothing but the trace sees a port).
+fn ephemeral_port(ports: &mut SimRng) -> u16 {
+    super::ports::LOW + ports.below(u64::from(super::ports::HIGH - super::ports::LOW) + 1) as u16
+}
+
 impl Sim {
     pub(crate) fn backoff_config(&self) -> BackoffConfig {
         BackoffConfig {
@@ -179,6 +188,11 @@ impl Sim {
             };
             for &pod in &initial {
                 let sub = self.alloc_sub(c, pod);
+                // Connected before the run starts: it still has a port (its
+                // FIN, when it closes, carries it).
+                if client.sampled {
+                    self.subs[sub as usize].sport = ephemeral_port(&mut client.ports);
+                }
                 self.subs[sub as usize].state = ConnState::Ready;
                 self.ready_subs += 1;
                 self.pods[pod as usize].ready_subs += 1;
@@ -365,7 +379,7 @@ impl Sim {
         // sampled clients draw one.
         let c = &mut self.clients[client];
         let sport = if c.sampled {
-            32_768 + c.ports.below(28_232) as u16
+            ephemeral_port(&mut c.ports)
         } else {
             0
         };

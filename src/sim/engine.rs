@@ -260,11 +260,12 @@ impl Sim {
             client_dns: Vec::new(),
             nld: (0..n_nodes)
                 .map(|i| {
-                    NodeLocalDns::new(
+                    NodeLocalDns::with_ports(
                         p,
                         SimRng::stream(seed, "nodelocal", i as u64),
                         SimRng::stream(seed, "nodelocal-evict", i as u64),
                         SimRng::stream(seed, "nodelocal-arrivals", i as u64),
+                        SimRng::stream(seed, "nodelocal-ports", i as u64),
                     )
                 })
                 .collect(),

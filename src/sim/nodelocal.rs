@@ -28,6 +28,7 @@
 use super::engine::{Ev, Sim};
 use super::metrics::{Global, PerNode};
 use super::params::{CorednsVersion, Params};
+use super::ports::{self, EphemeralPorts};
 use super::rng::SimRng;
 use super::time::{SimDuration, SimTime};
 use super::trace::{Fate, Notable, PacketKind, PacketRecord, Trigger};
@@ -50,6 +51,9 @@ const KB_PER_ENTRY: u64 = 1;
 const KB_PER_INFLIGHT: u64 = 40;
 /// Time for node-local-dns to come back after an OOM kill.
 const RESTART: SimDuration = SimDuration::from_secs(5);
+/// `TCP_TIMEWAIT_LEN` (include/net/tcp.h): how long the side that closed
+/// first keeps the 4-tuple, so its port, in TIME_WAIT.
+const TCP_TIMEWAIT_LEN: SimDuration = SimDuration::from_secs(60);
 /// A client waits this long before retrying a failed request.
 const RETRY_DELAY: SimDuration = SimDuration::from_millis(50);
 
@@ -86,15 +90,23 @@ pub struct NodeLocalDns {
     /// The cache's slots: the name in each. A full cache evicts the entry
     /// in a random slot and puts the new one there.
     cached: Vec<u32>,
-    /// Idle upstream connections: (last used µs, queries carried), LIFO.
-    idle: Vec<(u64, u32)>,
-    /// Connections carrying a query: (free at µs, queries carried). Their
-    /// number is the count of successful queries in flight.
-    busy: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Idle upstream connections: (last used µs, queries carried, source
+    /// port), LIFO.
+    idle: Vec<(u64, u32, u16)>,
+    /// Connections carrying a query: (free at µs, queries carried, source
+    /// port). Their number is the count of successful queries in flight.
+    busy: BinaryHeap<Reverse<(u64, u32, u16)>>,
     /// Connections whose query has completed, in the order they came out
     /// of `busy`, not yet handed back (that happens at the next tick's
     /// housekeeping, before any later connection).
-    returned: Vec<(u64, u32)>,
+    returned: Vec<(u64, u32, u16)>,
+    /// Source ports of the TCP connections to cluster DNS.
+    tcp_ports: EphemeralPorts,
+    /// Source ports of the health checks' UDP sockets.
+    udp_ports: EphemeralPorts,
+    /// UDP's random starting points: a stream of its own, so that ports
+    /// shift no other draw.
+    port_rng: SimRng,
     hanging: Vec<Hanging>,
     free_hanging: Vec<u32>,
     hanging_live: u32,
@@ -130,7 +142,23 @@ pub struct NodeLocalDns {
 impl NodeLocalDns {
     /// A node-local-dns with an empty cache.
     pub fn new(p: &Params, rng: SimRng, evict: SimRng, arrivals: SimRng) -> Self {
+        Self::with_ports(p, rng, evict, arrivals, SimRng::stream(0, "nld-ports", 0))
+    }
+
+    /// [`NodeLocalDns::new`] with the stream its UDP ports and its TCP
+    /// ports' starting offset are drawn from.
+    pub fn with_ports(
+        p: &Params,
+        rng: SimRng,
+        evict: SimRng,
+        arrivals: SimRng,
+        mut port_rng: SimRng,
+    ) -> Self {
+        let offset = port_rng.below(u64::from(ports::HIGH - ports::LOW) + 1) as u32;
         NodeLocalDns {
+            tcp_ports: EphemeralPorts::new(offset),
+            udp_ports: EphemeralPorts::default(),
+            port_rng,
             expiry: vec![NOT_CACHED; p.datastore_names.max(1) as usize],
             cached: Vec::new(),
             idle: Vec::new(),
@@ -314,7 +342,7 @@ impl Sim {
         // before anything still in it.
         let mut next_returned = 0;
         loop {
-            let (t, q) = if let Some(&c) = d.returned.get(next_returned) {
+            let (t, q, port) = if let Some(&c) = d.returned.get(next_returned) {
                 next_returned += 1;
                 c
             } else {
@@ -327,10 +355,13 @@ impl Sim {
                 }
             };
             if max_q > 0 && q >= max_q {
-                // The upstream closes the connection after its last allowed query.
+                // The upstream closes the connection after its last allowed
+                // query; node-local-dns closes passively (no TIME_WAIT on
+                // its side), so the port is free at once.
                 closed += 1;
+                d.tcp_ports.release(port, SimTime(now));
             } else {
-                d.idle.push((t, q));
+                d.idle.push((t, q, port));
             }
         }
         d.returned.clear();
@@ -394,13 +425,18 @@ impl Sim {
         let expire = self.p.nld_expire_s * 1_000_000;
         let d = &mut self.nld[node];
         let mut conn = None;
-        if let Some((used, q)) = d.idle.pop() {
+        if let Some((used, q, port)) = d.idle.pop() {
             if now.micros().saturating_sub(used) < expire {
-                conn = Some(q);
+                conn = Some((q, port));
             } else {
-                // connManager: the most recent is stale, so all are: close them all.
+                // connManager: the most recent is stale, so all are: close
+                // them all (node-local-dns closes first: TIME_WAIT).
                 let stale = 1 + d.idle.len() as u64;
-                d.idle.clear();
+                let tw = now + TCP_TIMEWAIT_LEN;
+                d.tcp_ports.release(port, tw);
+                for (_, _, p) in d.idle.drain(..) {
+                    d.tcp_ports.release(p, tw);
+                }
                 self.close_upstream_conns(node, stale);
             }
         }
@@ -409,18 +445,28 @@ impl Sim {
             self.nld[node].rng.exp_micros(mean)
         };
         let handshake = 2 * self.p.network_latency_us;
-        let done = if let Some(q) = conn {
-            Some((now + SimDuration::from_micros(lat), q + 1))
+        let done = if let Some((q, port)) = conn {
+            Some((now + SimDuration::from_micros(lat), q + 1, port))
         } else {
-            // A new TCP connection to cluster DNS: a new flow for the VPC.
+            // A new TCP connection to cluster DNS: a new socket and port,
+            // a new flow for the VPC. (With every port in use the connect
+            // fails locally; the port is then 0 and the attempt is treated
+            // like a dropped SYN.)
+            let port = self.nld[node].tcp_ports.connect(now);
             let vpc = &mut self.nodes[node].vpc;
-            let admitted = vpc.admit(now);
-            self.sample_dns_packet(node, PacketKind::DnsTcpSyn, admitted);
+            let admitted = port.is_some() && vpc.admit(now);
+            let port = port.unwrap_or(0);
+            self.sample_dns_packet(node, PacketKind::DnsTcpSyn, admitted, port);
             if admitted {
                 self.nodes[node].vpc.established += 1;
                 self.nodes[node].linux_ct.established += 1;
-                Some((now + SimDuration::from_micros(handshake + lat), 1))
+                Some((now + SimDuration::from_micros(handshake + lat), 1, port))
             } else {
+                // The dial gives up at its timeout and closes the socket
+                // (a SYN_SENT socket leaves no TIME_WAIT).
+                let until =
+                    (now + SimDuration::from_millis(self.p.nld_dial_timeout_ms)).min(deadline);
+                self.nld[node].tcp_ports.release(port, until);
                 self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
                 self.metrics
                     .add_node(node, PerNode::ConntrackAllowanceExceeded, 1.0);
@@ -430,12 +476,12 @@ impl Sim {
             }
         };
         match done {
-            Some((at, queries)) => {
+            Some((at, queries, port)) => {
                 if slot != u32::MAX {
                     self.release_hanging(node, slot);
                 }
                 let d = &mut self.nld[node];
-                d.busy.push(Reverse((at.micros(), queries)));
+                d.busy.push(Reverse((at.micros(), queries, port)));
                 let ttl = self.p.datastore_ttl_s.min(CACHE_MAX_TTL_S) * 1_000_000;
                 d.cache_insert(name, at.micros() + ttl);
                 let inflight = d.inflight(now);
@@ -470,7 +516,7 @@ impl Sim {
     /// Samples a packet node-local-dns sends to cluster DNS out of ens5
     /// (a TCP SYN for a new upstream connection, or a health check), and
     /// whether the VPC let its new flow in.
-    fn sample_dns_packet(&mut self, node: usize, kind: PacketKind, admitted: bool) {
+    fn sample_dns_packet(&mut self, node: usize, kind: PacketKind, admitted: bool, sport: u16) {
         if !self.trace.may_sample_node(self.now, node) {
             return;
         }
@@ -478,10 +524,6 @@ impl Sim {
             PacketKind::DnsHealthCheck => Trigger::DnsHealthCheck,
             _ => Trigger::DnsNewConnection,
         };
-        // An ephemeral port: the model does not track which one the kernel
-        // picks; it is derived from the time so that no random draw is
-        // spent on it and runs stay comparable with and without sampling.
-        let sport = 32_768 + ((self.now.micros() / 7 + node as u64 * 7_919) % 28_232) as u16;
         let rec = PacketRecord {
             id: 0,
             kind,
@@ -616,6 +658,12 @@ impl Sim {
             return;
         }
         let udp = SimDuration::from_secs(self.p.vpc_udp_timeout_s);
+        // A new UDP socket: its port is taken until the answer or the
+        // health check's 1 s read timeout (facts.md §3.2) closes it.
+        let port = {
+            let d = &mut self.nld[node];
+            d.udp_ports.udp(now, &mut d.port_rng).unwrap_or(0)
+        };
         let ok = {
             let vpc = &mut self.nodes[node].vpc;
             if vpc.admit(now) {
@@ -625,7 +673,15 @@ impl Sim {
                 false
             }
         };
-        self.sample_dns_packet(node, PacketKind::DnsHealthCheck, ok);
+        self.sample_dns_packet(node, PacketKind::DnsHealthCheck, ok, port);
+        let closes = if ok {
+            now + SimDuration::from_micros(
+                2 * self.p.network_latency_us + self.p.upstream_latency_us,
+            )
+        } else {
+            now + SimDuration::from_secs(1)
+        };
+        self.nld[node].udp_ports.release(port, closes);
         let interval = self.p.nld_health_interval_ms;
         let d = &mut self.nld[node];
         if ok {
@@ -684,9 +740,18 @@ impl Sim {
             d.restarting_until = now + RESTART;
             d.cache_clear();
             let n = d.idle.len() + d.busy.len() + d.returned.len();
-            d.idle.clear();
-            d.busy.clear();
-            d.returned.clear();
+            // The process's sockets close as it dies: TIME_WAIT on its side.
+            let tw = now + TCP_TIMEWAIT_LEN;
+            let open: Vec<u16> = d
+                .idle
+                .drain(..)
+                .chain(d.returned.drain(..))
+                .chain(d.busy.drain().map(|Reverse(c)| c))
+                .map(|c| c.2)
+                .collect();
+            for p in open {
+                d.tcp_ports.release(p, tw);
+            }
             n as u64
         };
         self.close_upstream_conns(node, conns);

@@ -86,6 +86,15 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         charts: &["vpc-conntrack", "conntrack-allowance-exceeded"],
     },
     Assumption {
+        key: "nld_dial_timeout_ms",
+        low: "1000",
+        high: "4000",
+        reasoning: "CoreDNS's forward sets its dial timeout to twice the moving average of its dial times, never below 1 s; dials that keep failing raise it, which the model does not follow (it holds the 1 s floor); above 1 s the kernel's SYN retransmissions (1 s, 3 s) go out within the dial",
+        source: "facts.md §3.2: adaptive, 1 s minimum",
+        rows: &["nld-rejects", "nld-healthchecks", "dns-peak", "error-rate", "oom-64mb"],
+        charts: &["tcp-retransmits", "nodelocaldns-rejects", "error-rate", "dns-queries"],
+    },
+    Assumption {
         key: "request_retries",
         low: "0",
         high: "4",

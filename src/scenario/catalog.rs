@@ -285,6 +285,7 @@ pub const PARAMS: &[ParamSpec] = &[
     p_int!("resolver_attempts", "service", "Resolver attempts", "", 1, 10, resolver_attempts, "glibc/Go resolv.conf default attempts:2"),
     p_int!("request_retries", "service", "Client request retries", "", 0, 10, request_retries, "the post: clients retry failed queries; assumption: twice"),
     p_int!("datastore_latency_ms", "service", "Data-store query time", "ms", 1, 10_000, datastore_latency_ms, "assumption: ~20 ms"),
+    p_int!("response_kb", "service", "Response size per request", "KB", 1, 10_000, response_kb, "assumption: the post gives none; ~20 KB sent per user request (a data-store read and its answer); the throughput chart is requests x this, nothing else"),
     // ----- trace -----
     p_int!("trace_every_nth_client", "trace", "Trace every Nth client", "", 1, 10_000, trace_every_nth_client, "display sampling"),
     p_int!("trace_per_second_cap", "trace", "Trace cap per second", "packets", 0, 100_000, trace_per_second_cap, "display sampling"),

@@ -71,6 +71,12 @@ struct Hanging {
     name: u32,
     deadline: SimTime,
     live: bool,
+    /// When its pending dial started.
+    dial_start: SimTime,
+    /// SYN retransmissions of that dial so far.
+    retx: u8,
+    /// The dial's source port.
+    port: u16,
 }
 
 /// A data-store name not in the cache (see [`NodeLocalDns::expiry`]).
@@ -445,6 +451,7 @@ impl Sim {
             self.nld[node].rng.exp_micros(mean)
         };
         let handshake = 2 * self.p.network_latency_us;
+        let mut dial_port = 0;
         let done = if let Some((q, port)) = conn {
             Some((now + SimDuration::from_micros(lat), q + 1, port))
         } else {
@@ -456,6 +463,7 @@ impl Sim {
             let vpc = &mut self.nodes[node].vpc;
             let admitted = port.is_some() && vpc.admit(now);
             let port = port.unwrap_or(0);
+            dial_port = port;
             self.sample_dns_packet(node, PacketKind::DnsTcpSyn, admitted, port);
             if admitted {
                 self.nodes[node].vpc.established += 1;
@@ -470,25 +478,12 @@ impl Sim {
                 self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
                 self.metrics
                     .add_node(node, PerNode::ConntrackAllowanceExceeded, 1.0);
-                // The dial's SYN is retransmitted once before the dial times out.
-                self.metrics.add_node(node, PerNode::TcpRetransmits, 1.0);
                 None
             }
         };
         match done {
             Some((at, queries, port)) => {
-                if slot != u32::MAX {
-                    self.release_hanging(node, slot);
-                }
-                let d = &mut self.nld[node];
-                d.busy.push(Reverse((at.micros(), queries, port)));
-                let ttl = self.p.datastore_ttl_s.min(CACHE_MAX_TTL_S) * 1_000_000;
-                d.cache_insert(name, at.micros() + ttl);
-                let inflight = d.inflight(now);
-                d.peak_inflight = d.peak_inflight.max(inflight);
-                self.metrics
-                    .gauge_node(node, PerNode::NldInflight, f64::from(inflight));
-                self.request_succeeded(node, req, at);
+                self.upstream_answers(node, req, name, slot, at, queries, port)
             }
             None => {
                 let slot = if slot == u32::MAX {
@@ -496,15 +491,11 @@ impl Sim {
                 } else {
                     slot
                 };
-                let retry =
-                    (now + SimDuration::from_millis(self.p.nld_dial_timeout_ms)).min(deadline);
-                self.schedule_at(
-                    retry,
-                    Ev::NldRetry {
-                        node: node as u16,
-                        slot,
-                    },
-                );
+                let h = &mut self.nld[node].hanging[slot as usize];
+                h.dial_start = now;
+                h.retx = 0;
+                h.port = dial_port;
+                self.schedule_dial_step(node, slot);
                 let inflight = self.nld[node].inflight(now);
                 self.nld[node].peak_inflight = self.nld[node].peak_inflight.max(inflight);
                 self.metrics
@@ -571,6 +562,9 @@ impl Sim {
             name,
             deadline,
             live: true,
+            dial_start: SimTime::ZERO,
+            retx: 0,
+            port: 0,
         };
         d.hanging_live += 1;
         match d.free_hanging.pop() {
@@ -601,14 +595,100 @@ impl Sim {
         if !h.live {
             return;
         }
-        if self.now >= h.deadline {
+        let now = self.now;
+        if now >= h.deadline {
             // The forward deadline passed: SERVFAIL to the pod.
             self.release_hanging(node, slot);
-            let now = self.now;
             self.lookup_failed(node, h.req, now);
             return;
         }
+        if now < self.dial_end(&h) {
+            // The kernel retransmits the dial's SYN on the same 5-tuple: it
+            // crosses the VPC's table again, and finds room or not.
+            self.metrics.add_node(node, PerNode::TcpRetransmits, 1.0);
+            self.nld[node].hanging[slot as usize].retx += 1;
+            if self.nodes[node].vpc.admit(now) {
+                self.nodes[node].vpc.established += 1;
+                self.nodes[node].linux_ct.established += 1;
+                self.nld[node].tcp_ports.reopen(h.port);
+                let lat = {
+                    let mean = self.p.upstream_latency_us.max(1);
+                    self.nld[node].rng.exp_micros(mean)
+                };
+                let at = now + SimDuration::from_micros(2 * self.p.network_latency_us + lat);
+                self.upstream_answers(node, h.req, h.name, slot, at, 1, h.port);
+            } else {
+                self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
+                self.metrics
+                    .add_node(node, PerNode::ConntrackAllowanceExceeded, 1.0);
+                self.schedule_dial_step(node, slot);
+            }
+            return;
+        }
+        // The dial timed out: a new one (new socket, new port).
         self.forward(node, h.req, h.name, h.deadline, slot);
+    }
+
+    /// When the pending dial of `h` gives up: CoreDNS's dial timeout
+    /// (`nld_dial_timeout_ms`) after it started, or the query's deadline.
+    fn dial_end(&self, h: &Hanging) -> SimTime {
+        (h.dial_start + SimDuration::from_millis(self.p.nld_dial_timeout_ms)).min(h.deadline)
+    }
+
+    /// Schedules the next step of the pending dial of hanging query `slot`:
+    /// its SYN's next retransmission by the node's kernel (the schedule of
+    /// [`Sim::syn_retx_ms`], from the dial's start), if that comes strictly
+    /// before the dial gives up, else the dial's end. At the 1 s floor of
+    /// CoreDNS's dial timeout the first retransmission (TCP_TIMEOUT_INIT,
+    /// 1 s) ties with it and is not sent: the dial is cancelled by Go's
+    /// timer at the deadline, while the kernel's retransmission timer, a
+    /// timer-wheel timer, never fires early (an assumption on a race the
+    /// sources do not settle; a dial timeout above 1 s sends it).
+    fn schedule_dial_step(&mut self, node: usize, slot: u32) {
+        let h = self.nld[node].hanging[slot as usize];
+        let end = self.dial_end(&h);
+        let next = self
+            .syn_retx_ms
+            .get(usize::from(h.retx))
+            .map(|ms| h.dial_start + SimDuration::from_millis(*ms))
+            .filter(|t| *t < end)
+            .unwrap_or(end);
+        self.schedule_at(
+            next,
+            Ev::NldRetry {
+                node: node as u16,
+                slot,
+            },
+        );
+    }
+
+    /// Cluster DNS answers query `req` for `name` at `at` over the upstream
+    /// connection (`queries` carried so far, source `port`); `slot` is its
+    /// hanging slot, if it waited for a connection.
+    #[allow(clippy::too_many_arguments)]
+    fn upstream_answers(
+        &mut self,
+        node: usize,
+        req: Req,
+        name: u32,
+        slot: u32,
+        at: SimTime,
+        queries: u32,
+        port: u16,
+    ) {
+        let now = self.now;
+        if slot != u32::MAX {
+            self.release_hanging(node, slot);
+        }
+        let d = &mut self.nld[node];
+        d.busy.push(Reverse((at.micros(), queries, port)));
+        let ttl = self.p.datastore_ttl_s.min(CACHE_MAX_TTL_S) * 1_000_000;
+        d.cache_insert(name, at.micros() + ttl);
+        let inflight = d.inflight(now);
+        d.peak_inflight = d.peak_inflight.max(inflight);
+        self.metrics
+            .gauge_node(node, PerNode::NldInflight, f64::from(inflight));
+        self.request_succeeded(node, req, at);
     }
 
     fn request_succeeded(&mut self, node: usize, req: Req, at: SimTime) {
@@ -786,8 +866,9 @@ impl Sim {
             if d.rejecting && d.inflight(self.now) < self.p.nld_max_concurrent / 2 {
                 d.rejecting = false;
             }
-            // ~20 KB answered per request plus headers: what the node sends.
-            let mbps = reqs as f64 * 20.0 * 8.0 / 1_000.0;
+            // What the node sends: requests × `response_kb`, an assumption
+            // (the post gives no size); the chart says so.
+            let mbps = reqs as f64 * f64::from(self.p.response_kb) * 8.0 / 1_000.0;
             self.metrics.gauge_node(node, PerNode::ThroughputMbps, mbps);
             let full = {
                 let n = &mut self.nodes[node];

@@ -198,6 +198,9 @@ pub struct Params {
     pub request_retries: u32,
     /// Mean data-store query time, ms.
     pub datastore_latency_ms: u64,
+    /// Bytes the node sends per user request, KB (the throughput chart is
+    /// requests × this; an assumption, the post gives none).
+    pub response_kb: u32,
 
     // ----- trace -----
     /// Every Nth client's packets go into the sampled trace.
@@ -267,6 +270,7 @@ impl Default for Params {
             resolver_attempts: 2,
             request_retries: 2,
             datastore_latency_ms: 20,
+            response_kb: 20,
             trace_every_nth_client: 30,
             trace_per_second_cap: 400,
         }

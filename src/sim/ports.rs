@@ -95,6 +95,14 @@ impl EphemeralPorts {
         }
     }
 
+    /// `port`'s flow lives on after all (a retransmitted SYN got through
+    /// before the dial gave up).
+    pub fn reopen(&mut self, port: u16) {
+        if let Some(u) = self.until_ms.get_mut(usize::from(port.wrapping_sub(LOW))) {
+            *u = u32::MAX;
+        }
+    }
+
     /// Whether `port`'s flow is still alive at `now`.
     pub fn in_use(&self, port: u16, now: SimTime) -> bool {
         !self.free(u32::from(port.wrapping_sub(LOW)), now.millis() as u32)

@@ -439,9 +439,13 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
     out.push(c);
 
     // Throughput per node.
+    let throughput_title = format!(
+        "Throughput per node (requests x {} KB, an assumed size: response_kb)",
+        sim.p.response_kb
+    );
     let mut c = per_node_chart(
         sim,
-        ("throughput", "Throughput per node", "Mbit/s", "Mbit/s"),
+        ("throughput", &throughput_title, "Mbit/s", "Mbit/s"),
         PerNode::ThroughputMbps,
         (Hue::Blue, Line),
     );
@@ -453,7 +457,7 @@ pub fn chart_specs(sim: &Sim) -> Vec<ChartSpec> {
         sim,
         (
             "tcp-retransmits",
-            "TCP retransmits per node",
+            "TCP retransmits per node (node-local-dns's dial SYNs, simulated)",
             "segments/s",
             "segments/s",
         ),

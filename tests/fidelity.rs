@@ -433,3 +433,49 @@ fn throughput_is_requests_times_the_named_response_size() {
         c.title
     );
 }
+
+/// Item 11: what an SRE types first is answered, in iproute2's formats
+/// (the real-kernel comparison of `tests/lab/first.lab` checks the text).
+#[test]
+fn the_lab_answers_the_first_commands_an_sre_types() {
+    use incident_sim::lab::{Lab, Stream};
+    use incident_sim::sim::linux::KernelVersion;
+    let mut lab = Lab::new(KernelVersion::V5_10, false);
+    for cmd in [
+        "ip a",
+        "ip addr",
+        "ip addr show dev ens6",
+        "ip link",
+        "ip link show",
+        "ip -br a",
+        "ip -br link",
+        "ip -4 a",
+        "ip neigh",
+        "ip route show table all",
+        "ip route add 10.70.0.0/16 via 172.16.0.1 dev ens5 onlink",
+        "ip help",
+        "help",
+    ] {
+        let out = lab.run_line(cmd);
+        assert!(
+            !out.text(Stream::Err).contains("lab: unsupported"),
+            "{cmd}: {:?}",
+            out.lines
+        );
+    }
+    let out = lab.run_line("ip -br a");
+    assert_eq!(
+        out.text(Stream::Out),
+        "lo               UNKNOWN        127.0.0.1/8 \nens5             UNKNOWN        \nens6             UNKNOWN        \n"
+    );
+    let out = lab.run_line("ip route show");
+    assert_eq!(
+        out.text(Stream::Out),
+        "10.70.0.0/16 via 172.16.0.1 dev ens5 onlink \n"
+    );
+    let out = lab.run_line("ip route add 10.72.0.0/16 via 172.16.0.1 onlink");
+    assert_eq!(
+        out.text(Stream::Err),
+        "Error: Nexthop device required for onlink.\n"
+    );
+}

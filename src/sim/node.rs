@@ -288,6 +288,7 @@ impl Node {
             proto: Proto::Boot,
             prefsrc: None,
             metric: 0,
+            onlink: false,
         };
         ns.route_add(
             RT_TABLE_MAIN,
@@ -393,6 +394,7 @@ impl Node {
             proto: Proto::Boot,
             prefsrc: None,
             metric: 0,
+            onlink: false,
         };
         self.ns
             .route_add(RT_TABLE_MAIN, route, true)

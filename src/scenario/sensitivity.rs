@@ -127,7 +127,10 @@ pub fn run(setup: &Setup) -> Report {
 }
 
 fn value_text(r: &Row) -> String {
-    if r.simulated.abs() >= 100.0 || r.simulated.fract() == 0.0 {
+    if r.simulated != 0.0 && r.simulated.abs() < 0.001 {
+        // A trace of errors is not none: show it.
+        format!("{:.1e} {}", r.simulated, r.unit)
+    } else if r.simulated.abs() >= 100.0 || r.simulated.fract() == 0.0 {
         format!("{:.0} {}", r.simulated, r.unit)
     } else {
         format!("{:.3} {}", r.simulated, r.unit)
@@ -168,6 +171,12 @@ impl Report {
                 a.low,
                 a.high,
                 a.reasoning
+            ));
+            let same = v.rows.len() - flips.len();
+            s.push_str(&format!(
+                "  {same} of {} rows as at the defaults ({} hold)\n",
+                v.rows.len(),
+                v.rows.iter().filter(|r| r.holds).count()
             ));
             if flips.is_empty() {
                 s.push_str("  every conclusion stays as at the defaults\n");

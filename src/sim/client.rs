@@ -352,9 +352,9 @@ impl Sim {
         let cfg = self.backoff_config();
         let sem = self.p.grpc_semantics;
         let lat = self.p.network_latency_us;
-        let (client, pod, trigger) = {
+        let (client, trigger) = {
             let s = &self.subs[sub as usize];
-            (s.client as usize, s.pod, s.next_trigger)
+            (s.client as usize, s.next_trigger)
         };
         let (backoff, dial) = match sem {
             GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::IdleOnDisconnect => {
@@ -402,7 +402,6 @@ impl Sim {
                 _ => {}
             }
         }
-        let _ = pod;
         let s = &mut self.subs[sub as usize];
         s.last_attempt = now;
         s.state = ConnState::Connecting;

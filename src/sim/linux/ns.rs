@@ -587,19 +587,26 @@ impl NetNs {
             }
         } else if r.kind.error().is_none() && r.kind != RouteType::Broadcast && r.onlink {
             // fib_check_nh_v4_gw with RTNH_F_ONLINK (5.10 fib_semantics.c):
-            // no route to the gateway is needed, but a device is, the
-            // route's scope must be below link, and the gateway must be a
-            // unicast address as the device's table sees it (not one of our
-            // local or broadcast addresses, not multicast or 0/limited
-            // broadcast).
-            let Some(dev) = r.dev else {
+            // no route to the gateway is needed, but a device is; then, in
+            // this order (as the 6.18 kernel answers), the route's scope
+            // must be below link, the device up, and the gateway a unicast
+            // address as the device's table sees it (not one of our local or
+            // broadcast addresses, not multicast or 0/limited broadcast).
+            if r.dev.is_none() {
                 return Err(NetlinkError::ext(
                     Errno::Inval,
                     "Nexthop device required for onlink",
                 ));
-            };
+            }
             if r.scope.0 >= Scope::LINK.0 {
                 return Err(NetlinkError::ext(Errno::Inval, "Nexthop has invalid scope"));
+            }
+            let up = r.dev.and_then(|d| self.dev(d)).is_some_and(|d| d.up);
+            if !up {
+                return Err(NetlinkError::ext(
+                    Errno::NetDown,
+                    "Nexthop device is not up",
+                ));
             }
             let gw = r.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED);
             let local_type = self
@@ -618,7 +625,6 @@ impl NetNs {
                     "Nexthop has invalid gateway",
                 ));
             }
-            let _ = dev;
         } else if r.kind.error().is_none() && r.kind != RouteType::Broadcast {
             if let Some(gw) = r.gateway {
                 let want_scope = Scope(r.scope.0.saturating_add(1)).max(Scope::LINK);

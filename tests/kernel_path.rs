@@ -36,6 +36,7 @@ fn route(dst: &str, dev: &str, gw: Option<&str>, ns: &NetNs) -> Route {
         proto: Proto::Boot,
         prefsrc: None,
         metric: 0,
+        onlink: false,
     }
 }
 
@@ -49,6 +50,7 @@ fn unreachable(dst: &str) -> Route {
         proto: Proto::Boot,
         prefsrc: None,
         metric: 0,
+        onlink: false,
     }
 }
 

@@ -52,7 +52,10 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     }
     let failed = rows.iter().filter(|r| !r.holds).count();
     if failed > 0 {
-        eprintln!("incident-sim calibrate: {failed} of {} rows do not hold (see the README's calibration notes)", rows.len());
+        eprintln!(
+            "incident-sim calibrate: {failed} of {} rows do not hold (see docs/model.md)",
+            rows.len()
+        );
         1
     } else {
         0

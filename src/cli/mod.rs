@@ -9,6 +9,7 @@ mod export;
 mod info;
 mod lab;
 mod run;
+mod sensitivity;
 mod series;
 
 use std::ffi::OsString;
@@ -23,6 +24,9 @@ commands:
   params                               every parameter: key, unit, default, range, source
   calibrate [--seed N] [--markdown]    the calibration table (the incident: medians of seeds N..N+4);
                                        exits 1 if a row does not hold
+  sensitivity [--only KEY,...] [--seed N] [--seeds K] [--duration S] [--markdown]
+                                       the calibration with each assumption at both ends of its
+                                       plausible range: which conclusions hold, which flip, and why
   bench [--preset NAME] [--runs N] [--json] [--set KEY=VALUE]...
                                        wall time, events/s, peak memory and trace digest of a full run
   run --preset NAME [--seed N] [--set KEY=VALUE]... [--json]
@@ -49,6 +53,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Some("presets") => no_args("presets", &rest).unwrap_or_else(info::presets),
         Some("params") => no_args("params", &rest).unwrap_or_else(info::params),
         Some("calibrate") => calibrate::run(rest),
+        Some("sensitivity") => sensitivity::run(rest),
         Some("bench") => bench::run(rest),
         Some("series") => series::run(rest),
         Some("export") => export::run(rest),

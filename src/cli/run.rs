@@ -133,6 +133,7 @@ const SECTIONS: &[(&str, &[Row])] = &[
         ("ICMP unreachable sent",                       "icmp_unreachable_sent", Unit::Count),
         ("mean time between attempts, refused",         "reconnect_interval_refused_ms", Unit::MeanMs),
         ("mean time between attempts, unanswered",      "reconnect_interval_silent_ms", Unit::MeanMs),
+        ("mean time between attempts, VPC-dropped",     "reconnect_interval_vpc_dropped_ms", Unit::MeanMs),
         ("deleted pod IP still in use, mean",           "stale_ip_seconds_mean", Unit::Seconds),
         ("deleted pod IP still in use, longest",        "stale_ip_seconds_max", Unit::Seconds),
     ]),

@@ -5,7 +5,7 @@
 //! iproute2 6.1 on a 6.18 kernel; see `tests/lab_netns.rs`).
 
 use super::inet::{addr_error, parse_addr, parse_prefix, prefix_error, InetPrefix};
-use super::{format_steps, Lab, Output};
+use super::{format_steps, show, Lab, Output};
 use crate::sim::linux::addr::Prefix;
 use crate::sim::linux::fib::{
     table_name, Proto, Route, RouteType, Rule, Scope, RT_TABLE_DEFAULT, RT_TABLE_LOCAL,
@@ -45,18 +45,39 @@ fn wrong_arg(out: &mut Output, arg: &str, what: &str) {
 
 /// Runs `ip ARGS`; false means "not a form the lab models".
 pub(super) fn run(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
+    let Some((o, args)) = show::opts(args) else {
+        return false;
+    };
     let Some(obj) = args.first() else {
         return false;
     };
     let rest = &args[1..];
-    if matches(obj, "address") {
-        addr(lab, rest, out)
+    let plain = o == show::Opts::default();
+    // Listings (`ip a`, `ip link show dev D`, ...) are in `show`.
+    let listing = rest
+        .first()
+        .is_none_or(|w| ["show", "list", "lst"].iter().any(|k| k.starts_with(w)) || *w == "dev");
+    if *obj == "help" {
+        show::help(out);
+        true
+    } else if matches(obj, "address") {
+        if listing {
+            show::addr_show(lab, o, rest, out)
+        } else {
+            plain && addr(lab, rest, out)
+        }
     } else if matches(obj, "route") {
-        route(lab, rest, out)
+        !o.brief && route(lab, rest, out)
     } else if matches(obj, "rule") {
-        rule(lab, rest, out)
+        plain && rule(lab, rest, out)
+    } else if matches(obj, "neighbor") || matches(obj, "neighbour") {
+        !o.brief && show::neigh(lab, rest, out)
     } else if matches(obj, "link") {
-        link(lab, rest, out)
+        if listing {
+            show::link_show(lab, o, rest, out)
+        } else {
+            plain && link(lab, rest, out)
+        }
     } else {
         false
     }
@@ -289,6 +310,7 @@ struct RouteSpec {
     metric: Option<u32>,
     proto: Option<Proto>,
     src: Option<Ipv4Addr>,
+    onlink: bool,
 }
 
 /// Parses a route spec; `Err(true)` means "an error was printed",
@@ -304,6 +326,7 @@ fn parse_route_spec(args: &[&str], out: &mut Output) -> Result<RouteSpec, bool> 
         metric: None,
         proto: None,
         src: None,
+        onlink: false,
     };
     let mut i = 0;
     let mut family_known = false;
@@ -311,6 +334,10 @@ fn parse_route_spec(args: &[&str], out: &mut Output) -> Result<RouteSpec, bool> 
     while i < args.len() {
         let w = args[i];
         match w {
+            "onlink" => {
+                s.onlink = true;
+                i += 1;
+            }
             "via" => {
                 let Some(v) = val(i) else {
                     incomplete(out);
@@ -407,8 +434,8 @@ fn parse_route_spec(args: &[&str], out: &mut Output) -> Result<RouteSpec, bool> 
                 s.kind = Some(RouteType::Local);
                 i += 1;
             }
-            "broadcast" | "multicast" | "throw" | "nat" | "anycast" | "onlink" | "mtu"
-            | "advmss" | "nexthop" | "nhid" | "encap" | "tos" | "realms" | "weight" | "expires" => {
+            "broadcast" | "multicast" | "throw" | "nat" | "anycast" | "mtu" | "advmss"
+            | "nexthop" | "nhid" | "encap" | "tos" | "realms" | "weight" | "expires" => {
                 return Err(false)
             }
             "to" if s.dst.is_none() => {
@@ -487,6 +514,7 @@ fn route_modify(lab: &mut Lab, args: &[&str], out: &mut Output, replace: bool) -
         proto: s.proto.unwrap_or(Proto::Boot),
         prefsrc: s.src,
         metric: s.metric.unwrap_or(0),
+        onlink: s.onlink,
     };
     if let Err(e) = lab.ns.route_add(table, r, replace) {
         nl_err(out, e);
@@ -543,7 +571,10 @@ fn route_show(lab: &mut Lab, args: &[&str], out: &mut Output) -> bool {
         [] => RT_TABLE_MAIN,
         ["table", t] => match parse_table(t) {
             Some(t) => t,
-            None if *t == "all" => return false,
+            None if *t == "all" => {
+                show::route_show_all(lab, out);
+                return true;
+            }
             None => {
                 wrong_arg(out, t, "table id value is invalid");
                 return true;

@@ -12,6 +12,7 @@
 
 mod inet;
 mod ip;
+mod show;
 mod sysctl;
 
 use crate::sim::linux::explain::Step;
@@ -104,6 +105,10 @@ impl Lab {
         }
         let words: Vec<&str> = code.split_whitespace().collect();
         let handled = match words[0] {
+            "help" if words.len() == 1 => {
+                show::lab_help(&mut out);
+                true
+            }
             "ip" => ip::run(self, &words[1..], &mut out),
             "sysctl" => sysctl::run(self, &words[1..], &mut out),
             _ => false,

@@ -84,6 +84,13 @@ impl ParamSpec {
             Kind::Enum(opts) => {
                 if opts.contains(&v) {
                     Ok(v.to_string())
+                } else if let Some((_, canonical)) = ALIASES
+                    .iter()
+                    .find(|(key, alias, _)| *key == self.key && *alias == v)
+                    .map(|(_, a, c)| (a, c))
+                {
+                    // An older name, kept so that existing links work.
+                    Ok(canonical.to_string())
                 } else {
                     Err(format!(
                         "{}: {:?} is not one of {}",
@@ -96,6 +103,14 @@ impl ParamSpec {
         }
     }
 }
+
+/// Older names of enum values, still accepted (`--set`, URLs, JSON):
+/// (key, old name, current name).
+pub const ALIASES: &[(&str, &str, &str)] = &[
+    ("grpc_semantics", "go-1.41", "idle-on-disconnect"),
+    ("grpc_semantics", "go-1.40", "reconnect-on-disconnect"),
+    ("grpc_semantics", "spec", "deadline-paced"),
+];
 
 fn int(v: &str) -> u64 {
     v.parse::<i64>().unwrap_or(0).max(0) as u64
@@ -199,18 +214,18 @@ pub const PARAMS: &[ParamSpec] = &[
         group: "grpc",
         label: "Reconnect semantics",
         unit: "",
-        kind: Kind::Enum(&["go-1.41", "go-1.40", "spec"]),
-        source: "facts.md §2.2-2.3: grpc-go ≥1.41 idles pick_first channels; ≤1.40 reconnects both policies",
+        kind: Kind::Enum(&["idle-on-disconnect", "reconnect-on-disconnect", "deadline-paced"]),
+        source: "facts.md §2.2-2.3, §2.5: idle-on-disconnect: grpc-go ≥1.41 and grpc-java (pick_first waits for an RPC, round_robin reconnects); reconnect-on-disconnect: grpc-go ≤1.40 (both policies); deadline-paced: the spec's pacing with C-core's jitter (first delay jittered too). Aliases: go-1.41, go-1.40, spec",
         get: |p| match p.grpc_semantics {
-            GrpcSemantics::Go141 => "go-1.41".into(),
-            GrpcSemantics::Go140 => "go-1.40".into(),
-            GrpcSemantics::Spec => "spec".into(),
+            GrpcSemantics::IdleOnDisconnect => "idle-on-disconnect".into(),
+            GrpcSemantics::ReconnectOnDisconnect => "reconnect-on-disconnect".into(),
+            GrpcSemantics::DeadlinePaced => "deadline-paced".into(),
         },
         set: |p, v| {
             p.grpc_semantics = match v {
-                "go-1.40" => GrpcSemantics::Go140,
-                "spec" => GrpcSemantics::Spec,
-                _ => GrpcSemantics::Go141,
+                "reconnect-on-disconnect" => GrpcSemantics::ReconnectOnDisconnect,
+                "deadline-paced" => GrpcSemantics::DeadlinePaced,
+                _ => GrpcSemantics::IdleOnDisconnect,
             }
         },
     },
@@ -270,6 +285,7 @@ pub const PARAMS: &[ParamSpec] = &[
     p_int!("resolver_attempts", "service", "Resolver attempts", "", 1, 10, resolver_attempts, "glibc/Go resolv.conf default attempts:2"),
     p_int!("request_retries", "service", "Client request retries", "", 0, 10, request_retries, "the post: clients retry failed queries; assumption: twice"),
     p_int!("datastore_latency_ms", "service", "Data-store query time", "ms", 1, 10_000, datastore_latency_ms, "assumption: ~20 ms"),
+    p_int!("response_kb", "service", "Response size per request", "KB", 1, 10_000, response_kb, "assumption: the post gives none; ~20 KB sent per user request (a data-store read and its answer); the throughput chart is requests x this, nothing else"),
     // ----- trace -----
     p_int!("trace_every_nth_client", "trace", "Trace every Nth client", "", 1, 10_000, trace_every_nth_client, "display sampling"),
     p_int!("trace_per_second_cap", "trace", "Trace cap per second", "packets", 0, 100_000, trace_per_second_cap, "display sampling"),

@@ -1,9 +1,11 @@
 //! Scenarios: a preset, parameter overrides and a seed, validated into
 //! engine parameters; encoded to and from URLs and JSON.
 
+pub mod assumptions;
 pub mod calibration;
 pub mod catalog;
 pub mod presets;
+pub mod sensitivity;
 pub mod url;
 
 use crate::sim::params::Params;

@@ -1,4 +1,4 @@
-//! gRPC connection backoff, in the two shapes the model distinguishes.
+//! gRPC connection backoff, in the shapes the model distinguishes.
 //!
 //! - grpc-go `internal/backoff.Exponential.Backoff(retries)` (v1.40.0
 //!   L54–73, facts.md §2.2): retry 0 returns `BaseDelay` with **no jitter**;
@@ -10,7 +10,9 @@
 //!   facts.md §2.1): the first deadline is `INITIAL_BACKOFF` after the start,
 //!   each connect gets `max(deadline, now + MIN_CONNECT_TIMEOUT)`, a failure
 //!   sleeps until the deadline, and the next backoff is
-//!   `min(backoff × MULTIPLIER, MAX_BACKOFF)` with jitter.
+//!   `min(backoff × MULTIPLIER, MAX_BACKOFF)` with jitter. The model's
+//!   deadline-paced mode stands for C-core, whose `BackOff` also jitters the
+//!   first delay ([`BackoffConfig::ccore_delay`]).
 //!
 //! Durations are integer microseconds; jitter is drawn as an integer in
 //! `[b·(1−j), b·(1+j)]`, so native and wasm runs draw the same delays.
@@ -79,6 +81,18 @@ impl BackoffConfig {
         self.min_connect_us.max(backoff_us)
     }
 
+    /// C-core's delay (`BackOff::NextAttemptDelay`, src/core/util/backoff.cc):
+    /// the first (`prev_us` None) is `INITIAL_BACKOFF` capped at the maximum
+    /// and jittered like every later one, which is the previous times the
+    /// multiplier, capped, jittered. (The spec's pseudo-code leaves the first
+    /// unjittered; C-core does not.)
+    pub fn ccore_delay(&self, prev_us: Option<u64>, rng: &mut SimRng) -> u64 {
+        match prev_us {
+            None => self.jittered(self.base_us.min(self.max_us), rng),
+            Some(cur) => self.spec_next(cur, rng),
+        }
+    }
+
     /// The spec's next backoff after `current_us`, with jitter.
     pub fn spec_next(&self, current_us: u64, rng: &mut SimRng) -> u64 {
         let b = (current_us.saturating_mul(self.multiplier_milli) / 1_000).min(self.max_us);
@@ -102,6 +116,19 @@ mod tests {
         // Far retries sit at the 120 s cap ± 20 %.
         let b30 = c.go_backoff(30, &mut rng);
         assert!((96_000_000..=144_000_000).contains(&b30), "{b30}");
+    }
+
+    /// C-core jitters the first delay too (backoff.cc, `NextAttemptDelay`:
+    /// the jitter factor is drawn on every call, the initial one included).
+    #[test]
+    fn ccore_jitters_the_first_delay() {
+        let c = BackoffConfig::DEFAULT;
+        let mut rng = SimRng::stream(1, "b", 3);
+        let firsts: Vec<u64> = (0..64).map(|_| c.ccore_delay(None, &mut rng)).collect();
+        assert!(firsts.iter().all(|b| (800_000..=1_200_000).contains(b)));
+        assert!(firsts.iter().any(|b| *b != 1_000_000), "{firsts:?}");
+        let second = c.ccore_delay(Some(1_000_000), &mut rng);
+        assert!((1_280_000..=1_920_000).contains(&second), "{second}");
     }
 
     #[test]

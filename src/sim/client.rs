@@ -1,5 +1,7 @@
 //! The gRPC clients: channels, subchannel state machines, backoff and the
-//! DNS resolver, per grpc-go ≤1.40 / ≥1.41 and the spec (facts.md §2).
+//! DNS resolver: reconnect-on-disconnect (grpc-go ≤1.40), idle-on-disconnect
+//! (grpc-go ≥1.41, grpc-java) and deadline-paced (the spec's pacing, C-core's
+//! jitter), see [`GrpcSemantics`] (facts.md §2).
 //!
 //! Each client holds one channel per backend address (the post's clients),
 //! i.e. one subchannel per resolved IP. A subchannel's connection attempt is
@@ -143,6 +145,15 @@ pub struct CachedAnswer {
     pub version: usize,
 }
 
+/// A client socket's source port, drawn from `ip_local_port_range`
+/// (32768–60999, [`super::ports`]). A client's attempts are spread over
+/// many destinations and over the 15 containers of its pod, so the
+/// kernel's per-destination walk is not followed here: a uniform draw,
+/// which only sampled clients make (nothing but the trace sees a port).
+fn ephemeral_port(ports: &mut SimRng) -> u16 {
+    super::ports::LOW + ports.below(u64::from(super::ports::HIGH - super::ports::LOW) + 1) as u16
+}
+
 impl Sim {
     pub(crate) fn backoff_config(&self) -> BackoffConfig {
         BackoffConfig {
@@ -177,6 +188,11 @@ impl Sim {
             };
             for &pod in &initial {
                 let sub = self.alloc_sub(c, pod);
+                // Connected before the run starts: it still has a port (its
+                // FIN, when it closes, carries it).
+                if client.sampled {
+                    self.subs[sub as usize].sport = ephemeral_port(&mut client.ports);
+                }
                 self.subs[sub as usize].state = ConnState::Ready;
                 self.ready_subs += 1;
                 self.pods[pod as usize].ready_subs += 1;
@@ -237,7 +253,8 @@ impl Sim {
     }
 
     /// Closes an established connection (FIN both ways): the flow's entries
-    /// linger in both conntrack tables for their close timeouts.
+    /// linger in both conntrack tables for their close timeouts (the VPC's
+    /// `vpc_closed_timeout_s`, an assumption; netfilter's TIME_WAIT, 120 s).
     fn close_connection(&mut self, sub: u32) {
         let now = self.now;
         let pod = self.subs[sub as usize].pod;
@@ -250,7 +267,7 @@ impl Sim {
         n.linux_ct.established = n.linux_ct.established.saturating_sub(1);
         n.linux_ct
             .timed
-            .add(now, now + super::node::LinuxConntrack::CLOSE, 1);
+            .add(now, now + super::node::LinuxConntrack::TIME_WAIT, 1);
         self.ready_subs = self.ready_subs.saturating_sub(1);
         let p = &mut self.pods[pod as usize];
         p.ready_subs = p.ready_subs.saturating_sub(1);
@@ -269,14 +286,14 @@ impl Sim {
         let s = &mut self.subs[sub as usize];
         s.next_trigger = Trigger::GoAway;
         match self.p.grpc_semantics {
-            GrpcSemantics::Go141 => {
+            GrpcSemantics::IdleOnDisconnect => {
                 // onClose: resolveNow, then IDLE; round_robin reconnects IDLE subchannels.
                 s.state = ConnState::Idle;
                 self.resolve_now(client);
                 self.idle_action(sub);
             }
-            GrpcSemantics::Go140 | GrpcSemantics::Spec => {
-                if self.p.grpc_semantics == GrpcSemantics::Spec {
+            GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::DeadlinePaced => {
+                if self.p.grpc_semantics == GrpcSemantics::DeadlinePaced {
                     self.resolve_now(client);
                 }
                 self.subs[sub as usize].backoff_idx = 0;
@@ -335,29 +352,26 @@ impl Sim {
         let cfg = self.backoff_config();
         let sem = self.p.grpc_semantics;
         let lat = self.p.network_latency_us;
-        let (client, pod, trigger) = {
+        let (client, trigger) = {
             let s = &self.subs[sub as usize];
-            (s.client as usize, s.pod, s.next_trigger)
+            (s.client as usize, s.next_trigger)
         };
         let (backoff, dial) = match sem {
-            GrpcSemantics::Go140 | GrpcSemantics::Go141 => {
+            GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::IdleOnDisconnect => {
                 let idx = self.subs[sub as usize].backoff_idx;
                 let b = cfg.go_backoff(idx, &mut self.clients[client].rng);
                 (b, cfg.go_dial_timeout(b))
             }
-            GrpcSemantics::Spec => {
+            GrpcSemantics::DeadlinePaced => {
                 let s = &self.subs[sub as usize];
-                let b = if s.backoff_idx == 0 {
-                    cfg.base_us
-                } else {
-                    cfg.spec_next(s.backoff_us, &mut self.clients[client].rng)
-                };
+                let prev = (s.backoff_idx > 0).then_some(s.backoff_us);
+                let b = cfg.ccore_delay(prev, &mut self.clients[client].rng);
                 (b, b.max(cfg.min_connect_us))
             }
         };
         // grpc-go ≤1.40 asks for re-resolution at the top of every reconnect
         // iteration after the first (clientconn.go L1139–1141).
-        if sem == GrpcSemantics::Go140 && trigger != Trigger::NewAddress {
+        if sem == GrpcSemantics::ReconnectOnDisconnect && trigger != Trigger::NewAddress {
             self.resolve_now(client as u32);
         }
         // A port is seen only in the sampled trace (nothing in the model is
@@ -365,17 +379,26 @@ impl Sim {
         // sampled clients draw one.
         let c = &mut self.clients[client];
         let sport = if c.sampled {
-            32_768 + c.ports.below(28_232) as u16
+            ephemeral_port(&mut c.ports)
         } else {
             0
         };
-        // Attempt cadence against a terminating (RST) or deleted (silent) pod.
+        // Attempt cadence, by what happened to the previous attempt (which
+        // this attempt's trigger records): refused by an RST, unanswered
+        // after its SYN reached the node, or dropped by the VPC (its flow
+        // never got an entry, so `vpc_expiry` is still zero). Classifying
+        // by the pod's phase instead mixed attempts to a terminating pod
+        // that the full VPC table dropped (deadline + backoff) into the
+        // refused ones (backoff alone).
         let prev = self.subs[sub as usize].last_attempt;
-        if self.subs[sub as usize].attempt > 0 && trigger != Trigger::NewAddress {
+        if self.subs[sub as usize].attempt > 0 {
             let gap = now.saturating_since(prev).micros();
-            match self.pods[pod as usize].leaving_phase_at(now) {
-                Some(Phase::Terminating) => self.totals.gap_refused.add(gap),
-                Some(Phase::Deleted) => self.totals.gap_silent.add(gap),
+            match trigger {
+                Trigger::AfterRst => self.totals.gap_refused.add(gap),
+                Trigger::AfterTimeout if self.subs[sub as usize].vpc_expiry != SimTime::ZERO => {
+                    self.totals.gap_silent.add(gap)
+                }
+                Trigger::AfterTimeout => self.totals.gap_vpc_dropped.add(gap),
                 _ => {}
             }
         }
@@ -422,7 +445,8 @@ impl Sim {
     /// immediate connect), when every dial deadline the backoff allows ends
     /// after the SYN arrives (so no deadline falls inside the fold).
     pub(crate) fn params_fold_reconnects(&self) -> bool {
-        if self.p.grpc_semantics != GrpcSemantics::Go141 || self.p.lb_policy != LbPolicy::RoundRobin
+        if self.p.grpc_semantics != GrpcSemantics::IdleOnDisconnect
+            || self.p.lb_policy != LbPolicy::RoundRobin
         {
             return false;
         }
@@ -606,7 +630,7 @@ impl Sim {
         if self.retransmits_within(dial) {
             return false;
         }
-        if self.p.grpc_semantics == GrpcSemantics::Go140 {
+        if self.p.grpc_semantics == GrpcSemantics::ReconnectOnDisconnect {
             return true;
         }
         let c = &self.clients[s.client as usize];
@@ -618,8 +642,10 @@ impl Sim {
         let s = &self.subs[sub as usize];
         let backoff = SimDuration::from_micros(s.backoff_us);
         match self.p.grpc_semantics {
-            GrpcSemantics::Go140 | GrpcSemantics::Go141 => failed_at + backoff,
-            GrpcSemantics::Spec => (s.last_attempt + backoff).max(failed_at),
+            GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::IdleOnDisconnect => {
+                failed_at + backoff
+            }
+            GrpcSemantics::DeadlinePaced => (s.last_attempt + backoff).max(failed_at),
         }
     }
 
@@ -750,7 +776,7 @@ impl Sim {
         let client = self.subs[sub as usize].client;
         // ≥1.41 asks for re-resolution when an attempt fails; so does C-core
         // (its LB policies request re-resolution on TRANSIENT_FAILURE).
-        if self.p.grpc_semantics != GrpcSemantics::Go140 {
+        if self.p.grpc_semantics != GrpcSemantics::ReconnectOnDisconnect {
             self.resolve_now(client);
         }
         let at = self.backoff_end(sub, now);
@@ -769,11 +795,13 @@ impl Sim {
         }
         s.backoff_idx += 1;
         match self.p.grpc_semantics {
-            GrpcSemantics::Go141 => {
+            GrpcSemantics::IdleOnDisconnect => {
                 s.state = ConnState::Idle;
                 self.idle_action(sub);
             }
-            GrpcSemantics::Go140 | GrpcSemantics::Spec => self.connect(sub),
+            GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::DeadlinePaced => {
+                self.connect(sub)
+            }
         }
     }
 

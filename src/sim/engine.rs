@@ -144,10 +144,15 @@ pub struct Totals {
     pub icmp_sent: u64,
     /// Connection attempts.
     pub attempts: u64,
-    /// Time between consecutive attempts of a subchannel to a terminating pod.
+    /// Time from an attempt the pod refused (RST) to the subchannel's next.
     pub gap_refused: MeanAcc,
-    /// Time between consecutive attempts of a subchannel to a deleted pod.
+    /// Time from an attempt whose SYN reached the node and got no answer
+    /// (rp_filter, the source/destination check, a rate-limited ICMP) to
+    /// the next.
     pub gap_silent: MeanAcc,
+    /// Time from an attempt whose SYN the VPC dropped (allowance exceeded)
+    /// to the next.
+    pub gap_vpc_dropped: MeanAcc,
 }
 
 /// A running mean.
@@ -255,11 +260,12 @@ impl Sim {
             client_dns: Vec::new(),
             nld: (0..n_nodes)
                 .map(|i| {
-                    NodeLocalDns::new(
+                    NodeLocalDns::with_ports(
                         p,
                         SimRng::stream(seed, "nodelocal", i as u64),
                         SimRng::stream(seed, "nodelocal-evict", i as u64),
                         SimRng::stream(seed, "nodelocal-arrivals", i as u64),
+                        SimRng::stream(seed, "nodelocal-ports", i as u64),
                     )
                 })
                 .collect(),

@@ -126,7 +126,7 @@ impl Sim {
                         // passage: an entry that lives on until then and
                         // one closing entry from then on count exactly as
                         // one entry that lives until the closing one ends.
-                        self.close_refused_flow(node_i, exp, ct_exp, rst_at);
+                        self.close_refused_flow(node_i, exp, ct_exp, rst_at, true);
                         return Some(rst_at);
                     }
                 }
@@ -135,9 +135,29 @@ impl Sim {
             InputVerdict::Forward { .. } => {
                 // Out of ens5 with the client's source address: the ENI's
                 // source/destination check drops it (the forwarded SYN was
-                // confirmed in the Linux conntrack first).
+                // confirmed in the Linux conntrack first). A retransmission
+                // is the same 5-tuple: it finds its flow's entry
+                // (`nf_conntrack_in` looks the tuple up before creating one)
+                // and only refreshes its SYN_SENT timeout.
+                let prev_ct = if current {
+                    self.subs[sub as usize].ct_expiry
+                } else {
+                    SimTime::ZERO
+                };
                 let ct = &mut self.nodes[node_i].linux_ct;
-                ct.admit(now, now + LinuxConntrack::SYN_SENT);
+                let ct_exp = now + LinuxConntrack::SYN_SENT;
+                let had = prev_ct != SimTime::ZERO && ct.timed.retime(now, prev_ct, ct_exp);
+                let confirmed = had || ct.admit(now, ct_exp);
+                if !confirmed {
+                    // Table full: netfilter drops the packet before it is
+                    // forwarded ("nf_conntrack: table full, dropping packet").
+                    self.totals.syn_linux_ct_dropped += 1;
+                    self.fate(sample, Fate::LinuxConntrackFull);
+                    return None;
+                }
+                if current {
+                    self.subs[sub as usize].ct_expiry = ct_exp;
+                }
                 if self.p.src_dst_check {
                     self.totals.syn_src_dst += 1;
                     self.metrics.add(Global::SrcDstDrops, 1.0);
@@ -263,9 +283,27 @@ impl Sim {
 
     /// An RST (or the client's RST to a SYN-ACK for a socket it already
     /// closed) passes at `at`: the flow's entries, added to expire at
-    /// `vpc_exp` and `ct_exp` (zero: none), become closing entries in both
-    /// tables. Called at `at`, or earlier by a folded refusal.
-    fn close_refused_flow(&mut self, node: usize, vpc_exp: SimTime, ct_exp: SimTime, at: SimTime) {
+    /// `vpc_exp` and `ct_exp` (zero: none), become closing entries. Called at
+    /// `at`, or earlier by a folded refusal.
+    ///
+    /// The VPC keeps a closing entry for `vpc_closed_timeout_s` (an
+    /// assumption: AWS documents nothing). The node's netfilter does not
+    /// when the RST is the only reply its entry has seen (`refused`: the
+    /// pod's RST to the SYN): `nf_conntrack_tcp_packet()`
+    /// (`net/netfilter/nf_conntrack_proto_tcp.c`) kills such an entry at
+    /// once, since no connection ever existed (long-standing, in 5.10 and
+    /// current kernels; facts.md §6). The entry so lives only until the
+    /// RST's passage. An RST after a SYN-ACK (`refused` false) finds a
+    /// flow that has seen a reply and moves it to CLOSE for
+    /// `nf_conntrack_tcp_timeout_close` (10 s).
+    fn close_refused_flow(
+        &mut self,
+        node: usize,
+        vpc_exp: SimTime,
+        ct_exp: SimTime,
+        at: SimTime,
+        refused: bool,
+    ) {
         let now = self.now;
         let closed_vpc = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
         let n = &mut self.nodes[node];
@@ -273,9 +311,19 @@ impl Sim {
             n.vpc.retime(now, vpc_exp, at + closed_vpc);
         }
         if ct_exp != SimTime::ZERO {
-            n.linux_ct
-                .timed
-                .retime(now, ct_exp, at + LinuxConntrack::CLOSE);
+            if !refused {
+                n.linux_ct
+                    .timed
+                    .retime(now, ct_exp, at + LinuxConntrack::CLOSE);
+            } else if at > now {
+                // Folded: the entry lives until the RST passes.
+                n.linux_ct.timed.retime(now, ct_exp, at);
+            } else {
+                n.linux_ct.timed.remove(now, ct_exp);
+            }
+            if refused {
+                self.metrics.add_node(node, PerNode::LinuxCtRstKilled, 1.0);
+            }
         }
     }
 
@@ -356,9 +404,10 @@ impl Sim {
                 }
                 n.linux_ct.established += 1;
             }
-            // Both tables keep a closing entry briefly.
-            (ReplyKind::Rst, _) | (ReplyKind::SynAck, false) => {
-                self.close_refused_flow(node, vpc_exp, ct_exp, now)
+            // The VPC keeps a closing entry; netfilter only after a SYN-ACK.
+            (ReplyKind::Rst, _) => self.close_refused_flow(node, vpc_exp, ct_exp, now, true),
+            (ReplyKind::SynAck, false) => {
+                self.close_refused_flow(node, vpc_exp, ct_exp, now, false)
             }
             (ReplyKind::Icmp, _) => {
                 if self.p.icmp_closes_vpc_entry && vpc_exp != SimTime::ZERO {

@@ -85,6 +85,9 @@ pub enum PerNode {
     MartianDrops,
     /// Client SYNs that reached the node's ENI (before the VPC's check).
     SynArrivals,
+    /// nf_conntrack entries of refused flows deleted at once by the pod's
+    /// RST (`nf_conntrack_tcp_packet`: no reply but the RST was seen).
+    LinuxCtRstKilled,
 }
 
 impl Global {
@@ -160,7 +163,7 @@ impl Global {
 
 impl PerNode {
     /// Every per-node series.
-    pub const ALL: [PerNode; 12] = [
+    pub const ALL: [PerNode; 13] = [
         PerNode::VpcConntrack,
         PerNode::ConntrackAllowanceExceeded,
         PerNode::LinuxConntrack,
@@ -173,6 +176,7 @@ impl PerNode {
         PerNode::ThroughputMbps,
         PerNode::MartianDrops,
         PerNode::SynArrivals,
+        PerNode::LinuxCtRstKilled,
     ];
 
     /// True for gauges.
@@ -201,6 +205,7 @@ impl PerNode {
             PerNode::ThroughputMbps => "node_throughput_mbps",
             PerNode::MartianDrops => "node_martian_drops",
             PerNode::SynArrivals => "node_syn_arrivals",
+            PerNode::LinuxCtRstKilled => "node_linux_conntrack_rst_deleted",
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod metrics;
 pub mod node;
 pub mod nodelocal;
 pub mod params;
+pub mod ports;
 pub mod prefetch;
 pub mod queue;
 pub mod rng;

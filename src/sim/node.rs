@@ -159,7 +159,9 @@ impl VpcConntrack {
 }
 
 /// The node's netfilter conntrack (facts.md §6): only packets that survive
-/// routing are confirmed; SYN_SENT 120 s, CLOSE 10 s, ESTABLISHED counted.
+/// routing are confirmed; SYN_SENT 120 s, CLOSE 10 s, TIME_WAIT 120 s,
+/// ESTABLISHED counted. A refused flow (the pod's RST is its only reply) is
+/// deleted at once, not kept in CLOSE (`Sim::close_refused_flow`).
 #[derive(Clone, Debug)]
 pub struct LinuxConntrack {
     /// `nf_conntrack_max`.
@@ -172,13 +174,22 @@ pub struct LinuxConntrack {
     pub drops: u64,
     /// Highest count seen.
     pub peak: u64,
+    /// Entries confirmed (new flows admitted), cumulative.
+    pub confirmed: u64,
 }
 
 impl LinuxConntrack {
     /// `nf_conntrack_tcp_timeout_syn_sent`.
     pub const SYN_SENT: SimDuration = SimDuration::from_secs(120);
-    /// `nf_conntrack_tcp_timeout_close`.
+    /// `nf_conntrack_tcp_timeout_close`: a flow reset after it saw a reply.
     pub const CLOSE: SimDuration = SimDuration::from_secs(10);
+    /// `nf_conntrack_tcp_timeout_time_wait` (`tcp_timeouts[TCP_CONNTRACK_TIME_WAIT]`
+    /// in `nf_conntrack_proto_tcp.c`, 2 min; facts.md §6): where a flow
+    /// closed by FINs both ways and the last ACK ends, whichever side closed
+    /// first. The FIN_WAIT / CLOSE_WAIT / LAST_ACK states on the way last
+    /// one round trip here (both ends close at once), so the entry is
+    /// modelled as TIME_WAIT from the close on.
+    pub const TIME_WAIT: SimDuration = SimDuration::from_secs(120);
 
     /// Entries at `now`.
     pub fn count(&mut self, now: SimTime) -> u64 {
@@ -199,6 +210,7 @@ impl LinuxConntrack {
         }
         self.timed.add(now, expiry, 1);
         self.peak = self.peak.max(n + 1);
+        self.confirmed += 1;
         true
     }
 }
@@ -305,6 +317,7 @@ impl Node {
             proto: Proto::Boot,
             prefsrc: None,
             metric: 0,
+            onlink: false,
         };
         ns.route_add(
             RT_TABLE_MAIN,
@@ -353,6 +366,7 @@ impl Node {
                 timed: ExpiryCounter::new(),
                 drops: 0,
                 peak: 0,
+                confirmed: 0,
             },
             icmp: IcmpLimiter::for_kernel(version),
             klog_limit: NetRatelimit::default(),
@@ -409,6 +423,7 @@ impl Node {
             proto: Proto::Boot,
             prefsrc: None,
             metric: 0,
+            onlink: false,
         };
         self.ns
             .route_add(RT_TABLE_MAIN, route, true)

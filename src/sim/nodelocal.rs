@@ -28,6 +28,7 @@
 use super::engine::{Ev, Sim};
 use super::metrics::{Global, PerNode};
 use super::params::{CorednsVersion, Params};
+use super::ports::{self, EphemeralPorts};
 use super::rng::SimRng;
 use super::time::{SimDuration, SimTime};
 use super::trace::{Fate, Notable, PacketKind, PacketRecord, Trigger};
@@ -50,6 +51,9 @@ const KB_PER_ENTRY: u64 = 1;
 const KB_PER_INFLIGHT: u64 = 40;
 /// Time for node-local-dns to come back after an OOM kill.
 const RESTART: SimDuration = SimDuration::from_secs(5);
+/// `TCP_TIMEWAIT_LEN` (include/net/tcp.h): how long the side that closed
+/// first keeps the 4-tuple, so its port, in TIME_WAIT.
+const TCP_TIMEWAIT_LEN: SimDuration = SimDuration::from_secs(60);
 /// A client waits this long before retrying a failed request.
 const RETRY_DELAY: SimDuration = SimDuration::from_millis(50);
 
@@ -67,6 +71,12 @@ struct Hanging {
     name: u32,
     deadline: SimTime,
     live: bool,
+    /// When its pending dial started.
+    dial_start: SimTime,
+    /// SYN retransmissions of that dial so far.
+    retx: u8,
+    /// The dial's source port.
+    port: u16,
 }
 
 /// A data-store name not in the cache (see [`NodeLocalDns::expiry`]).
@@ -86,15 +96,23 @@ pub struct NodeLocalDns {
     /// The cache's slots: the name in each. A full cache evicts the entry
     /// in a random slot and puts the new one there.
     cached: Vec<u32>,
-    /// Idle upstream connections: (last used µs, queries carried), LIFO.
-    idle: Vec<(u64, u32)>,
-    /// Connections carrying a query: (free at µs, queries carried). Their
-    /// number is the count of successful queries in flight.
-    busy: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Idle upstream connections: (last used µs, queries carried, source
+    /// port), LIFO.
+    idle: Vec<(u64, u32, u16)>,
+    /// Connections carrying a query: (free at µs, queries carried, source
+    /// port). Their number is the count of successful queries in flight.
+    busy: BinaryHeap<Reverse<(u64, u32, u16)>>,
     /// Connections whose query has completed, in the order they came out
     /// of `busy`, not yet handed back (that happens at the next tick's
     /// housekeeping, before any later connection).
-    returned: Vec<(u64, u32)>,
+    returned: Vec<(u64, u32, u16)>,
+    /// Source ports of the TCP connections to cluster DNS.
+    tcp_ports: EphemeralPorts,
+    /// Source ports of the health checks' UDP sockets.
+    udp_ports: EphemeralPorts,
+    /// UDP's random starting points: a stream of its own, so that ports
+    /// shift no other draw.
+    port_rng: SimRng,
     hanging: Vec<Hanging>,
     free_hanging: Vec<u32>,
     hanging_live: u32,
@@ -130,7 +148,23 @@ pub struct NodeLocalDns {
 impl NodeLocalDns {
     /// A node-local-dns with an empty cache.
     pub fn new(p: &Params, rng: SimRng, evict: SimRng, arrivals: SimRng) -> Self {
+        Self::with_ports(p, rng, evict, arrivals, SimRng::stream(0, "nld-ports", 0))
+    }
+
+    /// [`NodeLocalDns::new`] with the stream its UDP ports and its TCP
+    /// ports' starting offset are drawn from.
+    pub fn with_ports(
+        p: &Params,
+        rng: SimRng,
+        evict: SimRng,
+        arrivals: SimRng,
+        mut port_rng: SimRng,
+    ) -> Self {
+        let offset = port_rng.below(u64::from(ports::HIGH - ports::LOW) + 1) as u32;
         NodeLocalDns {
+            tcp_ports: EphemeralPorts::new(offset),
+            udp_ports: EphemeralPorts::default(),
+            port_rng,
             expiry: vec![NOT_CACHED; p.datastore_names.max(1) as usize],
             cached: Vec::new(),
             idle: Vec::new(),
@@ -327,7 +361,7 @@ impl Sim {
         // before anything still in it.
         let mut next_returned = 0;
         loop {
-            let (t, q) = if let Some(&c) = d.returned.get(next_returned) {
+            let (t, q, port) = if let Some(&c) = d.returned.get(next_returned) {
                 next_returned += 1;
                 c
             } else {
@@ -340,10 +374,13 @@ impl Sim {
                 }
             };
             if max_q > 0 && q >= max_q {
-                // The upstream closes the connection after its last allowed query.
+                // The upstream closes the connection after its last allowed
+                // query; node-local-dns closes passively (no TIME_WAIT on
+                // its side), so the port is free at once.
                 closed += 1;
+                d.tcp_ports.release(port, SimTime(now));
             } else {
-                d.idle.push((t, q));
+                d.idle.push((t, q, port));
             }
         }
         d.returned.clear();
@@ -407,13 +444,18 @@ impl Sim {
         let expire = self.p.nld_expire_s * 1_000_000;
         let d = &mut self.nld[node];
         let mut conn = None;
-        if let Some((used, q)) = d.idle.pop() {
+        if let Some((used, q, port)) = d.idle.pop() {
             if now.micros().saturating_sub(used) < expire {
-                conn = Some(q);
+                conn = Some((q, port));
             } else {
-                // connManager: the most recent is stale, so all are: close them all.
+                // connManager: the most recent is stale, so all are: close
+                // them all (node-local-dns closes first: TIME_WAIT).
                 let stale = 1 + d.idle.len() as u64;
-                d.idle.clear();
+                let tw = now + TCP_TIMEWAIT_LEN;
+                d.tcp_ports.release(port, tw);
+                for (_, _, p) in d.idle.drain(..) {
+                    d.tcp_ports.release(p, tw);
+                }
                 self.close_upstream_conns(node, stale);
             }
         }
@@ -422,40 +464,39 @@ impl Sim {
             self.nld[node].rng.exp_micros(mean)
         };
         let handshake = 2 * self.p.network_latency_us;
-        let done = if let Some(q) = conn {
-            Some((now + SimDuration::from_micros(lat), q + 1))
+        let mut dial_port = 0;
+        let done = if let Some((q, port)) = conn {
+            Some((now + SimDuration::from_micros(lat), q + 1, port))
         } else {
-            // A new TCP connection to cluster DNS: a new flow for the VPC.
+            // A new TCP connection to cluster DNS: a new socket and port,
+            // a new flow for the VPC. (With every port in use the connect
+            // fails locally; the port is then 0 and the attempt is treated
+            // like a dropped SYN.)
+            let port = self.nld[node].tcp_ports.connect(now);
             let vpc = &mut self.nodes[node].vpc;
-            let admitted = vpc.admit(now);
-            self.sample_dns_packet(node, PacketKind::DnsTcpSyn, admitted);
+            let admitted = port.is_some() && vpc.admit(now);
+            let port = port.unwrap_or(0);
+            dial_port = port;
+            self.sample_dns_packet(node, PacketKind::DnsTcpSyn, admitted, port);
             if admitted {
                 self.nodes[node].vpc.established += 1;
                 self.nodes[node].linux_ct.established += 1;
-                Some((now + SimDuration::from_micros(handshake + lat), 1))
+                Some((now + SimDuration::from_micros(handshake + lat), 1, port))
             } else {
+                // The dial gives up at its timeout and closes the socket
+                // (a SYN_SENT socket leaves no TIME_WAIT).
+                let until =
+                    (now + SimDuration::from_millis(self.p.nld_dial_timeout_ms)).min(deadline);
+                self.nld[node].tcp_ports.release(port, until);
                 self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
                 self.metrics
                     .add_node(node, PerNode::ConntrackAllowanceExceeded, 1.0);
-                // The dial's SYN is retransmitted once before the dial times out.
-                self.metrics.add_node(node, PerNode::TcpRetransmits, 1.0);
                 None
             }
         };
         match done {
-            Some((at, queries)) => {
-                if slot != u32::MAX {
-                    self.release_hanging(node, slot);
-                }
-                let d = &mut self.nld[node];
-                d.busy.push(Reverse((at.micros(), queries)));
-                let ttl = self.p.datastore_ttl_s.min(CACHE_MAX_TTL_S) * 1_000_000;
-                d.cache_insert(name, at.micros() + ttl);
-                let inflight = d.inflight(now);
-                d.peak_inflight = d.peak_inflight.max(inflight);
-                self.metrics
-                    .gauge_node(node, PerNode::NldInflight, f64::from(inflight));
-                self.request_succeeded(node, req, at);
+            Some((at, queries, port)) => {
+                self.upstream_answers(node, req, name, slot, at, queries, port)
             }
             None => {
                 let slot = if slot == u32::MAX {
@@ -463,15 +504,11 @@ impl Sim {
                 } else {
                     slot
                 };
-                let retry =
-                    (now + SimDuration::from_millis(self.p.nld_dial_timeout_ms)).min(deadline);
-                self.schedule_at(
-                    retry,
-                    Ev::NldRetry {
-                        node: node as u16,
-                        slot,
-                    },
-                );
+                let h = &mut self.nld[node].hanging[slot as usize];
+                h.dial_start = now;
+                h.retx = 0;
+                h.port = dial_port;
+                self.schedule_dial_step(node, slot);
                 let inflight = self.nld[node].inflight(now);
                 self.nld[node].peak_inflight = self.nld[node].peak_inflight.max(inflight);
                 self.metrics
@@ -483,7 +520,7 @@ impl Sim {
     /// Samples a packet node-local-dns sends to cluster DNS out of ens5
     /// (a TCP SYN for a new upstream connection, or a health check), and
     /// whether the VPC let its new flow in.
-    fn sample_dns_packet(&mut self, node: usize, kind: PacketKind, admitted: bool) {
+    fn sample_dns_packet(&mut self, node: usize, kind: PacketKind, admitted: bool, sport: u16) {
         if !self.trace.may_sample_node(self.now, node) {
             return;
         }
@@ -491,10 +528,6 @@ impl Sim {
             PacketKind::DnsHealthCheck => Trigger::DnsHealthCheck,
             _ => Trigger::DnsNewConnection,
         };
-        // An ephemeral port: the model does not track which one the kernel
-        // picks; it is derived from the time so that no random draw is
-        // spent on it and runs stay comparable with and without sampling.
-        let sport = 32_768 + ((self.now.micros() / 7 + node as u64 * 7_919) % 28_232) as u16;
         let rec = PacketRecord {
             id: 0,
             kind,
@@ -529,6 +562,10 @@ impl Sim {
         nd.vpc.established = nd.vpc.established.saturating_sub(n);
         nd.vpc.add(now, now + closed, n as u32);
         nd.linux_ct.established = nd.linux_ct.established.saturating_sub(n);
+        // Closed by FINs (either side first): TIME_WAIT in netfilter.
+        nd.linux_ct
+            .timed
+            .add(now, now + super::node::LinuxConntrack::TIME_WAIT, n as u32);
     }
 
     fn hold_hanging(&mut self, node: usize, req: Req, name: u32, deadline: SimTime) -> u32 {
@@ -538,6 +575,9 @@ impl Sim {
             name,
             deadline,
             live: true,
+            dial_start: SimTime::ZERO,
+            retx: 0,
+            port: 0,
         };
         d.hanging_live += 1;
         match d.free_hanging.pop() {
@@ -568,14 +608,100 @@ impl Sim {
         if !h.live {
             return;
         }
-        if self.now >= h.deadline {
+        let now = self.now;
+        if now >= h.deadline {
             // The forward deadline passed: SERVFAIL to the pod.
             self.release_hanging(node, slot);
-            let now = self.now;
             self.lookup_failed(node, h.req, now);
             return;
         }
+        if now < self.dial_end(&h) {
+            // The kernel retransmits the dial's SYN on the same 5-tuple: it
+            // crosses the VPC's table again, and finds room or not.
+            self.metrics.add_node(node, PerNode::TcpRetransmits, 1.0);
+            self.nld[node].hanging[slot as usize].retx += 1;
+            if self.nodes[node].vpc.admit(now) {
+                self.nodes[node].vpc.established += 1;
+                self.nodes[node].linux_ct.established += 1;
+                self.nld[node].tcp_ports.reopen(h.port);
+                let lat = {
+                    let mean = self.p.upstream_latency_us.max(1);
+                    self.nld[node].rng.exp_micros(mean)
+                };
+                let at = now + SimDuration::from_micros(2 * self.p.network_latency_us + lat);
+                self.upstream_answers(node, h.req, h.name, slot, at, 1, h.port);
+            } else {
+                self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
+                self.metrics
+                    .add_node(node, PerNode::ConntrackAllowanceExceeded, 1.0);
+                self.schedule_dial_step(node, slot);
+            }
+            return;
+        }
+        // The dial timed out: a new one (new socket, new port).
         self.forward(node, h.req, h.name, h.deadline, slot);
+    }
+
+    /// When the pending dial of `h` gives up: CoreDNS's dial timeout
+    /// (`nld_dial_timeout_ms`) after it started, or the query's deadline.
+    fn dial_end(&self, h: &Hanging) -> SimTime {
+        (h.dial_start + SimDuration::from_millis(self.p.nld_dial_timeout_ms)).min(h.deadline)
+    }
+
+    /// Schedules the next step of the pending dial of hanging query `slot`:
+    /// its SYN's next retransmission by the node's kernel (the schedule of
+    /// [`Sim::syn_retx_ms`], from the dial's start), if that comes strictly
+    /// before the dial gives up, else the dial's end. At the 1 s floor of
+    /// CoreDNS's dial timeout the first retransmission (TCP_TIMEOUT_INIT,
+    /// 1 s) ties with it and is not sent: the dial is cancelled by Go's
+    /// timer at the deadline, while the kernel's retransmission timer, a
+    /// timer-wheel timer, never fires early (an assumption on a race the
+    /// sources do not settle; a dial timeout above 1 s sends it).
+    fn schedule_dial_step(&mut self, node: usize, slot: u32) {
+        let h = self.nld[node].hanging[slot as usize];
+        let end = self.dial_end(&h);
+        let next = self
+            .syn_retx_ms
+            .get(usize::from(h.retx))
+            .map(|ms| h.dial_start + SimDuration::from_millis(*ms))
+            .filter(|t| *t < end)
+            .unwrap_or(end);
+        self.schedule_at(
+            next,
+            Ev::NldRetry {
+                node: node as u16,
+                slot,
+            },
+        );
+    }
+
+    /// Cluster DNS answers query `req` for `name` at `at` over the upstream
+    /// connection (`queries` carried so far, source `port`); `slot` is its
+    /// hanging slot, if it waited for a connection.
+    #[allow(clippy::too_many_arguments)]
+    fn upstream_answers(
+        &mut self,
+        node: usize,
+        req: Req,
+        name: u32,
+        slot: u32,
+        at: SimTime,
+        queries: u32,
+        port: u16,
+    ) {
+        let now = self.now;
+        if slot != u32::MAX {
+            self.release_hanging(node, slot);
+        }
+        let d = &mut self.nld[node];
+        d.busy.push(Reverse((at.micros(), queries, port)));
+        let ttl = self.p.datastore_ttl_s.min(CACHE_MAX_TTL_S) * 1_000_000;
+        d.cache_insert(name, at.micros() + ttl);
+        let inflight = d.inflight(now);
+        d.peak_inflight = d.peak_inflight.max(inflight);
+        self.metrics
+            .gauge_node(node, PerNode::NldInflight, f64::from(inflight));
+        self.request_succeeded(node, req, at);
     }
 
     fn request_succeeded(&mut self, node: usize, req: Req, at: SimTime) {
@@ -625,6 +751,12 @@ impl Sim {
             return;
         }
         let udp = SimDuration::from_secs(self.p.vpc_udp_timeout_s);
+        // A new UDP socket: its port is taken until the answer or the
+        // health check's 1 s read timeout (facts.md §3.2) closes it.
+        let port = {
+            let d = &mut self.nld[node];
+            d.udp_ports.udp(now, &mut d.port_rng).unwrap_or(0)
+        };
         let ok = {
             let vpc = &mut self.nodes[node].vpc;
             if vpc.admit(now) {
@@ -634,7 +766,15 @@ impl Sim {
                 false
             }
         };
-        self.sample_dns_packet(node, PacketKind::DnsHealthCheck, ok);
+        self.sample_dns_packet(node, PacketKind::DnsHealthCheck, ok, port);
+        let closes = if ok {
+            now + SimDuration::from_micros(
+                2 * self.p.network_latency_us + self.p.upstream_latency_us,
+            )
+        } else {
+            now + SimDuration::from_secs(1)
+        };
+        self.nld[node].udp_ports.release(port, closes);
         let interval = self.p.nld_health_interval_ms;
         let d = &mut self.nld[node];
         if ok {
@@ -693,9 +833,18 @@ impl Sim {
             d.restarting_until = now + RESTART;
             d.cache_clear();
             let n = d.idle.len() + d.busy.len() + d.returned.len();
-            d.idle.clear();
-            d.busy.clear();
-            d.returned.clear();
+            // The process's sockets close as it dies: TIME_WAIT on its side.
+            let tw = now + TCP_TIMEWAIT_LEN;
+            let open: Vec<u16> = d
+                .idle
+                .drain(..)
+                .chain(d.returned.drain(..))
+                .chain(d.busy.drain().map(|Reverse(c)| c))
+                .map(|c| c.2)
+                .collect();
+            for p in open {
+                d.tcp_ports.release(p, tw);
+            }
             n as u64
         };
         self.close_upstream_conns(node, conns);
@@ -730,8 +879,9 @@ impl Sim {
             if d.rejecting && d.inflight(self.now) < self.p.nld_max_concurrent / 2 {
                 d.rejecting = false;
             }
-            // ~20 KB answered per request plus headers: what the node sends.
-            let mbps = reqs as f64 * 20.0 * 8.0 / 1_000.0;
+            // What the node sends: requests × `response_kb`, an assumption
+            // (the post gives no size); the chart says so.
+            let mbps = reqs as f64 * f64::from(self.p.response_kb) * 8.0 / 1_000.0;
             self.metrics.gauge_node(node, PerNode::ThroughputMbps, mbps);
             let full = {
                 let n = &mut self.nodes[node];

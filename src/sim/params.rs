@@ -6,21 +6,33 @@
 
 use serde::{Deserialize, Serialize};
 
-/// gRPC reconnect semantics.
+/// gRPC reconnect semantics, named by what they do (the `--set`/URL names
+/// of releases, `go-1.41`, `go-1.40` and `spec`, are accepted as aliases).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GrpcSemantics {
-    /// grpc-go ≤ 1.40: `addrConn.resetTransport` loops forever; after a
-    /// failure it sleeps the full backoff and tries again, for pick_first and
-    /// round_robin alike (facts.md §2.2).
-    Go140,
-    /// grpc-go ≥ 1.41: one pass, then TRANSIENT_FAILURE → backoff → IDLE;
-    /// round_robin reconnects IDLE subchannels, pick_first waits for an RPC
-    /// (facts.md §2.3).
-    Go141,
-    /// The gRPC spec's `ConnectWithBackoff` (connection-backoff.md, C-core):
-    /// the next attempt starts at the previous attempt's backoff deadline
-    /// (facts.md §2.1).
-    Spec,
+    /// `reconnect-on-disconnect`: a subchannel reconnects on its own, after
+    /// a disconnect at once and after a failure when the full backoff has
+    /// passed, for pick_first and round_robin alike (the loop lives in the
+    /// subchannel, not the balancer). grpc-go up to v1.40.0
+    /// (`addrConn.resetTransport`, clientconn.go; facts.md §2.2).
+    ReconnectOnDisconnect,
+    /// `idle-on-disconnect`: after a disconnect, or a failure and its
+    /// backoff, the subchannel goes IDLE; round_robin connects an IDLE
+    /// subchannel at once, pick_first waits for the application's next RPC.
+    /// grpc-go from v1.41.0 (commit 997ce61, #4613, 2021-09-23; facts.md
+    /// §2.3) and grpc-java (`PickFirstLoadBalancer` requests a connection
+    /// only when picked while IDLE; round_robin's `requestConnection` on
+    /// IDLE). The post describes this for pick_first.
+    IdleOnDisconnect,
+    /// `deadline-paced`: the next attempt starts one backoff after the
+    /// previous attempt started (or when it fails, if later), as in the
+    /// spec's `ConnectWithBackoff` (doc/connection-backoff.md, facts.md
+    /// §2.1), reconnecting after a disconnect at once. Its jitter is
+    /// C-core's, which this mode stands for: `BackOff::NextAttemptDelay`
+    /// (src/core/util/backoff.cc, formerly src/core/lib/backoff/) jitters
+    /// every delay, the first included, where the spec's pseudo-code starts
+    /// with an unjittered INITIAL_BACKOFF.
+    DeadlinePaced,
 }
 
 /// Load-balancing policy of the clients' channels.
@@ -186,6 +198,9 @@ pub struct Params {
     pub request_retries: u32,
     /// Mean data-store query time, ms.
     pub datastore_latency_ms: u64,
+    /// Bytes the node sends per user request, KB (the throughput chart is
+    /// requests × this; an assumption, the post gives none).
+    pub response_kb: u32,
 
     // ----- trace -----
     /// Every Nth client's packets go into the sampled trace.
@@ -227,7 +242,7 @@ impl Default for Params {
             client_nodes: 20,
             channel_per_backend: true,
             lb_policy: LbPolicy::RoundRobin,
-            grpc_semantics: GrpcSemantics::Go141,
+            grpc_semantics: GrpcSemantics::IdleOnDisconnect,
             base_delay_ms: 300,
             multiplier_milli: 1_600,
             jitter_milli: 200,
@@ -255,6 +270,7 @@ impl Default for Params {
             resolver_attempts: 2,
             request_retries: 2,
             datastore_latency_ms: 20,
+            response_kb: 20,
             trace_every_nth_client: 30,
             trace_per_second_cap: 400,
         }

@@ -50,10 +50,12 @@ pub struct Summary {
     pub stale_ip_seconds_mean: f64,
     /// Max of the same.
     pub stale_ip_seconds_max: f64,
-    /// Mean interval between a subchannel's attempts to a terminating pod (refused), ms.
+    /// Mean interval from an attempt the pod refused (RST) to the next, ms.
     pub reconnect_interval_refused_ms: f64,
-    /// Mean interval between a subchannel's attempts to a deleted pod's IP (unanswered), ms.
+    /// Mean interval from an attempt whose SYN reached the node unanswered to the next, ms.
     pub reconnect_interval_silent_ms: f64,
+    /// Mean interval from an attempt whose SYN the VPC dropped to the next, ms.
+    pub reconnect_interval_vpc_dropped_ms: f64,
     /// SYNs sent in total.
     pub syn_sent: f64,
     /// node-local-dns OOM kills.
@@ -169,6 +171,7 @@ impl Summary {
             stale_ip_seconds_max: stale.iter().copied().fold(0.0, f64::max),
             reconnect_interval_refused_ms: sim.totals.gap_refused.mean_ms(),
             reconnect_interval_silent_ms: sim.totals.gap_silent.mean_ms(),
+            reconnect_interval_vpc_dropped_ms: sim.totals.gap_vpc_dropped.mean_ms(),
             syn_sent: sim.totals.syn_sent as f64,
             nodelocaldns_oom_kills: sim.nld.iter().map(|d| d.oom_kills as f64).sum(),
             syn_rst: sim.totals.syn_rst as f64,

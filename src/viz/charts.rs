@@ -484,9 +484,13 @@ pub fn chart_specs<'a>(run: impl Into<RunView<'a>>) -> Vec<ChartSpec> {
     out.push(c);
 
     // Throughput per node.
+    let throughput_title = format!(
+        "Throughput per node (requests x {} KB, an assumed size: response_kb)",
+        v.params.response_kb
+    );
     let mut c = per_node_chart(
         v,
-        ("throughput", "Throughput per node", "Mbit/s", "Mbit/s"),
+        ("throughput", &throughput_title, "Mbit/s", "Mbit/s"),
         PerNode::ThroughputMbps,
         (Hue::Blue, Line),
     );
@@ -498,7 +502,7 @@ pub fn chart_specs<'a>(run: impl Into<RunView<'a>>) -> Vec<ChartSpec> {
         v,
         (
             "tcp-retransmits",
-            "TCP retransmits per node",
+            "TCP retransmits per node (node-local-dns's dial SYNs, simulated)",
             "segments/s",
             "segments/s",
         ),
@@ -561,6 +565,12 @@ pub fn chart_specs<'a>(run: impl Into<RunView<'a>>) -> Vec<ChartSpec> {
         label: "nf_conntrack_max".into(),
         fit: false,
     });
+    c.series.push(Series::new(
+        RST_DELETED_SERIES,
+        Hue::Vermillion,
+        SeriesStyle::Line,
+        rst_deleted_in_close(v),
+    ));
     c.markers = pick(&[K::Rollout, K::Pods]);
     out.push(c);
 
@@ -649,6 +659,33 @@ pub fn dns_per_node_specs<'a>(run: impl Into<RunView<'a>>) -> Vec<ChartSpec> {
             c
         })
         .collect()
+}
+
+/// The Linux conntrack chart's explanation, as a series: on the busiest
+/// node, the refused flows of the last 10 s, which a CLOSE state of
+/// `nf_conntrack_tcp_timeout_close` (10 s) would still hold, had the pod's
+/// RST not deleted them at once (`nf_conntrack_tcp_packet`: a flow whose only
+/// reply is an RST is killed). Computed from the run's per-node count of
+/// such deletions; it is not part of the table's count.
+pub const RST_DELETED_SERIES: &str =
+    "refused flows of the last 10 s (deleted at once by the RST; CLOSE would hold them)";
+
+fn rst_deleted_in_close(v: &RunView<'_>) -> Vec<f64> {
+    let m = v.metrics;
+    let len = m.seconds();
+    let mut max = vec![0.0f64; len];
+    for n in 0..m.nodes() {
+        let v = m.node(n, PerNode::LinuxCtRstKilled);
+        let mut acc = 0.0;
+        for i in 0..len.min(v.len()) {
+            acc += v[i];
+            if i >= 10 {
+                acc -= v[i - 10];
+            }
+            max[i] = max[i].max(acc);
+        }
+    }
+    max
 }
 
 /// Per-second maximum and mean over the nodes of a node series.

@@ -165,6 +165,10 @@ pub struct Route {
     pub prefsrc: Option<Ipv4Addr>,
     /// Metric (`priority`).
     pub metric: u32,
+    /// `onlink` (`RTNH_F_ONLINK`): the gateway is taken to be on the link
+    /// of `dev` without a route to it (`fib_check_nh_v4_gw`, 5.10
+    /// fib_semantics.c).
+    pub onlink: bool,
 }
 
 impl Route {
@@ -180,6 +184,7 @@ impl Route {
             proto: Proto::Kernel,
             prefsrc: None,
             metric: 0,
+            onlink: false,
         }
     }
 
@@ -556,6 +561,7 @@ mod tests {
             proto: Proto::Boot,
             prefsrc: None,
             metric: 0,
+            onlink: false,
         }
     }
 

@@ -89,6 +89,10 @@ pub struct Netdev {
     pub addrs: Vec<IfAddr>,
     /// `net.ipv4.conf.<name>.*`.
     pub conf: DevConf,
+    /// Has been up: its default qdisc was attached then (`dev_activate`)
+    /// and stays attached when it goes down (`ip link` shows `noop` only
+    /// before the first `up`).
+    pub was_up: bool,
 }
 
 impl Netdev {

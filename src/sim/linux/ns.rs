@@ -165,6 +165,7 @@ impl NetNs {
             up: false,
             addrs: Vec::new(),
             conf,
+            was_up: false,
         });
         Ok(index)
     }
@@ -194,6 +195,7 @@ impl NetNs {
             return Ok(());
         }
         d.up = up;
+        d.was_up |= up;
         let idx = d.index;
         let addrs = d.addrs.clone();
         if up {
@@ -291,6 +293,7 @@ impl NetNs {
             proto: Proto::Kernel,
             prefsrc: Some(prim.addr),
             metric: 0,
+            onlink: false,
         };
         self.insert_kernel_route(
             RT_TABLE_LOCAL,
@@ -582,6 +585,46 @@ impl NetNs {
             if r.dev.is_none() {
                 return Err(Errno::NoDev.into());
             }
+        } else if r.kind.error().is_none() && r.kind != RouteType::Broadcast && r.onlink {
+            // fib_check_nh_v4_gw with RTNH_F_ONLINK (5.10 fib_semantics.c):
+            // no route to the gateway is needed, but a device is; then, in
+            // this order (as the 6.18 kernel answers), the route's scope
+            // must be below link, the device up, and the gateway a unicast
+            // address as the device's table sees it (not one of our local or
+            // broadcast addresses, not multicast or 0/limited broadcast).
+            if r.dev.is_none() {
+                return Err(NetlinkError::ext(
+                    Errno::Inval,
+                    "Nexthop device required for onlink",
+                ));
+            }
+            if r.scope.0 >= Scope::LINK.0 {
+                return Err(NetlinkError::ext(Errno::Inval, "Nexthop has invalid scope"));
+            }
+            let up = r.dev.and_then(|d| self.dev(d)).is_some_and(|d| d.up);
+            if !up {
+                return Err(NetlinkError::ext(
+                    Errno::NetDown,
+                    "Nexthop device is not up",
+                ));
+            }
+            let gw = r.gateway.unwrap_or(Ipv4Addr::UNSPECIFIED);
+            let local_type = self
+                .fib
+                .table(RT_TABLE_LOCAL)
+                .and_then(|t| t.lookup(gw, None, Scope::UNIVERSE))
+                .and_then(|x| x.ok())
+                .map(|x| x.kind);
+            let unicast = !gw.is_multicast()
+                && !gw.is_unspecified()
+                && !gw.is_broadcast()
+                && !matches!(local_type, Some(RouteType::Local | RouteType::Broadcast));
+            if !unicast {
+                return Err(NetlinkError::ext(
+                    Errno::Inval,
+                    "Nexthop has invalid gateway",
+                ));
+            }
         } else if r.kind.error().is_none() && r.kind != RouteType::Broadcast {
             if let Some(gw) = r.gateway {
                 let want_scope = Scope(r.scope.0.saturating_add(1)).max(Scope::LINK);
@@ -800,6 +843,13 @@ impl NetNs {
 
     /// A route as `ip route show` prints it (without trailing space).
     pub fn describe_route(&self, r: &Route) -> String {
+        self.describe_route_in(r, None)
+    }
+
+    /// [`NetNs::describe_route`] as `ip route show table all` prints a
+    /// route of table `table` (its table named after the device, unless it
+    /// is main).
+    pub fn describe_route_in(&self, r: &Route, table: Option<u32>) -> String {
         let mut s = String::new();
         if let Some(k) = r.kind.keyword() {
             s.push_str(k);
@@ -812,6 +862,9 @@ impl NetNs {
         if let Some(d) = r.dev {
             s.push_str(&format!(" dev {}", self.dev_name(d)));
         }
+        if let Some(t) = table.filter(|t| *t != super::fib::RT_TABLE_MAIN) {
+            s.push_str(&format!(" table {}", super::fib::table_name(t)));
+        }
         if r.proto != Proto::Boot {
             s.push_str(&format!(" proto {}", r.proto.name()));
         }
@@ -823,6 +876,9 @@ impl NetNs {
         }
         if r.metric != 0 {
             s.push_str(&format!(" metric {}", r.metric));
+        }
+        if r.onlink {
+            s.push_str(" onlink");
         }
         s
     }
@@ -844,6 +900,6 @@ fn same_subnet(a: &IfAddr, b: &IfAddr) -> bool {
 /// `IFA_F_SECONDARY`: an earlier address of the list is in the same subnet
 /// (a secondary is only ever added after its primary, and deleting a primary
 /// deletes its secondaries, so the first of a subnet is its primary).
-fn is_secondary(addrs: &[IfAddr], i: usize) -> bool {
+pub fn is_secondary(addrs: &[IfAddr], i: usize) -> bool {
     addrs[..i].iter().any(|x| same_subnet(x, &addrs[i]))
 }

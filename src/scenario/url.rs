@@ -55,6 +55,7 @@ pub const PANELS: &[&str] = &[
     "charts",
     "lab",
     "tour",
+    "assumptions",
     "compare",
 ];
 

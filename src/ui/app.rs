@@ -7,7 +7,8 @@
 use super::page::{Page, PageRef, Which};
 use super::util;
 use super::{
-    charts, controls, eventlog, exports, inspector, kernel, lab, topology, tour, transport,
+    assumptions, charts, controls, eventlog, exports, inspector, kernel, lab, topology, tour,
+    transport,
 };
 use crate::explain::compare;
 use crate::scenario::url::{self, ViewState};
@@ -574,6 +575,9 @@ pub fn app() -> Html {
                     <section class={classes!(focus("log"), "area-log")} aria-label="Event log">
                         <eventlog::EventLog />
                     </section>
+                    <section class={classes!(focus("assumptions"), "area-assumptions")} aria-label="Assumptions">
+                        <assumptions::Assumptions />
+                    </section>
                     <section class={classes!(focus("lab"), "area-lab")} aria-label="Lab terminal">
                         <lab::LabTerminal />
                     </section>
@@ -608,6 +612,9 @@ fn panel_by_id(id: &str, topo: &NodeRef) -> Html {
         }
         "charts" => {
             html! { <section class="panel" aria-label="Charts"><charts::Charts /></section> }
+        }
+        "assumptions" => {
+            html! { <section class="panel" aria-label="Assumptions"><assumptions::Assumptions /></section> }
         }
         other => match other.strip_prefix("chart:") {
             Some(chart) if crate::viz::charts::CHART_IDS.contains(&chart) => {

@@ -334,7 +334,11 @@ pub fn charts(props: &ChartsProps) -> Html {
                     <canvas ref={r} role="img" aria-label={format!("chart {id}; the event log lists the same events")} onclick={onclick} onmousemove={onmove} />
                     <div class="chart__cursor" id={format!("cursor-{id}")} aria-hidden="true"></div>
                 </div>
-                <figcaption>{ caption }{ " " }<button class="linkish" onclick={png} aria-label={format!("Download {id} as PNG")}>{ "PNG" }</button></figcaption>
+                <figcaption>{ caption }{ " " }<button class="linkish" onclick={png} aria-label={format!("Download {id} as PNG")}>{ "PNG" }</button>
+                    { for super::assumptions::for_chart(id).into_iter().map(|k| html! {
+                        <a class="badge" href={format!("#assumption-{k}")} title="This chart depends on an assumption: see the Assumptions panel">{ format!("assumes {k}") }</a>
+                    }) }
+                </figcaption>
             </figure>
         }
     });

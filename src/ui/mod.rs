@@ -14,10 +14,12 @@
 //! | [`eventlog`] | the virtualised, filterable event log |
 //! | [`charts`] | the responders' charts |
 //! | [`lab`] | the `ip` lab terminal |
+//! | [`assumptions`] | what the outcome rests on, each one click from either end of its range |
 //! | [`tour`] | the guided investigation |
 //! | [`exports`] | downloads (CSV, pcapng, flow logs, kernel log, PNG) |
 
 mod app;
+mod assumptions;
 mod chart_canvas;
 mod charts;
 mod controls;

@@ -165,6 +165,23 @@ for (const [what, act] of [
   check(same && after.length === 12, `paused at t = 200, ${what}: all ${after.length} charts equal a fresh load of ${url.replace(base, '')} (${after.filter((p, i) => p !== fresh[i]).length} differ)`);
 }
 
+// 4b. The Assumptions panel: each assumption marks the charts that rest on
+// it, and one click reruns the scenario with it at an end of its range.
+await page.goto(`${base}?t=300`);
+await known();
+await chartsDone();
+const badges = await page.$$eval('#chart-nodelocaldns-rejects .badge', (bs) => bs.map((b) => b.textContent));
+check(badges.some((b) => b.includes('vpc_sweep_ms')), `the node-local-dns rejects chart is marked with the assumption it rests on (${badges.join(', ')})`);
+const rejectsBefore = await page.$eval('#chart-nodelocaldns-rejects canvas', (c) => c.toDataURL());
+await page.click('#assume-vpc_sweep_ms-low');
+await page.waitForFunction(() => location.search.includes('vpc_sweep_ms:0'));
+await known();
+await chartsDone();
+const rejectsAfter = await page.$eval('#chart-nodelocaldns-rejects canvas', (c) => c.toDataURL());
+const changedMark = await page.$eval('#assumption-vpc_sweep_ms', (e) => e.className.includes('assumption--changed'));
+check(changedMark && rejectsAfter !== rejectsBefore, 'flipping vpc_sweep_ms to continuous reclamation reruns the incident and the rejects chart changes');
+await shot('.area-assumptions', 'assumptions');
+
 // 5. One truth per packet: for packets of every fate, the log row, the
 // inspector and the kernel panel agree, before and after "Go to this
 // packet's time".

@@ -3,8 +3,8 @@
 # `bench --runs 1` of each in turn, PAIRS times, and prints each one's median
 # and minimum wall time and the median of the per-pair ratios B/A with its
 # quartiles. On some machines the speed drifts by a factor of up to two
-# within minutes (the share of the shared L3 they get; README, "Speed and
-# memory"), so only interleaved pairs compare two builds fairly, and a
+# within minutes (the share of the shared L3 they get; docs/performance.md),
+# so only interleaved pairs compare two builds fairly, and a
 # difference of a few percent needs dozens of them.
 #
 #   scripts/bench-ab.sh OLD_BINARY NEW_BINARY [PAIRS] [bench options...]

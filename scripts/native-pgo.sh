@@ -6,7 +6,7 @@
 # often they really run. The engine's code and results are the same as the
 # plain release build's (the test command checks that the trace digests
 # agree); only the machine code differs, and `bench` says "build
-# profile-guided". See README, "Speed and memory".
+# profile-guided". See docs/performance.md.
 #
 #   scripts/native-pgo.sh        builds target/pgo/release/incident-sim
 #

@@ -707,17 +707,86 @@ fn hover_read_outs_give_each_series_value_at_a_second() {
     assert_eq!(at, vec![("error rate", fixture().error_rate[100])]);
 }
 
-/// With `CHARTS_SVG_DIR` set, writes every chart (light and dark, cursor at
-/// 75 s) there, to look at them:
-/// `CHARTS_SVG_DIR=/tmp/charts cargo test --test charts writes`. With
-/// `CHARTS_PRESET=incident` too, the charts are those of that preset's run
-/// instead of the small one.
+/// Checks that `svg` is one well-formed `<svg>` document: every element
+/// opened is closed in order, attributes are quoted, nothing follows the root.
+fn well_formed(svg: &str) -> Result<(), String> {
+    let body = svg.trim();
+    let body = match body.strip_prefix("<?xml") {
+        Some(rest) => &rest[rest.find("?>").ok_or("unterminated <?xml")? + 2..],
+        None => body,
+    }
+    .trim_start();
+    if !body.starts_with("<svg") {
+        return Err(format!(
+            "does not start with <svg: {:?}",
+            &body[..body.len().min(40)]
+        ));
+    }
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = body;
+    let mut closed_root = false;
+    while let Some(i) = rest.find('<') {
+        if closed_root && !rest[..i].trim().is_empty() {
+            return Err("text after </svg>".into());
+        }
+        let end = rest[i..].find('>').ok_or("unterminated tag")? + i;
+        let tag = &rest[i + 1..end];
+        if closed_root {
+            return Err(format!("<{tag}> after </svg>"));
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            match open.pop() {
+                Some(o) if o == name.trim() => {}
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+            closed_root = open.is_empty();
+        } else if !tag.starts_with('!') && !tag.starts_with('?') {
+            if tag.matches('"').count() % 2 != 0 {
+                return Err(format!("unbalanced quotes in <{tag}>"));
+            }
+            let name = tag
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('/');
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':')
+            {
+                return Err(format!("bad element name in <{tag}>"));
+            }
+            if !tag.ends_with('/') {
+                open.push(name);
+            }
+        }
+        rest = &rest[end + 1..];
+    }
+    if !open.is_empty() {
+        return Err(format!("unclosed elements {open:?}"));
+    }
+    if !closed_root {
+        return Err("no </svg>".into());
+    }
+    if !rest.trim().is_empty() {
+        return Err("text after </svg>".into());
+    }
+    Ok(())
+}
+
+/// Writes every chart (light and dark, cursor at 75 s) as SVG files, reads
+/// them back and checks each: non-empty, well-formed, its title and the
+/// cursor drawn. The files go to a fresh directory under the system's temp
+/// directory, removed afterwards; to keep them and look at them, set
+/// `CHARTS_SVG_DIR`: `CHARTS_SVG_DIR=/tmp/charts cargo test --test charts
+/// writes`. With `CHARTS_PRESET=incident` too, the charts are those of that
+/// preset's run instead of the small one.
 #[test]
-fn writes_the_charts_for_a_look_when_asked() {
-    let Some(dir) = std::env::var_os("CHARTS_SVG_DIR") else {
-        return;
-    };
-    let dir = std::path::PathBuf::from(dir);
+fn writes_the_charts_as_well_formed_svg_files() {
+    let keep = std::env::var_os("CHARTS_SVG_DIR").map(std::path::PathBuf::from);
+    let dir = keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("incident-sim-charts-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&dir).expect("dir");
     let (specs, per_node) = match std::env::var("CHARTS_PRESET") {
         Ok(name) => {
@@ -728,6 +797,7 @@ fn writes_the_charts_for_a_look_when_asked() {
         }
         Err(_) => (fixture().specs.clone(), fixture().per_node.clone()),
     };
+    let mut written = Vec::new();
     for theme in [Theme::LIGHT, Theme::DARK] {
         for c in specs.iter().chain(&per_node) {
             let c = c.clone().with_cursor(Some(75.0));
@@ -738,8 +808,48 @@ fn writes_the_charts_for_a_look_when_asked() {
                 root.present().expect("present");
             }
             let path = dir.join(format!("{}-{}.svg", c.id, theme.name));
-            std::fs::write(path, buf).expect("write");
+            std::fs::write(&path, buf).expect("write");
+            written.push((path, c, theme));
         }
+    }
+    assert_eq!(written.len(), 2 * (CHART_IDS.len() + per_node.len()));
+    for (path, c, theme) in &written {
+        let svg = std::fs::read_to_string(path).expect("read back");
+        let name = path.display();
+        assert!(svg.len() > 1000, "{name}: only {} bytes", svg.len());
+        if let Err(e) = well_formed(&svg) {
+            panic!("{name} is not well-formed SVG: {e}");
+        }
+        let els = parse(&svg);
+        assert_eq!(els.first().map(|e| e.tag.as_str()), Some("svg"), "{name}");
+        assert_eq!(els[0].attr("width"), "720", "{name}");
+        assert_eq!(els[0].attr("height"), "260", "{name}");
+        assert!(texts(&els).contains(&c.title.as_str()), "{name}: no title");
+        assert!(
+            !polylines(&els, theme.cursor).is_empty(),
+            "{name}: no cursor at 75 s"
+        );
+    }
+    if keep.is_none() {
+        std::fs::remove_dir_all(&dir).expect("remove the temp dir");
+    }
+}
+
+#[test]
+fn the_svg_check_rejects_what_is_not_well_formed() {
+    assert!(well_formed(r#"<svg width="1"><g><text x="1">a</text></g></svg>"#).is_ok());
+    assert!(well_formed("<?xml version=\"1.0\"?>\n<svg><rect/></svg>\n").is_ok());
+    for bad in [
+        "",
+        "<g></g>",
+        "<svg><g></svg>",
+        "<svg><g></text></g></svg>",
+        r#"<svg width="1><rect/></svg>"#,
+        "<svg><rect/>",
+        "<svg></svg><svg></svg>",
+        "<svg></svg>junk",
+    ] {
+        assert!(well_formed(bad).is_err(), "accepted {bad:?}");
     }
 }
 

@@ -12,8 +12,14 @@
 //! run in the namespace (so the two states cannot drift apart) and are counted
 //! as skipped.
 //!
-//! Where this cannot run (not root, no `ip netns`, no `ifb`), the test prints
-//! `skipping real-kernel comparison: <reason>` and passes.
+//! Where this cannot run (not root, no `ip` from iproute2, no network
+//! namespaces or `ifb` devices), Rust's harness has no way to mark a test
+//! skipped at run time, so the test writes `SKIPPED: <test>: <reason>`
+//! straight to stderr (shown even when the harness captures output) and
+//! returns. With `LAB_NETNS_REQUIRED=1` in the environment a skip is a
+//! failure instead, for machines where the comparison must run.
+//! `the_environment_check_is_right_about_this_machine` checks the reason
+//! given against the machine, so a broken check cannot hide the comparison.
 
 use incident_sim::lab::{Lab, Stream};
 use incident_sim::sim::linux::{KernelVersion, NetNs};
@@ -189,29 +195,59 @@ fn mask_macs(s: &str) -> String {
         .collect()
 }
 
-fn skip(reason: &str) {
-    println!("skipping real-kernel comparison: {reason}");
-    eprintln!("skipping real-kernel comparison: {reason}");
+/// Set to make a skip a failure.
+const REQUIRED: &str = "LAB_NETNS_REQUIRED";
+
+/// The real kernel to compare with (its release and the lab's version for
+/// it), or why the comparison cannot run on this machine. `probe` names the
+/// namespace built (and removed) to find out.
+fn environment(probe: &str) -> Result<(String, KernelVersion), String> {
+    if !is_root() {
+        return Err("not running as root (needs root and iproute2's `ip`)".into());
+    }
+    match run(&["ip", "-V"]) {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            return Err(format!(
+                "`ip -V` failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ))
+        }
+        Err(e) => return Err(format!("no `ip` command (iproute2): {e}")),
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map_err(|e| format!("cannot read the kernel release: {e}"))?
+        .trim()
+        .to_string();
+    let version: KernelVersion = release.parse()?;
+    // Probe: can we make a namespace with the starting node at all?
+    build_node(probe).map(drop)?;
+    Ok((release, version))
+}
+
+/// Reports a skip where it cannot be missed, or fails if skips are not
+/// allowed here.
+fn skip(test: &str, reason: &str) {
+    use std::io::Write;
+    if std::env::var_os(REQUIRED).is_some_and(|v| v != "0" && !v.is_empty()) {
+        panic!("{test} cannot run ({reason}) and {REQUIRED} is set");
+    }
+    // Written to the process's stderr, not through `eprintln!`, which the
+    // harness captures for passing tests.
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
 }
 
 #[test]
 fn lab_matches_the_real_kernel_in_a_network_namespace() {
-    if !is_root() {
-        return skip("not running as root");
-    }
-    let release = match std::fs::read_to_string("/proc/sys/kernel/osrelease") {
-        Ok(r) => r.trim().to_string(),
-        Err(e) => return skip(&format!("cannot read the kernel release: {e}")),
-    };
-    let version: KernelVersion = match release.parse() {
+    let (release, version) = match environment(&ns_name("probe")) {
         Ok(v) => v,
-        Err(e) => return skip(&e),
+        Err(reason) => {
+            return skip(
+                "lab_matches_the_real_kernel_in_a_network_namespace",
+                &reason,
+            )
+        }
     };
-    // Probe: can we make a namespace with the starting node at all?
-    match build_node(&ns_name("probe")) {
-        Ok(g) => drop(g),
-        Err(e) => return skip(&e),
-    }
     // The lab's node must be what we build here.
     let _ = NetNs::lab_node(version);
 
@@ -250,4 +286,64 @@ fn lab_matches_the_real_kernel_in_a_network_namespace() {
         bad.len(),
         bad.join("\n")
     );
+}
+
+/// Whether an executable `name` is on `PATH`.
+fn on_path(name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|d| {
+            std::fs::metadata(d.join(name))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+/// The check that decides whether the comparison runs, against what the
+/// machine says by other means: it runs exactly when this process is root
+/// and `ip` is installed (unless namespaces themselves fail, which it must
+/// then say), its probe namespace is gone afterwards, and with
+/// `LAB_NETNS_REQUIRED` set it must run.
+#[test]
+fn the_environment_check_is_right_about_this_machine() {
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the process's effective user.
+    let root = std::fs::metadata("/proc/self").expect("/proc/self").uid() == 0;
+    assert_eq!(
+        is_root(),
+        root,
+        "is_root() disagrees with /proc/self's owner"
+    );
+    let ip = on_path("ip");
+    let probe = ns_name("probe-check");
+    let env = environment(&probe);
+    println!(
+        "root: {root}, ip on PATH: {ip}, environment: {:?}",
+        env.as_ref().map(|e| &e.0)
+    );
+    match (&env, root, ip) {
+        (Err(reason), false, _) => assert!(reason.contains("root"), "{reason}"),
+        (Err(reason), true, false) => assert!(reason.contains("`ip"), "{reason}"),
+        (Err(reason), true, true) => {
+            assert!(
+                !reason.contains("root") && !reason.contains("no `ip`"),
+                "root with ip on PATH, but skipped for: {reason}"
+            );
+        }
+        (Ok(_), false, _) => panic!("ready to compare without being root"),
+        (Ok(_), true, false) => panic!("ready to compare without `ip` on PATH"),
+        (Ok((release, version)), true, true) => {
+            let want = std::fs::read_to_string("/proc/sys/kernel/osrelease").expect("osrelease");
+            assert_eq!(release, want.trim());
+            assert_eq!(Ok(*version), release.parse::<KernelVersion>());
+            let list = run(&["ip", "netns", "list"]).expect("ip netns list");
+            assert!(
+                !String::from_utf8_lossy(&list.stdout).contains(&probe),
+                "the probe namespace {probe} was left behind"
+            );
+        }
+    }
+    if std::env::var_os(REQUIRED).is_some_and(|v| v != "0" && !v.is_empty()) {
+        assert!(env.is_ok(), "{REQUIRED} is set: {env:?}");
+    }
 }

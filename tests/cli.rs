@@ -279,3 +279,157 @@ ip neigh show
         "unsupported commands are named and skipped: {stderr}"
     );
 }
+
+/// Runs the binary with stdout going to `out` and stdin holding `stdin`.
+fn cli_into(args: &[&str], stdin: &str, out: Stdio) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn incident-sim");
+    // The lab may stop reading early; a closed stdin is then no error here.
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes());
+    child.wait_with_output().expect("wait")
+}
+
+/// The write end of a pipe whose read end is already closed (as after
+/// `| head -1` has read its line and gone).
+fn closed_pipe() -> Stdio {
+    let mut reader = Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("spawn true");
+    let w = reader.stdin.take().expect("pipe");
+    reader.wait().expect("true exits");
+    Stdio::from(w)
+}
+
+/// Every subcommand that prints, with arguments that keep it short.
+const PRINTING: &[(&[&str], &str)] = &[
+    (&["presets"], ""),
+    (&["params"], ""),
+    (&["help"], ""),
+    (
+        &["run", "--preset", "no-rollout", "--set", "duration_s=60"],
+        "",
+    ),
+    (
+        &[
+            "run",
+            "--preset",
+            "no-rollout",
+            "--set",
+            "duration_s=60",
+            "--json",
+        ],
+        "",
+    ),
+    (
+        &[
+            "series",
+            "--preset",
+            "no-rollout",
+            "--set",
+            "duration_s=60",
+            "--metric",
+            "syn_sent",
+        ],
+        "",
+    ),
+    (
+        &[
+            "bench",
+            "--preset",
+            "no-rollout",
+            "--set",
+            "duration_s=60",
+            "--runs",
+            "1",
+        ],
+        "",
+    ),
+    (&["calibrate", "--markdown"], ""),
+    (
+        &[
+            "export",
+            "--preset",
+            "no-rollout",
+            "--set",
+            "duration_s=60",
+            "--format",
+            "csv",
+        ],
+        "",
+    ),
+    (
+        &["lab"],
+        "ip addr add 10.0.1.10/24 dev ens5\nip route show table local\nip link show\n",
+    ),
+];
+
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    for (args, stdin) in PRINTING {
+        let out = cli_into(args, stdin, closed_pipe());
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: quiet, got {err:?}");
+    }
+}
+
+#[test]
+fn a_full_disk_is_one_line_and_exit_1_for_every_command() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    for (args, stdin) in PRINTING {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = cli_into(args, stdin, Stdio::from(full));
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line, got {err:?}");
+        assert!(
+            err.contains("cannot write to stdout") && err.contains(args[0]),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn long_arguments_are_named_not_repeated_and_help_takes_none() {
+    let long = "9".repeat(100_000);
+    let set = format!("duration_s={long}");
+    let key = format!("{long}=1");
+    let opt = format!("--{long}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["run", "--set", &set],
+        vec!["run", "--set", &key],
+        vec!["run", "--preset", &long],
+        vec!["run", "--seed", &long],
+        vec!["run", &opt],
+        vec!["run", &long],
+        vec!["series", "--metric", &long],
+        vec!["export", "--format", &long],
+        vec!["presets", &long],
+        vec![&long],
+    ];
+    for args in cases {
+        let out = cli(&args, "");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", args[0]);
+        assert!(err.len() < 2_000, "{}: {} bytes", args[0], err.len());
+        assert!(err.contains("… (1000"), "{err}");
+    }
+    let out = cli(&["help", "extra"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unexpected argument \"extra\""));
+}

@@ -1,6 +1,6 @@
 //! `incident-sim run`: one scenario, its summary (or `--json`).
 
-use super::{arg_error, EXIT_USAGE};
+use super::{arg_error, write_out, EXIT_USAGE};
 use crate::scenario::Scenario;
 use crate::sim::summary::Summary;
 use crate::sim::Sim;
@@ -27,8 +27,9 @@ pub(super) fn parse_scenario(
             Long("seed") => {
                 let v = value(cmd, &mut p)?;
                 sc.seed = v.parse().map_err(|_| {
+                    let v_q = crate::scenario::quoted(&v);
                     eprintln!(
-                        "incident-sim {cmd}: --seed: {v:?} is not an integer (allowed 0..={})",
+                        "incident-sim {cmd}: --seed: {v_q} is not an integer (allowed 0..={})",
                         u64::MAX
                     );
                     EXIT_USAGE
@@ -37,7 +38,8 @@ pub(super) fn parse_scenario(
             Long("set") => {
                 let v = value(cmd, &mut p)?;
                 let Some((k, val)) = v.split_once('=') else {
-                    eprintln!("incident-sim {cmd}: --set {v:?}: expected KEY=VALUE");
+                    let v_q = crate::scenario::quoted(&v);
+                    eprintln!("incident-sim {cmd}: --set {v_q}: expected KEY=VALUE");
                     return Err(EXIT_USAGE);
                 };
                 sc.set.push((k.trim().to_string(), val.trim().to_string()));
@@ -45,7 +47,8 @@ pub(super) fn parse_scenario(
             Long(name) => {
                 let name = name.to_string();
                 if !extra(&mut p, &name)? {
-                    eprintln!("incident-sim {cmd}: invalid option '--{name}'");
+                    let opt = crate::scenario::quoted(&format!("--{name}"));
+                    eprintln!("incident-sim {cmd}: invalid option {opt}");
                     return Err(EXIT_USAGE);
                 }
             }
@@ -86,16 +89,12 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     let mut sim = Sim::new(&params, sc.seed);
     sim.run_to_end();
     let s = Summary::of(&sim);
-    if json {
-        println!("{}", serde_json::to_string(&s).expect("summary serializes"));
+    let text = if json {
+        serde_json::to_string(&s).expect("summary serializes") + "\n"
     } else {
-        print_summary(&sc, &s);
-    }
-    0
-}
-
-fn print_summary(sc: &Scenario, s: &Summary) {
-    print!("{}", summary_text(sc, s));
+        summary_text(&sc, &s)
+    };
+    write_out("run", text.as_bytes()).map_or_else(|c| c, |()| 0)
 }
 
 /// How a figure reads.

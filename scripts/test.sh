@@ -16,6 +16,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "native tests (cargo test)"
 cargo test --locked
 
+step "clippy on every target, warnings as errors"
+cargo clippy --all-targets --locked -- -D warnings
+
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 cargo test --locked --target wasm32-unknown-unknown --test web --test wasm_engine
 

@@ -3,6 +3,7 @@
 
 pub mod calibration;
 pub mod catalog;
+pub mod cost;
 pub mod presets;
 pub mod url;
 

@@ -409,6 +409,19 @@ impl Sim {
         self.now = self.end;
     }
 
+    /// Runs at most `max_events` more events towards the end; returns true
+    /// once the run is over (the same run as [`Sim::run_to_end`], in chunks
+    /// a caller can stop between, e.g. on Ctrl-C or past a budget).
+    pub fn run_to_end_bounded(&mut self, max_events: u64) -> bool {
+        for _ in 0..max_events {
+            if !self.step() {
+                self.now = self.end;
+                return true;
+            }
+        }
+        false
+    }
+
     /// Reads the subchannel of every event in the slot just loaded, before
     /// any of them runs, and has the CPU fetch those of the events already
     /// scheduled in the next two slots. Most events touch one of tens of

@@ -433,3 +433,109 @@ fn long_arguments_are_named_not_repeated_and_help_takes_none() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unexpected argument \"extra\""));
 }
+
+#[test]
+fn long_runs_are_refused_up_front_naming_what_drives_the_cost() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["run", "--set", "max_delay_ms=1"], &["max_delay_ms=1"]),
+        (
+            &[
+                "series",
+                "--metric",
+                "syn_sent",
+                "--set",
+                "clients=3000",
+                "--set",
+                "replicas=133",
+                "--set",
+                "service_nodes=64",
+                "--set",
+                "duration_s=3600",
+                "--set",
+                "max_delay_ms=1",
+            ],
+            &["clients=3000", "replicas=133", "max_delay_ms=1"],
+        ),
+        (
+            &[
+                "export",
+                "--format",
+                "csv",
+                "--set",
+                "dns_qps_per_node=20000",
+                "--set",
+                "service_nodes=64",
+                "--set",
+                "client_nodes=1000",
+                "--set",
+                "duration_s=3600",
+            ],
+            &["dns_qps_per_node=20000", "service_nodes=64"],
+        ),
+        (&["bench", "--set", "max_delay_ms=1"], &["max_delay_ms=1"]),
+    ];
+    for (args, names) in cases {
+        let t0 = std::time::Instant::now();
+        let out = cli(args, "");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            t0.elapsed().as_secs_f64() < 5.0,
+            "{args:?}: refused up front"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("estimated ") && err.contains("--allow-long"),
+            "{err}"
+        );
+        for n in *names {
+            assert!(err.contains(n), "{args:?}: {err} should name {n}");
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_long_run_cleanly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
+        .args(["run", "--allow-long", "--set", "max_delay_ms=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("interrupted at "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+/// Progress shows on stderr when it is a terminal (here `script`'s pty),
+/// and never when it is not.
+#[test]
+fn long_runs_show_progress_on_a_terminal_only() {
+    let bin = env!("CARGO_BIN_EXE_incident-sim");
+    let args = "run --allow-long --preset no-rollout --set duration_s=300";
+    let piped = cli(&args.split(' ').collect::<Vec<_>>(), "");
+    assert!(piped.status.success());
+    assert!(piped.stderr.is_empty(), "{}", text(&piped.stderr));
+    let Ok(out) = Command::new("script")
+        .args(["-qec", &format!("{bin} {args} > /dev/null"), "/dev/null"])
+        .output()
+    else {
+        return; // no util-linux `script`: no pty to test with
+    };
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("of 300 simulated s"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -1,7 +1,8 @@
 //! `incident-sim bench`: wall time, events per second and peak memory of a
 //! preset's full run (native).
 
-use super::run::{parse_scenario, value};
+use super::drive::{admit, drive};
+use super::run::{parse_scenario, value, Parsed};
 use super::{write_out, EXIT_USAGE};
 use crate::sim::Sim;
 use std::ffi::OsString;
@@ -78,7 +79,7 @@ fn build_kind() -> &'static str {
 pub(super) fn run(args: Vec<OsString>) -> i32 {
     let mut runs: u32 = 3;
     let mut json = false;
-    let sc = match parse_scenario("bench", args, |p, a| match a {
+    let Parsed { sc, allow_long } = match parse_scenario("bench", args, |p, a| match a {
         "runs" => {
             let v = value("bench", p)?;
             runs = match v.parse::<u32>() {
@@ -103,13 +104,19 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         Err(c) => return c,
     };
     let params = sc.params().expect("validated");
+    let budget = match admit("bench", &params, allow_long) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
     let mut walls = Vec::new();
     let mut events = 0;
     let mut digests = Vec::new();
     for _ in 0..runs {
         let t0 = Instant::now();
         let mut sim = Sim::new(&params, sc.seed);
-        sim.run_to_end();
+        if let Err(c) = drive("bench", &mut sim, None, &budget, false) {
+            return c;
+        }
         walls.push(t0.elapsed().as_secs_f64());
         events = sim.events();
         digests.push(sim.digest());

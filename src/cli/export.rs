@@ -2,7 +2,8 @@
 //! same `crate::export` functions, so a file made here and one downloaded
 //! from the page at the same moment are byte for byte the same).
 
-use super::run::{parse_scenario, value};
+use super::drive::{admit, drive};
+use super::run::{parse_scenario, value, Parsed};
 use super::{write_out, EXIT_USAGE};
 use crate::export;
 use crate::scenario::quoted;
@@ -14,7 +15,7 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     let mut format: Option<String> = None;
     let mut out: Option<String> = None;
     let mut until: Option<String> = None;
-    let sc = match parse_scenario("export", args, |p, a| match a {
+    let Parsed { sc, allow_long } = match parse_scenario("export", args, |p, a| match a {
         "format" => {
             format = Some(value("export", p)?);
             Ok(true)
@@ -63,10 +64,14 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
             }
         },
     };
+    let budget = match admit("export", &params, allow_long) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
     let mut sim = Sim::new(&params, sc.seed);
-    match until {
-        Some(s) => sim.run_until(SimTime((s * 1e6).round() as u64)),
-        None => sim.run_to_end(),
+    let until = until.map(|s| SimTime((s * 1e6).round() as u64));
+    if let Err(c) = drive("export", &mut sim, until, &budget, true) {
+        return c;
     }
     let bytes = export::render(&sim, &format, &sc.preset).expect("format checked above");
     let Some(path) = &out else {

@@ -5,6 +5,7 @@
 
 mod bench;
 mod calibrate;
+mod drive;
 mod export;
 mod info;
 mod lab;
@@ -34,6 +35,9 @@ commands:
   export --preset NAME --format csv|pcapng|flowlog|klog|jsonl [--until SECONDS] [--out FILE]
          [--seed N] [--set KEY=VALUE]...
                                        the page's downloads (stdout without --out)
+                                       run, series, bench and export refuse runs estimated over
+                                       a minute (the message names what drives the cost) unless
+                                       given --allow-long; Ctrl-C stops a run (exit 130)
   lab [--kernel VERSION] [--explain]   read ip/sysctl commands from stdin, answer like a real node
   help                                 this text";
 

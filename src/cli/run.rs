@@ -1,5 +1,6 @@
 //! `incident-sim run`: one scenario, its summary (or `--json`).
 
+use super::drive::{admit, drive};
 use super::{arg_error, write_out, EXIT_USAGE};
 use crate::scenario::Scenario;
 use crate::sim::summary::Summary;
@@ -7,14 +8,23 @@ use crate::sim::Sim;
 use crate::viz::charts::grouped;
 use std::ffi::OsString;
 
-/// Parses `--preset NAME [--seed N] [--set K=V]...`; the rest via `extra`.
+/// A scenario from the command line, and whether a long run is allowed.
+pub(super) struct Parsed {
+    /// The scenario.
+    pub sc: Scenario,
+    /// `--allow-long`.
+    pub allow_long: bool,
+}
+
+/// Parses `--preset NAME [--seed N] [--set K=V]... [--allow-long]`; the rest via `extra`.
 pub(super) fn parse_scenario(
     cmd: &str,
     args: Vec<OsString>,
     mut extra: impl FnMut(&mut lexopt::Parser, &str) -> Result<bool, i32>,
-) -> Result<Scenario, i32> {
+) -> Result<Parsed, i32> {
     use lexopt::prelude::*;
     let mut sc = Scenario::default();
+    let mut allow_long = false;
     let mut p = lexopt::Parser::from_args(args);
     loop {
         let arg = match p.next() {
@@ -24,6 +34,7 @@ pub(super) fn parse_scenario(
         };
         match arg {
             Long("preset") => sc.preset = value(cmd, &mut p)?,
+            Long("allow-long") => allow_long = true,
             Long("seed") => {
                 let v = value(cmd, &mut p)?;
                 sc.seed = v.parse().map_err(|_| {
@@ -59,7 +70,7 @@ pub(super) fn parse_scenario(
         eprintln!("incident-sim {cmd}: {e}");
         return Err(EXIT_USAGE);
     }
-    Ok(sc)
+    Ok(Parsed { sc, allow_long })
 }
 
 pub(super) fn value(cmd: &str, p: &mut lexopt::Parser) -> Result<String, i32> {
@@ -74,7 +85,7 @@ pub(super) fn value(cmd: &str, p: &mut lexopt::Parser) -> Result<String, i32> {
 
 pub(super) fn run(args: Vec<OsString>) -> i32 {
     let mut json = false;
-    let sc = match parse_scenario("run", args, |_, a| {
+    let Parsed { sc, allow_long } = match parse_scenario("run", args, |_, a| {
         if a == "json" {
             json = true;
             Ok(true)
@@ -86,8 +97,14 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         Err(code) => return code,
     };
     let params = sc.params().expect("validated");
+    let budget = match admit("run", &params, allow_long) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
     let mut sim = Sim::new(&params, sc.seed);
-    sim.run_to_end();
+    if let Err(c) = drive("run", &mut sim, None, &budget, true) {
+        return c;
+    }
     let s = Summary::of(&sim);
     let text = if json {
         serde_json::to_string(&s).expect("summary serializes") + "\n"

@@ -1,6 +1,7 @@
 //! `incident-sim series`: one per-second series of a scenario.
 
-use super::run::{parse_scenario, value};
+use super::drive::{admit, drive};
+use super::run::{parse_scenario, value, Parsed};
 use super::{write_out, EXIT_USAGE};
 use crate::sim::metrics::{Global, PerNode};
 use crate::sim::Sim;
@@ -18,7 +19,7 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     let mut metric: Option<String> = None;
     let mut node: Option<String> = None;
     let mut csv = false;
-    let sc = match parse_scenario("series", args, |p, a| match a {
+    let Parsed { sc, allow_long } = match parse_scenario("series", args, |p, a| match a {
         "metric" => {
             metric = Some(value("series", p)?);
             Ok(true)
@@ -66,8 +67,14 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
             }
         },
     };
+    let budget = match admit("series", &params, allow_long) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
     let mut sim = Sim::new(&params, sc.seed);
-    sim.run_to_end();
+    if let Err(c) = drive("series", &mut sim, None, &budget, true) {
+        return c;
+    }
     let values = series_values(&sim, &metric, node);
     let mut out = String::new();
     if csv {

@@ -412,14 +412,25 @@ impl Sim {
         let done = if let Some(q) = conn {
             Some((now + SimDuration::from_micros(lat), q + 1))
         } else {
-            // A new TCP connection to cluster DNS: a new flow for the VPC.
+            // A new TCP connection to cluster DNS: the node's own conntrack
+            // confirms its SYN first (a full table drops it: "nf_conntrack:
+            // table full, dropping packet"), then it is a new flow for the VPC.
+            let ct = &mut self.nodes[node].linux_ct;
+            let ct_room = ct.count(now) < ct.max;
+            if !ct_room {
+                ct.drops += 1;
+            }
             let vpc = &mut self.nodes[node].vpc;
-            let admitted = vpc.admit(now);
+            let admitted = ct_room && vpc.admit(now);
             self.sample_dns_packet(node, PacketKind::DnsTcpSyn, admitted);
             if admitted {
                 self.nodes[node].vpc.established += 1;
                 self.nodes[node].linux_ct.established += 1;
                 Some((now + SimDuration::from_micros(handshake + lat), 1))
+            } else if !ct_room {
+                // The dial's SYN is retransmitted once before the dial times out.
+                self.metrics.add_node(node, PerNode::TcpRetransmits, 1.0);
+                None
             } else {
                 self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
                 self.metrics

@@ -539,3 +539,41 @@ fn long_runs_show_progress_on_a_terminal_only() {
         text(&out.stdout)
     );
 }
+
+/// Peak memory at the ceilings of the ranges that cost memory (subchannels,
+/// nodes, trace caps), for a shortened run: far below the 512 MB goal
+/// (README, "Speed and memory", has the full-length measurements).
+#[test]
+fn memory_at_the_ceilings_stays_far_below_512_mb() {
+    let out = cli(
+        &[
+            "bench",
+            "--runs",
+            "1",
+            "--json",
+            "--set",
+            "clients=3000",
+            "--set",
+            "replicas=133",
+            "--set",
+            "service_nodes=64",
+            "--set",
+            "duration_s=60",
+            "--set",
+            "rollout_start_s=20",
+            "--set",
+            "pod_startup_s=5",
+            "--set",
+            "trace_per_second_cap=100000",
+            "--set",
+            "trace_every_nth_client=1",
+            "--set",
+            "datastore_names=100000",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mib = v["peak_rss_mib"].as_f64().expect("peak_rss_mib");
+    assert!(mib > 0.0 && mib < 512.0, "{mib} MiB");
+}

@@ -574,6 +574,7 @@ impl Sim {
         trace.packets.truncate(cp.packets);
         trace.events.truncate(cp.events);
         trace.kernel_log.truncate(cp.klog);
+        trace.recount();
         trace.set_sample_state(cp.sampled_state.clone());
         *self = cp.sim.clone_without_trace();
         self.trace = trace;

@@ -18,7 +18,11 @@
 //!   unanswered attempt's SYN is retransmitted by the kernel within the
 //!   deadline;
 //! - **the users' DNS**: `dns_qps_per_node × service_nodes × duration_s`
-//!   lookups, each about as costly as an event;
+//!   lookups, each about as costly as an event while few queries wait on
+//!   cluster DNS; with many in flight (`upstream_latency_us` long,
+//!   `nld_max_concurrent` high) each costs more: every 4,000 queries in
+//!   flight on a node add an event's cost (measured: 20,000 qps a node at
+//!   5 s upstream latency, 100,000 in flight, ran 26 times slower a lookup);
 //! - **the clock**: 101 events per simulated second (the DNS tick every
 //!   10 ms and the per-second bookkeeping).
 //!
@@ -115,14 +119,17 @@ pub fn estimate(p: &Params) -> Cost {
     // The clock.
     let clock = duration * 101.0 + duration / p.external_dns_interval_s.max(1) as f64;
 
-    // The users' DNS.
+    // The users' DNS, and what a lookup costs with queries waiting upstream.
     let lookups = f64::from(p.dns_qps_per_node) * f64::from(p.service_nodes) * duration;
+    let in_flight = (f64::from(p.dns_qps_per_node) * p.upstream_latency_us as f64 / 1e6)
+        .min(f64::from(p.nld_max_concurrent));
+    let lookup_work = lookups * (1.0 + in_flight / 4_000.0);
 
     // The storm.
     let storm = storm(p);
 
     let events = clock + storm;
-    let wall_s = (events + lookups) / WORK_PER_S;
+    let wall_s = (events + lookup_work) / WORK_PER_S;
 
     // Who drives it: the parts over a fifth of the work, biggest first; of
     // each, the keys set away from the incident's values (or, if none, the
@@ -146,14 +153,20 @@ pub fn estimate(p: &Params) -> Cost {
     let mut parts: Vec<(f64, &[&str], &[&str])> = vec![
         (storm, storm_keys, &["clients", "replicas", "max_delay_ms"]),
         (
-            lookups,
-            &["dns_qps_per_node", "service_nodes", "duration_s"],
+            lookup_work,
+            &[
+                "dns_qps_per_node",
+                "service_nodes",
+                "upstream_latency_us",
+                "nld_max_concurrent",
+                "duration_s",
+            ],
             &["dns_qps_per_node", "service_nodes", "duration_s"],
         ),
         (clock, &["duration_s"], &["duration_s"]),
     ];
     parts.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let total = (events + lookups).max(1.0);
+    let total = (events + lookup_work).max(1.0);
     let mut drivers: Vec<String> = Vec::new();
     for (i, (w, keys, main)) in parts.iter().enumerate() {
         if i > 0 && *w < total / 5.0 {
@@ -323,6 +336,27 @@ mod tests {
             c.describe()
         );
         assert!((300.0..3_000.0).contains(&c.wall_s), "{}", c.describe());
+        // Queries piling up on a slow cluster DNS: 252 s measured.
+        let c = cost(
+            "no-rollout",
+            &[
+                ("dns_qps_per_node", "20000"),
+                ("service_nodes", "64"),
+                ("upstream_latency_us", "5000000"),
+                ("nld_max_concurrent", "100000"),
+                ("duration_s", "60"),
+            ],
+        );
+        assert!(
+            c.is_long() && (100.0..1_000.0).contains(&c.wall_s),
+            "{}",
+            c.describe()
+        );
+        assert!(
+            c.drivers.iter().any(|d| d == "upstream_latency_us=5000000"),
+            "{}",
+            c.describe()
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 # every piece that is already present at the right version.
 #
 #   scripts/setup.sh build   rust wasm32 target, trunk, wasm-bindgen-cli, wasm-opt (npm binaryen)
-#   scripts/setup.sh test    all of the above + chromium, chromedriver, playwright-core
+#   scripts/setup.sh test    all of the above + chromium, chromedriver, playwright-core,
+#                            rust nightly and cargo-fuzz
 #
 # Pinned versions: trunk 0.21.14 is the newest trunk rustc 1.95 can build;
 # wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock; the npm
@@ -75,6 +76,19 @@ if [ "$MODE" = "test" ]; then
     $SUDO apt-get update -qq || die "apt-get update"
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
       || die "apt-get install chromium chromium-driver"
+  fi
+  # 6. Nightly Rust and cargo-fuzz for the fuzz targets (scripts/fuzz.sh).
+  if rustup toolchain list | grep -q '^nightly'; then
+    say "rust nightly: present"
+  else
+    say "installing rust nightly (for cargo fuzz)"
+    rustup toolchain install nightly --profile minimal || die "rustup toolchain install nightly"
+  fi
+  if have cargo-fuzz; then
+    say "cargo-fuzz: present ($(cargo fuzz --version 2>/dev/null))"
+  else
+    say "installing cargo-fuzz (cargo install, ~3 min)"
+    cargo install cargo-fuzz --locked || die "cargo install cargo-fuzz"
   fi
   # iproute2 for the kernel differential test (present on Debian; optional).
   have ip || say "note: iproute2 'ip' is missing; the real-kernel lab comparison will be skipped"

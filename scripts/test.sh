@@ -16,6 +16,12 @@ step() { printf '\n== %s\n' "$*"; }
 step "native tests (cargo test)"
 cargo test --locked
 
+step "clippy on every target, warnings as errors"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "fuzzing: every target 20 s from its seed corpus (scripts/fuzz.sh; cargo fuzz, nightly)"
+scripts/fuzz.sh 20
+
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 cargo test --locked --target wasm32-unknown-unknown --test web --test wasm_engine
 

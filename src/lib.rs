@@ -15,9 +15,8 @@
 //! | view model | [`viz`] | snapshots → positions, colours, chart series and drawing |
 //! | UI | `ui` (wasm only) | Yew components, canvas/SVG, animation, URL, browser APIs |
 
-// No unsafe code, with one audited exception: the CPU prefetch hint in
-// `sim::prefetch`.
-#![deny(unsafe_code)]
+// No unsafe code (`[lints.rust]` in Cargo.toml denies it in every target),
+// with one audited exception: the CPU prefetch hint in `sim::prefetch`.
 
 pub mod explain;
 pub mod export;

@@ -279,3 +279,301 @@ ip route flush table 100
         "unsupported commands are named and skipped: {stderr}"
     );
 }
+
+/// Runs the binary with stdout going to `out` and stdin holding `stdin`.
+fn cli_into(args: &[&str], stdin: &str, out: Stdio) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn incident-sim");
+    // The lab may stop reading early; a closed stdin is then no error here.
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes());
+    child.wait_with_output().expect("wait")
+}
+
+/// The write end of a pipe whose read end is already closed (as after
+/// `| head -1` has read its line and gone).
+fn closed_pipe() -> Stdio {
+    let mut reader = Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("spawn true");
+    let w = reader.stdin.take().expect("pipe");
+    reader.wait().expect("true exits");
+    Stdio::from(w)
+}
+
+/// Every subcommand that prints, with arguments that keep it short.
+const PRINTING: &[(&[&str], &str)] = &[
+    (&["presets"], ""),
+    (&["params"], ""),
+    (&["help"], ""),
+    (
+        &["run", "--preset", "no-rollout", "--set", "duration_s=60"],
+        "",
+    ),
+    (
+        &[
+            "run",
+            "--preset",
+            "no-rollout",
+            "--set",
+            "duration_s=60",
+            "--json",
+        ],
+        "",
+    ),
+    (
+        &[
+            "series",
+            "--preset",
+            "no-rollout",
+            "--set",
+            "duration_s=60",
+            "--metric",
+            "syn_sent",
+        ],
+        "",
+    ),
+    (
+        &[
+            "bench",
+            "--preset",
+            "no-rollout",
+            "--set",
+            "duration_s=60",
+            "--runs",
+            "1",
+        ],
+        "",
+    ),
+    (&["calibrate", "--markdown"], ""),
+    (
+        &[
+            "export",
+            "--preset",
+            "no-rollout",
+            "--set",
+            "duration_s=60",
+            "--format",
+            "csv",
+        ],
+        "",
+    ),
+    (
+        &["lab"],
+        "ip addr add 10.0.1.10/24 dev ens5\nip route show table local\nip link show\n",
+    ),
+];
+
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    for (args, stdin) in PRINTING {
+        let out = cli_into(args, stdin, closed_pipe());
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: quiet, got {err:?}");
+    }
+}
+
+#[test]
+fn a_full_disk_is_one_line_and_exit_1_for_every_command() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    for (args, stdin) in PRINTING {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = cli_into(args, stdin, Stdio::from(full));
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line, got {err:?}");
+        assert!(
+            err.contains("cannot write to stdout") && err.contains(args[0]),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn long_arguments_are_named_not_repeated_and_help_takes_none() {
+    let long = "9".repeat(100_000);
+    let set = format!("duration_s={long}");
+    let key = format!("{long}=1");
+    let opt = format!("--{long}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["run", "--set", &set],
+        vec!["run", "--set", &key],
+        vec!["run", "--preset", &long],
+        vec!["run", "--seed", &long],
+        vec!["run", &opt],
+        vec!["run", &long],
+        vec!["series", "--metric", &long],
+        vec!["export", "--format", &long],
+        vec!["presets", &long],
+        vec![&long],
+    ];
+    for args in cases {
+        let out = cli(&args, "");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", args[0]);
+        assert!(err.len() < 2_000, "{}: {} bytes", args[0], err.len());
+        assert!(err.contains("… (1000"), "{err}");
+    }
+    let out = cli(&["help", "extra"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unexpected argument \"extra\""));
+}
+
+#[test]
+fn long_runs_are_refused_up_front_naming_what_drives_the_cost() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["run", "--set", "max_delay_ms=1"], &["max_delay_ms=1"]),
+        (
+            &[
+                "series",
+                "--metric",
+                "syn_sent",
+                "--set",
+                "clients=3000",
+                "--set",
+                "replicas=133",
+                "--set",
+                "service_nodes=64",
+                "--set",
+                "duration_s=3600",
+                "--set",
+                "max_delay_ms=1",
+            ],
+            &["clients=3000", "replicas=133", "max_delay_ms=1"],
+        ),
+        (
+            &[
+                "export",
+                "--format",
+                "csv",
+                "--set",
+                "dns_qps_per_node=20000",
+                "--set",
+                "service_nodes=64",
+                "--set",
+                "client_nodes=1000",
+                "--set",
+                "duration_s=3600",
+            ],
+            &["dns_qps_per_node=20000", "service_nodes=64"],
+        ),
+        (&["bench", "--set", "max_delay_ms=1"], &["max_delay_ms=1"]),
+    ];
+    for (args, names) in cases {
+        let t0 = std::time::Instant::now();
+        let out = cli(args, "");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            t0.elapsed().as_secs_f64() < 5.0,
+            "{args:?}: refused up front"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("estimated ") && err.contains("--allow-long"),
+            "{err}"
+        );
+        for n in *names {
+            assert!(err.contains(n), "{args:?}: {err} should name {n}");
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_stops_a_long_run_cleanly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
+        .args(["run", "--allow-long", "--set", "max_delay_ms=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("interrupted at "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+/// Progress shows on stderr when it is a terminal (here `script`'s pty),
+/// and never when it is not.
+#[test]
+fn long_runs_show_progress_on_a_terminal_only() {
+    let bin = env!("CARGO_BIN_EXE_incident-sim");
+    let args = "run --allow-long --preset no-rollout --set duration_s=300";
+    let piped = cli(&args.split(' ').collect::<Vec<_>>(), "");
+    assert!(piped.status.success());
+    assert!(piped.stderr.is_empty(), "{}", text(&piped.stderr));
+    let Ok(out) = Command::new("script")
+        .args(["-qec", &format!("{bin} {args} > /dev/null"), "/dev/null"])
+        .output()
+    else {
+        return; // no util-linux `script`: no pty to test with
+    };
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("of 300 simulated s"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// Peak memory at the ceilings of the ranges that cost memory (subchannels,
+/// nodes, trace caps), for a shortened run: far below the 512 MB goal
+/// (README, "Speed and memory", has the full-length measurements).
+#[test]
+fn memory_at_the_ceilings_stays_far_below_512_mb() {
+    let out = cli(
+        &[
+            "bench",
+            "--runs",
+            "1",
+            "--json",
+            "--set",
+            "clients=3000",
+            "--set",
+            "replicas=133",
+            "--set",
+            "service_nodes=64",
+            "--set",
+            "duration_s=60",
+            "--set",
+            "rollout_start_s=20",
+            "--set",
+            "pod_startup_s=5",
+            "--set",
+            "trace_per_second_cap=100000",
+            "--set",
+            "trace_every_nth_client=1",
+            "--set",
+            "datastore_names=100000",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mib = v["peak_rss_mib"].as_f64().expect("peak_rss_mib");
+    assert!(mib > 0.0 && mib < 512.0, "{mib} MiB");
+}

@@ -1,8 +1,9 @@
 //! `incident-sim bench`: wall time, events per second and peak memory of a
 //! preset's full run (native).
 
-use super::run::{parse_scenario, value};
-use super::EXIT_USAGE;
+use super::drive::{admit, drive};
+use super::run::{parse_scenario, value, Parsed};
+use super::{write_out, EXIT_USAGE};
 use crate::sim::Sim;
 use std::ffi::OsString;
 use std::time::Instant;
@@ -78,14 +79,15 @@ fn build_kind() -> &'static str {
 pub(super) fn run(args: Vec<OsString>) -> i32 {
     let mut runs: u32 = 3;
     let mut json = false;
-    let sc = match parse_scenario("bench", args, |p, a| match a {
+    let Parsed { sc, allow_long } = match parse_scenario("bench", args, |p, a| match a {
         "runs" => {
             let v = value("bench", p)?;
             runs = match v.parse::<u32>() {
                 Ok(n) if (1..=100).contains(&n) => n,
                 _ => {
+                    let v_q = crate::scenario::quoted(&v);
                     eprintln!(
-                        "incident-sim bench: --runs: {v:?} is out of range (allowed 1..=100)"
+                        "incident-sim bench: --runs: {v_q} is out of range (allowed 1..=100)"
                     );
                     return Err(EXIT_USAGE);
                 }
@@ -102,13 +104,19 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         Err(c) => return c,
     };
     let params = sc.params().expect("validated");
+    let budget = match admit("bench", &params, allow_long) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
     let mut walls = Vec::new();
     let mut events = 0;
     let mut digests = Vec::new();
     for _ in 0..runs {
         let t0 = Instant::now();
         let mut sim = Sim::new(&params, sc.seed);
-        sim.run_to_end();
+        if let Err(c) = drive("bench", &mut sim, None, &budget, false) {
+            return c;
+        }
         walls.push(t0.elapsed().as_secs_f64());
         events = sim.events();
         digests.push(sim.digest());
@@ -122,6 +130,7 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     walls.sort_by(|a, b| a.total_cmp(b));
     let median = walls[walls.len() / 2];
     let rss = peak_rss_kib().unwrap_or(0);
+    let mut text = String::new();
     if json {
         // Rounded as the text output prints them.
         let round = |x: f64, places: i32| {
@@ -141,20 +150,26 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
             "events_per_s": (events as f64 / median).round() as u64,
             "peak_rss_mib": round(rss as f64 / 1024.0, 1),
         });
-        println!("{out}");
+        text = format!("{out}\n");
     } else {
-        println!(
-            "preset {} ({} simulated s, seed {})",
+        text += &format!(
+            "preset {} ({} simulated s, seed {})\n",
             sc.preset, params.duration_s, sc.seed
         );
-        println!("  build            {}", build_kind());
-        println!("  host             {}", host());
-        println!("  runs             {runs}");
-        println!("  events           {events}");
-        println!("  trace digest     {digest:#018x}");
-        println!("  wall (median)    {median:.3} s   (min {:.3} s)", walls[0]);
-        println!("  events/s         {:.0}", events as f64 / median);
-        println!("  peak memory      {:.1} MiB (VmHWM)", rss as f64 / 1024.0);
+        text += &format!("  build            {}\n", build_kind());
+        text += &format!("  host             {}\n", host());
+        text += &format!("  runs             {runs}\n");
+        text += &format!("  events           {events}\n");
+        text += &format!("  trace digest     {digest:#018x}\n");
+        text += &format!(
+            "  wall (median)    {median:.3} s   (min {:.3} s)\n",
+            walls[0]
+        );
+        text += &format!("  events/s         {:.0}\n", events as f64 / median);
+        text += &format!(
+            "  peak memory      {:.1} MiB (VmHWM)\n",
+            rss as f64 / 1024.0
+        );
     }
-    0
+    write_out("bench", text.as_bytes()).map_or_else(|c| c, |()| 0)
 }

@@ -1,7 +1,7 @@
 //! `incident-sim calibrate`: the calibration table; exit 1 if a row fails.
 
 use super::run::value;
-use super::{arg_error, EXIT_USAGE};
+use super::{arg_error, write_out, EXIT_USAGE};
 use crate::scenario::calibration::{markdown, table};
 use std::ffi::OsString;
 
@@ -20,7 +20,8 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
                 match v.parse() {
                     Ok(s) => seed = s,
                     Err(_) => {
-                        eprintln!("incident-sim calibrate: --seed: {v:?} is not an integer (allowed 0..={})", u64::MAX);
+                        let v_q = crate::scenario::quoted(&v);
+                        eprintln!("incident-sim calibrate: --seed: {v_q} is not an integer (allowed 0..={})", u64::MAX);
                         return EXIT_USAGE;
                     }
                 }
@@ -32,16 +33,17 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         }
     }
     let rows = table(seed);
+    let mut text = String::new();
     if md {
-        print!("{}", markdown(&rows));
+        text = markdown(&rows);
     } else {
-        println!(
-            "{:<54} {:<38} {:>16} {:<36} holds",
+        text += &format!(
+            "{:<54} {:<38} {:>16} {:<36} holds\n",
             "figure", "the post", "simulated", "tolerance"
         );
         for r in &rows {
-            println!(
-                "{:<54} {:<38} {:>16} {:<36} {}",
+            text += &format!(
+                "{:<54} {:<38} {:>16} {:<36} {}\n",
                 r.figure,
                 r.post,
                 format!("{:.3} {}", r.simulated, r.unit),
@@ -49,6 +51,9 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
                 if r.holds { "yes" } else { "NO" }
             );
         }
+    }
+    if let Err(code) = write_out("calibrate", text.as_bytes()) {
+        return code;
     }
     let failed = rows.iter().filter(|r| !r.holds).count();
     if failed > 0 {

@@ -2,19 +2,20 @@
 //! same `crate::export` functions, so a file made here and one downloaded
 //! from the page at the same moment are byte for byte the same).
 
-use super::run::{parse_scenario, value};
-use super::EXIT_USAGE;
+use super::drive::{admit, drive};
+use super::run::{parse_scenario, value, Parsed};
+use super::{write_out, EXIT_USAGE};
 use crate::export;
+use crate::scenario::quoted;
 use crate::sim::time::SimTime;
 use crate::sim::Sim;
 use std::ffi::OsString;
-use std::io::Write;
 
 pub(super) fn run(args: Vec<OsString>) -> i32 {
     let mut format: Option<String> = None;
     let mut out: Option<String> = None;
     let mut until: Option<String> = None;
-    let sc = match parse_scenario("export", args, |p, a| match a {
+    let Parsed { sc, allow_long } = match parse_scenario("export", args, |p, a| match a {
         "format" => {
             format = Some(value("export", p)?);
             Ok(true)
@@ -41,8 +42,9 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         return EXIT_USAGE;
     };
     if !names.contains(&format.as_str()) {
+        let format_q = crate::scenario::quoted(&format);
         eprintln!(
-            "incident-sim export: --format: unknown format {format:?} (one of: {})",
+            "incident-sim export: --format: unknown format {format_q} (one of: {})",
             names.join(", ")
         );
         return EXIT_USAGE;
@@ -54,30 +56,31 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         Some(u) => match u.parse::<f64>() {
             Ok(s) if s.is_finite() && (0.0..=end).contains(&s) => Some(s),
             _ => {
+                let u_q = crate::scenario::quoted(&u);
                 eprintln!(
-                    "incident-sim export: --until: {u:?} is not a time in seconds (allowed 0..={end})"
+                    "incident-sim export: --until: {u_q} is not a time in seconds (allowed 0..={end})"
                 );
                 return EXIT_USAGE;
             }
         },
     };
+    let budget = match admit("export", &params, allow_long) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
     let mut sim = Sim::new(&params, sc.seed);
-    match until {
-        Some(s) => sim.run_until(SimTime((s * 1e6).round() as u64)),
-        None => sim.run_to_end(),
+    let until = until.map(|s| SimTime((s * 1e6).round() as u64));
+    if let Err(c) = drive("export", &mut sim, until, &budget, true) {
+        return c;
     }
     let bytes = export::render(&sim, &format, &sc.preset).expect("format checked above");
-    let written = match &out {
-        Some(path) => std::fs::write(path, &bytes),
-        None => std::io::stdout().lock().write_all(&bytes),
+    let Some(path) = &out else {
+        return write_out("export", &bytes).map_or_else(|c| c, |()| 0);
     };
-    match written {
+    match std::fs::write(path, &bytes) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!(
-                "incident-sim export: cannot write {}: {e}",
-                out.as_deref().unwrap_or("to stdout")
-            );
+            eprintln!("incident-sim export: cannot write {}: {e}", quoted(path));
             1
         }
     }

@@ -1,25 +1,27 @@
 //! `incident-sim presets` and `incident-sim params`.
 
+use super::write_out;
 use crate::scenario::catalog::PARAMS;
 use crate::scenario::presets::PRESETS;
 use crate::sim::params::Params;
 
 pub(super) fn presets() -> i32 {
+    let mut out = String::new();
     for p in PRESETS {
-        println!("{:<26} {}", p.name, p.description);
+        out += &format!("{:<26} {}\n", p.name, p.description);
     }
-    0
+    write_out("presets", out.as_bytes()).map_or_else(|c| c, |()| 0)
 }
 
 pub(super) fn params() -> i32 {
     let d = Params::default();
-    println!(
-        "{:<32} {:<12} {:<14} {:<34} source",
+    let mut out = format!(
+        "{:<32} {:<12} {:<14} {:<34} source\n",
         "key", "unit", "default", "allowed"
     );
     for s in PARAMS {
-        println!(
-            "{:<32} {:<12} {:<14} {:<34} {}",
+        out += &format!(
+            "{:<32} {:<12} {:<14} {:<34} {}\n",
             s.key,
             s.unit,
             (s.get)(&d),
@@ -27,5 +29,5 @@ pub(super) fn params() -> i32 {
             s.source
         );
     }
-    0
+    write_out("params", out.as_bytes()).map_or_else(|c| c, |()| 0)
 }

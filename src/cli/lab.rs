@@ -1,10 +1,10 @@
 //! `incident-sim lab`: the iproute2 lab on stdin/stdout.
 
-use super::{arg_error, EXIT_USAGE};
+use super::{arg_error, output_error, EXIT_USAGE};
 use crate::lab::{Lab, Stream};
 use crate::sim::linux::KernelVersion;
 use std::ffi::OsString;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 
 pub(super) fn run(args: Vec<OsString>) -> i32 {
     use lexopt::prelude::*;
@@ -35,7 +35,10 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     }
     let mut lab = Lab::new(version, explain);
     let stdin = std::io::stdin();
-    let stdout = std::io::stdout();
+    // Buffered: flushed after each line when a person types at a terminal,
+    // so a script's 100,000 answers are not 100,000 writes.
+    let interactive = stdin.is_terminal();
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let stderr = std::io::stderr();
     for line in stdin.lock().lines() {
         let Ok(line) = line else {
@@ -44,15 +47,25 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         };
         let out = lab.run_line(&line);
         for l in out.lines {
-            // Ignore closed pipes (e.g. `| head`): stop quietly.
+            // A closed pipe (e.g. `| head`) stops quietly; a full disk is an error.
             let r = match l.stream {
-                Stream::Out | Stream::Explain => writeln!(stdout.lock(), "{}", l.text),
-                Stream::Err => writeln!(stderr.lock(), "{}", l.text),
+                Stream::Out | Stream::Explain => writeln!(stdout, "{}", l.text),
+                Stream::Err => stdout
+                    .flush()
+                    .and_then(|()| writeln!(stderr.lock(), "{}", l.text)),
             };
-            if r.is_err() {
-                return 0;
+            if let Err(e) = r {
+                return output_error("lab", &e);
+            }
+        }
+        if interactive {
+            if let Err(e) = stdout.flush() {
+                return output_error("lab", &e);
             }
         }
     }
-    0
+    match stdout.flush() {
+        Ok(()) => 0,
+        Err(e) => output_error("lab", &e),
+    }
 }

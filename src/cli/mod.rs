@@ -5,6 +5,7 @@
 
 mod bench;
 mod calibrate;
+mod drive;
 mod export;
 mod info;
 mod lab;
@@ -12,7 +13,9 @@ mod run;
 mod sensitivity;
 mod series;
 
+use crate::scenario::quoted;
 use std::ffi::OsString;
+use std::io::{self, Write};
 
 /// Exit code for bad command-line input.
 pub const EXIT_USAGE: i32 = 2;
@@ -36,6 +39,9 @@ commands:
   export --preset NAME --format csv|pcapng|flowlog|klog|jsonl [--until SECONDS] [--out FILE]
          [--seed N] [--set KEY=VALUE]...
                                        the page's downloads (stdout without --out)
+                                       run, series, bench and export refuse runs estimated over
+                                       a minute (the message names what drives the cost) unless
+                                       given --allow-long; Ctrl-C stops a run (exit 130)
   lab [--kernel VERSION] [--explain]   read ip/sysctl commands from stdin, answer like a real node
   help                                 this text";
 
@@ -57,12 +63,14 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Some("bench") => bench::run(rest),
         Some("series") => series::run(rest),
         Some("export") => export::run(rest),
-        Some("help") | Some("--help") | Some("-h") => {
-            println!("{USAGE}");
-            0
-        }
+        Some("help") | Some("--help") | Some("-h") => no_args("help", &rest).unwrap_or_else(|| {
+            write_out("help", format!("{USAGE}\n").as_bytes()).map_or_else(|c| c, |()| 0)
+        }),
         Some(other) => {
-            eprintln!("incident-sim: unknown command {other:?} (try `incident-sim help`)");
+            eprintln!(
+                "incident-sim: unknown command {} (try `incident-sim help`)",
+                quoted(other)
+            );
             EXIT_USAGE
         }
         None => {
@@ -76,16 +84,59 @@ pub fn main(args: Vec<OsString>) -> i32 {
 fn no_args(cmd: &str, rest: &[OsString]) -> Option<i32> {
     if let Some(a) = rest.first() {
         eprintln!(
-            "incident-sim {cmd}: unexpected argument {:?}",
-            a.to_string_lossy()
+            "incident-sim {cmd}: unexpected argument {}",
+            quoted(&a.to_string_lossy())
         );
         return Some(EXIT_USAGE);
     }
     None
 }
 
-/// Turns a lexopt error into our one-line message.
+/// Turns a lexopt error into our one-line message (a long argument is
+/// shortened: the message names it, it does not repeat it whole).
 pub(crate) fn arg_error(cmd: &str, e: lexopt::Error) -> i32 {
-    eprintln!("incident-sim {cmd}: {e}");
+    use lexopt::Error as E;
+    let lossy = |s: &OsString| quoted(&s.to_string_lossy());
+    let msg = match &e {
+        E::MissingValue { option: Some(o) } => {
+            format!("missing argument for option {}", quoted(o))
+        }
+        E::UnexpectedOption(o) => format!("invalid option {}", quoted(o)),
+        E::UnexpectedArgument(a) => format!("unexpected argument {}", lossy(a)),
+        E::UnexpectedValue { option, value } => {
+            format!(
+                "unexpected argument for option {}: {}",
+                quoted(option),
+                lossy(value)
+            )
+        }
+        E::NonUnicodeValue(v) => format!("argument is not valid UTF-8: {}", lossy(v)),
+        E::ParsingFailed { value, error } => {
+            format!("cannot parse argument {}: {error}", quoted(value))
+        }
+        _ => e.to_string(),
+    };
+    eprintln!("incident-sim {cmd}: {msg}");
     EXIT_USAGE
+}
+
+/// Writes `bytes` to standard output and flushes it. A closed pipe (the
+/// reader, such as `head`, is gone) ends the command quietly with exit 0,
+/// as `lab` always did; any other write error (a full disk) is one line on
+/// stderr and exit 1. Either way the command stops: `Err` holds its code.
+pub(crate) fn write_out(cmd: &str, bytes: &[u8]) -> Result<(), i32> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| output_error(cmd, &e))
+}
+
+/// The exit code for an error writing standard output (see [`write_out`]).
+pub(crate) fn output_error(cmd: &str, e: &io::Error) -> i32 {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        0
+    } else {
+        eprintln!("incident-sim {cmd}: cannot write to stdout: {e}");
+        1
+    }
 }

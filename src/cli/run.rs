@@ -1,20 +1,30 @@
 //! `incident-sim run`: one scenario, its summary (or `--json`).
 
-use super::{arg_error, EXIT_USAGE};
+use super::drive::{admit, drive};
+use super::{arg_error, write_out, EXIT_USAGE};
 use crate::scenario::Scenario;
 use crate::sim::summary::Summary;
 use crate::sim::Sim;
 use crate::viz::charts::grouped;
 use std::ffi::OsString;
 
-/// Parses `--preset NAME [--seed N] [--set K=V]...`; the rest via `extra`.
+/// A scenario from the command line, and whether a long run is allowed.
+pub(super) struct Parsed {
+    /// The scenario.
+    pub sc: Scenario,
+    /// `--allow-long`.
+    pub allow_long: bool,
+}
+
+/// Parses `--preset NAME [--seed N] [--set K=V]... [--allow-long]`; the rest via `extra`.
 pub(super) fn parse_scenario(
     cmd: &str,
     args: Vec<OsString>,
     mut extra: impl FnMut(&mut lexopt::Parser, &str) -> Result<bool, i32>,
-) -> Result<Scenario, i32> {
+) -> Result<Parsed, i32> {
     use lexopt::prelude::*;
     let mut sc = Scenario::default();
+    let mut allow_long = false;
     let mut p = lexopt::Parser::from_args(args);
     loop {
         let arg = match p.next() {
@@ -24,11 +34,13 @@ pub(super) fn parse_scenario(
         };
         match arg {
             Long("preset") => sc.preset = value(cmd, &mut p)?,
+            Long("allow-long") => allow_long = true,
             Long("seed") => {
                 let v = value(cmd, &mut p)?;
                 sc.seed = v.parse().map_err(|_| {
+                    let v_q = crate::scenario::quoted(&v);
                     eprintln!(
-                        "incident-sim {cmd}: --seed: {v:?} is not an integer (allowed 0..={})",
+                        "incident-sim {cmd}: --seed: {v_q} is not an integer (allowed 0..={})",
                         u64::MAX
                     );
                     EXIT_USAGE
@@ -37,7 +49,8 @@ pub(super) fn parse_scenario(
             Long("set") => {
                 let v = value(cmd, &mut p)?;
                 let Some((k, val)) = v.split_once('=') else {
-                    eprintln!("incident-sim {cmd}: --set {v:?}: expected KEY=VALUE");
+                    let v_q = crate::scenario::quoted(&v);
+                    eprintln!("incident-sim {cmd}: --set {v_q}: expected KEY=VALUE");
                     return Err(EXIT_USAGE);
                 };
                 sc.set.push((k.trim().to_string(), val.trim().to_string()));
@@ -45,7 +58,8 @@ pub(super) fn parse_scenario(
             Long(name) => {
                 let name = name.to_string();
                 if !extra(&mut p, &name)? {
-                    eprintln!("incident-sim {cmd}: invalid option '--{name}'");
+                    let opt = crate::scenario::quoted(&format!("--{name}"));
+                    eprintln!("incident-sim {cmd}: invalid option {opt}");
                     return Err(EXIT_USAGE);
                 }
             }
@@ -56,7 +70,7 @@ pub(super) fn parse_scenario(
         eprintln!("incident-sim {cmd}: {e}");
         return Err(EXIT_USAGE);
     }
-    Ok(sc)
+    Ok(Parsed { sc, allow_long })
 }
 
 pub(super) fn value(cmd: &str, p: &mut lexopt::Parser) -> Result<String, i32> {
@@ -71,7 +85,7 @@ pub(super) fn value(cmd: &str, p: &mut lexopt::Parser) -> Result<String, i32> {
 
 pub(super) fn run(args: Vec<OsString>) -> i32 {
     let mut json = false;
-    let sc = match parse_scenario("run", args, |_, a| {
+    let Parsed { sc, allow_long } = match parse_scenario("run", args, |_, a| {
         if a == "json" {
             json = true;
             Ok(true)
@@ -83,19 +97,21 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         Err(code) => return code,
     };
     let params = sc.params().expect("validated");
+    let budget = match admit("run", &params, allow_long) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
     let mut sim = Sim::new(&params, sc.seed);
-    sim.run_to_end();
-    let s = Summary::of(&sim);
-    if json {
-        println!("{}", serde_json::to_string(&s).expect("summary serializes"));
-    } else {
-        print_summary(&sc, &s);
+    if let Err(c) = drive("run", &mut sim, None, &budget, true) {
+        return c;
     }
-    0
-}
-
-fn print_summary(sc: &Scenario, s: &Summary) {
-    print!("{}", summary_text(sc, s));
+    let s = Summary::of(&sim);
+    let text = if json {
+        serde_json::to_string(&s).expect("summary serializes") + "\n"
+    } else {
+        summary_text(&sc, &s)
+    };
+    write_out("run", text.as_bytes()).map_or_else(|c| c, |()| 0)
 }
 
 /// How a figure reads.

@@ -1,7 +1,8 @@
 //! `incident-sim series`: one per-second series of a scenario.
 
-use super::run::{parse_scenario, value};
-use super::EXIT_USAGE;
+use super::drive::{admit, drive};
+use super::run::{parse_scenario, value, Parsed};
+use super::{write_out, EXIT_USAGE};
 use crate::sim::metrics::{Global, PerNode};
 use crate::sim::Sim;
 use std::ffi::OsString;
@@ -18,7 +19,7 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     let mut metric: Option<String> = None;
     let mut node: Option<String> = None;
     let mut csv = false;
-    let sc = match parse_scenario("series", args, |p, a| match a {
+    let Parsed { sc, allow_long } = match parse_scenario("series", args, |p, a| match a {
         "metric" => {
             metric = Some(value("series", p)?);
             Ok(true)
@@ -44,8 +45,9 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         return EXIT_USAGE;
     };
     if !names().contains(&metric.as_str()) {
+        let metric_q = crate::scenario::quoted(&metric);
         eprintln!(
-            "incident-sim series: --metric: unknown series {metric:?} (one of: {})",
+            "incident-sim series: --metric: unknown series {metric_q} (one of: {})",
             names().join(", ")
         );
         return EXIT_USAGE;
@@ -56,28 +58,36 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         Some(n) => match n.parse::<usize>() {
             Ok(i) if i < params.service_nodes as usize => Some(i),
             _ => {
+                let n_q = crate::scenario::quoted(&n);
                 eprintln!(
-                    "incident-sim series: --node: {n:?} is not a node (allowed 0..={})",
+                    "incident-sim series: --node: {n_q} is not a node (allowed 0..={})",
                     params.service_nodes.saturating_sub(1)
                 );
                 return EXIT_USAGE;
             }
         },
     };
+    let budget = match admit("series", &params, allow_long) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
     let mut sim = Sim::new(&params, sc.seed);
-    sim.run_to_end();
+    if let Err(c) = drive("series", &mut sim, None, &budget, true) {
+        return c;
+    }
     let values = series_values(&sim, &metric, node);
+    let mut out = String::new();
     if csv {
-        println!("second,{metric}");
+        out += &format!("second,{metric}\n");
     }
     for (i, v) in values.iter().enumerate() {
         if csv {
-            println!("{i},{v}");
+            out += &format!("{i},{v}\n");
         } else {
-            println!("{i:>5} {v}");
+            out += &format!("{i:>5} {v}\n");
         }
     }
-    0
+    write_out("series", out.as_bytes()).map_or_else(|c| c, |()| 0)
 }
 
 /// The values of series `name` (per-node series: one node, or aggregated).

@@ -6,7 +6,8 @@
 //! lines), one line per notable event (`"type":"event"`), sampled packet
 //! (`"type":"packet"`: every field of the engine's record plus the fate's
 //! `reason`, `dropped`, the kernel path and the trigger's sentence) and
-//! kernel log line (`"type":"kernel"`). `at_us` is simulated time in µs;
+//! kernel log line (`"type":"kernel"`). A packet's `client`, `pod` and
+//! `answers` are `null` where they do not apply. `at_us` is simulated time in µs;
 //! `time` is the same instant from 2021-09-14T14:00:00Z. Field names and
 //! enum spellings are the engine's (serde), so they change with it.
 
@@ -66,6 +67,10 @@ struct KernelLine<'a> {
     k: &'a KernelLogLine,
 }
 
+/// Packet fields that hold `u32::MAX` where they do not apply (a packet
+/// the node sent has no client; a SYN answers nothing): `null` in JSON.
+const NONE_IS_NULL: [&str; 3] = ["client", "pod", "answers"];
+
 /// The run, its notable events, sampled packets and kernel log as JSON Lines.
 ///
 /// Spec: JSON Lines (one RFC 8259 JSON value per `\n`-terminated line, UTF-8).
@@ -120,20 +125,25 @@ pub fn jsonl(sim: &Sim, preset: &str) -> Vec<u8> {
             ),
             1 => {
                 let p = &t.packets[i];
-                line(
-                    &mut out,
-                    &PacketLine {
-                        ty: "packet",
-                        at_us,
-                        time,
-                        p,
-                        label: p.kind.label(),
-                        reason: p.fate.reason(),
-                        dropped: p.fate.dropped(),
-                        kernel: kernel_path(p.kind, p.fate),
-                        trigger_text: p.trigger.text(),
-                    },
-                )
+                let mut v = serde_json::to_value(PacketLine {
+                    ty: "packet",
+                    at_us,
+                    time,
+                    p,
+                    label: p.kind.label(),
+                    reason: p.fate.reason(),
+                    dropped: p.fate.dropped(),
+                    kernel: kernel_path(p.kind, p.fate),
+                    trigger_text: p.trigger.text(),
+                })
+                .expect("plain data serializes");
+                // The engine's "none" (u32::MAX) is JSON's null here.
+                for key in NONE_IS_NULL {
+                    if v[key] == u32::MAX {
+                        v[key] = serde_json::Value::Null;
+                    }
+                }
+                line(&mut out, &v)
             }
             _ => line(
                 &mut out,

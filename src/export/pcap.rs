@@ -127,9 +127,21 @@ fn interface_block(sim: &Sim, iface: Iface) -> InterfaceDescriptionBlock<'static
     }
 }
 
-fn section_comment(sim: &Sim, preset: &str) -> String {
+/// How far the run has gone, in seconds: whole, or to the millisecond.
+fn simulated_secs(sim: &Sim) -> String {
+    let ms = sim.now().micros() / 1_000;
+    if ms % 1_000 == 0 {
+        (ms / 1_000).to_string()
+    } else {
+        format!("{}.{:03}", ms / 1_000, ms % 1_000)
+    }
+}
+
+/// The capture's comment: what run, how far, what is sampled and made up.
+pub(crate) fn section_comment(sim: &Sim, preset: &str) -> String {
     format!(
-        "incident-sim run: preset {preset}, seed {seed}, {nodes} service nodes, {secs} s simulated. \
+        "incident-sim run: preset {preset}, seed {seed}, {nodes} service nodes, \
+         {secs} s simulated (of a {duration} s run). \
          Time 0 of the simulation is {EPOCH_UNIX} (2021-09-14T14:00:00Z). \
          Only a sample of the packets is here (one client in {nth}, at most {cap} packets per second). \
          Headers are synthesized: MAC addresses (0a:1e:<ENI address>, VPC router 0a:fe:<gateway>), \
@@ -137,7 +149,8 @@ fn section_comment(sim: &Sim, preset: &str) -> String {
          Each packet's comment says what happened to it and why.",
         seed = sim.seed,
         nodes = sim.nodes.len(),
-        secs = sim.p.duration_s,
+        secs = simulated_secs(sim),
+        duration = sim.p.duration_s,
         nth = sim.p.trace_every_nth_client.max(1),
         cap = sim.p.trace_per_second_cap,
     )

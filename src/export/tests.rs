@@ -601,6 +601,13 @@ fn jsonl_has_the_run_then_every_record_in_time_order() {
         lines.iter().filter(|v| v["type"] == "event").count(),
         t.events.len()
     );
+    // No sentinel leaks: "none" is null, and both kinds occur.
+    assert!(!text.contains(&u32::MAX.to_string()));
+    let packets = || lines.iter().filter(|v| v["type"] == "packet");
+    for key in ["client", "pod", "answers"] {
+        assert!(packets().any(|v| v[key].is_null()), "{key}: some null");
+        assert!(packets().any(|v| v[key].is_u64()), "{key}: some number");
+    }
 }
 
 #[test]
@@ -642,4 +649,16 @@ fn write_samples() {
         w("jsonl", &events::jsonl(sim, name));
         w("csv", csv::all(&sim.metrics).as_bytes());
     }
+}
+
+#[test]
+fn the_capture_comment_says_how_far_the_run_went() {
+    let sc = crate::scenario::Scenario::default();
+    let mut sim = crate::sim::Sim::new(&sc.params().unwrap(), sc.seed);
+    sim.run_until(crate::sim::time::SimTime::from_secs(180));
+    let c = pcap::section_comment(&sim, "incident");
+    assert!(c.contains(" 180 s simulated (of a 900 s run)"), "{c}");
+    sim.run_until(crate::sim::time::SimTime::from_millis(180_250));
+    let c = pcap::section_comment(&sim, "incident");
+    assert!(c.contains(" 180.250 s simulated (of a 900 s run)"), "{c}");
 }

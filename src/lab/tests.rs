@@ -274,3 +274,49 @@ fn network_address_broadcast_routes_stop_at_5_14() {
     assert!(!t("5.14").contains("broadcast 10.0.0.0 "));
     assert!(!t("6.18").contains("broadcast 10.0.0.0 "));
 }
+
+/// 100,000 `ip link add` or `ip addr add` lines take linear time (issue 21:
+/// 29–38 s and 23–27 s before, when every line read every device or
+/// address before it). A linear lab does each script in about a second;
+/// the bound leaves room for a busy machine (the links script took
+/// about 10 s and the addresses 26 s in the test profile before).
+#[test]
+fn long_scripts_take_linear_time() {
+    let n = 100_000u32;
+    let links: String = (0..n)
+        .map(|i| format!("ip link add d{i} type dummy\n"))
+        .collect();
+    let addrs: String = (0..n)
+        .map(|i| {
+            format!(
+                "ip addr add 10.{}.{}.{}/32 dev ens5\n",
+                i >> 16,
+                (i >> 8) & 255,
+                i & 255
+            )
+        })
+        .collect();
+    // Addresses of one subnet: all but the first are secondaries.
+    let secondaries: String = (0..n)
+        .map(|i| {
+            format!(
+                "ip addr add 10.{}.{}.{}/8 dev ens6\n",
+                i >> 16,
+                (i >> 8) & 255,
+                i & 255
+            )
+        })
+        .collect();
+    for (what, script) in [
+        ("links", &links),
+        ("addresses", &addrs),
+        ("secondaries", &secondaries),
+    ] {
+        let mut lab = Lab::new(V5, false);
+        let t0 = std::time::Instant::now();
+        let out = lab.run_script(script);
+        let secs = t0.elapsed().as_secs_f64();
+        assert!(out.lines.is_empty(), "{what}: {:?}", out.lines.first());
+        assert!(secs < 4.0, "{what}: 100,000 lines took {secs:.1} s");
+    }
+}

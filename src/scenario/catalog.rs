@@ -5,6 +5,7 @@
 //! clients × replicas (subchannels), nodes × data-store names (caches) and
 //! simulated seconds (series), so each of those has a ceiling.
 
+use super::quoted;
 use crate::sim::params::{CorednsVersion, ExternalDnsMode, GrpcSemantics, LbPolicy, Params};
 
 /// The type and range of a parameter.
@@ -61,8 +62,10 @@ impl ParamSpec {
             Kind::Int { min, max } => {
                 let n: i64 = v.replace('_', "").parse().map_err(|_| {
                     format!(
-                        "{}: {:?} is not an integer (allowed {min}..={max} {})",
-                        self.key, value, self.unit
+                        "{}: {} is not an integer (allowed {min}..={max} {})",
+                        self.key,
+                        quoted(value),
+                        self.unit
                     )
                 })?;
                 if n < min || n > max {
@@ -77,8 +80,9 @@ impl ParamSpec {
                 "true" | "1" | "on" | "yes" => Ok("true".into()),
                 "false" | "0" | "off" | "no" => Ok("false".into()),
                 _ => Err(format!(
-                    "{}: {:?} is not a boolean (allowed true|false)",
-                    self.key, value
+                    "{}: {} is not a boolean (allowed true|false)",
+                    self.key,
+                    quoted(value)
                 )),
             },
             Kind::Enum(opts) => {
@@ -93,9 +97,9 @@ impl ParamSpec {
                     Ok(canonical.to_string())
                 } else {
                     Err(format!(
-                        "{}: {:?} is not one of {}",
+                        "{}: {} is not one of {}",
                         self.key,
-                        value,
+                        quoted(value),
                         opts.join("|")
                     ))
                 }

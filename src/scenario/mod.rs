@@ -4,6 +4,7 @@
 pub mod assumptions;
 pub mod calibration;
 pub mod catalog;
+pub mod cost;
 pub mod presets;
 pub mod sensitivity;
 pub mod url;
@@ -42,6 +43,19 @@ impl Default for Scenario {
     }
 }
 
+/// Text from the user as a message quotes it: `{:?}` when short; when
+/// longer than [`QUOTE_MAX`] characters, its start, an ellipsis and its
+/// length in bytes, so that a 100 KB argument is named, not repeated.
+pub fn quoted(s: &str) -> String {
+    match s.char_indices().nth(QUOTE_MAX) {
+        None => format!("{s:?}"),
+        Some((cut, _)) => format!("{:?}… ({} bytes)", &s[..cut], s.len()),
+    }
+}
+
+/// The most characters of user text a message repeats (see [`quoted`]).
+pub const QUOTE_MAX: usize = 64;
+
 /// Why a scenario is not usable; the text is one line naming what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError(pub String);
@@ -68,8 +82,8 @@ impl Scenario {
         let preset = presets::preset(&self.preset).ok_or_else(|| {
             let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
             ScenarioError(format!(
-                "unknown preset {:?} (presets: {})",
-                self.preset,
+                "unknown preset {} (presets: {})",
+                quoted(&self.preset),
                 names.join(", ")
             ))
         })?;
@@ -104,7 +118,8 @@ impl Scenario {
 pub fn apply(p: &mut Params, key: &str, value: &str) -> Result<(), ScenarioError> {
     let spec = catalog::spec(key).ok_or_else(|| {
         ScenarioError(format!(
-            "unknown parameter {key:?} (see `incident-sim params`)"
+            "unknown parameter {} (see `incident-sim params`)",
+            quoted(key)
         ))
     })?;
     let v = spec.check(value).map_err(ScenarioError)?;
@@ -165,6 +180,31 @@ mod tests {
         let mut s = Scenario::default();
         s.set.push(("frobs".into(), "1".into()));
         assert!(s.params().unwrap_err().0.contains("frobs"));
+    }
+
+    #[test]
+    fn long_user_text_is_named_not_repeated() {
+        assert_eq!(quoted("abc"), "\"abc\"");
+        let long = "x".repeat(100_000);
+        let q = quoted(&long);
+        assert!(q.len() < 100 && q.ends_with("… (100000 bytes)"), "{q}");
+        // Cut on a character boundary.
+        let wide = "é".repeat(1_000);
+        assert!(quoted(&wide).ends_with("… (2000 bytes)"));
+        let mut s = Scenario::preset(&long);
+        assert!(s.params().unwrap_err().0.len() < 300);
+        s = Scenario::default();
+        s.set.push((long.clone(), "1".into()));
+        assert!(s.params().unwrap_err().0.len() < 300);
+        s = Scenario::default();
+        s.set.push(("duration_s".into(), long.clone()));
+        assert!(s.params().unwrap_err().0.len() < 300);
+        s = Scenario::default();
+        s.set.push(("rollout".into(), long.clone()));
+        assert!(s.params().unwrap_err().0.len() < 300);
+        s = Scenario::default();
+        s.set.push(("kernel".into(), long));
+        assert!(s.params().unwrap_err().0.len() < 300);
     }
 
     #[test]

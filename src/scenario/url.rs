@@ -115,29 +115,35 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
     for pair in q.split('&').filter(|p| !p.is_empty()) {
         let (k, raw) = pair.split_once('=').unwrap_or((pair, ""));
         let val = decode_component(raw);
+        // How messages name the value: a long one is shortened.
+        let val_q = super::quoted(&val);
         match k {
             "preset" => {
                 if presets::preset(&val).is_some() {
                     v.scenario.preset = val;
                 } else {
-                    errors.push(format!("unknown preset {val:?}; using \"incident\""));
+                    errors.push(format!("unknown preset {val_q}; using \"incident\""));
                 }
             }
             "seed" => match val.parse::<u64>() {
                 Ok(s) => v.scenario.seed = s,
                 Err(_) => errors.push(format!(
-                    "seed {val:?} is not a whole number; using {}",
+                    "seed {val_q} is not a whole number; using {}",
                     v.scenario.seed
                 )),
             },
             "set" => {
                 for kv in val.split(',').filter(|x| !x.is_empty()) {
                     let Some((key, value)) = kv.split_once(':') else {
-                        errors.push(format!("setting {kv:?} is not key:value; ignored"));
+                        errors.push(format!(
+                            "setting {} is not key:value; ignored",
+                            super::quoted(kv)
+                        ));
                         continue;
                     };
                     match catalog::spec(key) {
-                        None => errors.push(format!("unknown parameter {key:?}; ignored")),
+                        None => errors
+                            .push(format!("unknown parameter {}; ignored", super::quoted(key))),
                         Some(spec) => match spec.check(value) {
                             Ok(ok) => v.scenario.set.push((key.to_string(), ok)),
                             Err(e) => errors.push(format!("{e}; ignored")),
@@ -148,12 +154,12 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
             "t" => match val.parse::<f64>() {
                 Ok(t) if t.is_finite() && t >= 0.0 => v.t = t,
                 _ => errors.push(format!(
-                    "time {val:?} is not a number of seconds; starting at 0"
+                    "time {val_q} is not a number of seconds; starting at 0"
                 )),
             },
             "pkt" => match val.parse::<u32>() {
                 Ok(p) => v.packet = Some(p),
-                Err(_) => errors.push(format!("packet {val:?} is not a packet number; ignored")),
+                Err(_) => errors.push(format!("packet {val_q} is not a packet number; ignored")),
             },
             "panel" | "embed" => {
                 if valid_panel(&val) {
@@ -163,25 +169,28 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
                         v.embed = Some(val);
                     }
                 } else {
-                    errors.push(format!("unknown panel {val:?}; ignored"));
+                    errors.push(format!("unknown panel {val_q}; ignored"));
                 }
             }
             "speed" => match val.parse::<f64>() {
                 Ok(s) if s.is_finite() && (0.01..=100.0).contains(&s) => v.speed = s,
-                _ => errors.push(format!("speed {val:?} is outside 0.01..100; using 1")),
+                _ => errors.push(format!("speed {val_q} is outside 0.01..100; using 1")),
             },
             "tour" => match val.parse::<usize>() {
                 Ok(n) if n < 64 => v.tour = Some(n),
-                _ => errors.push(format!("tour step {val:?} is not valid; ignored")),
+                _ => errors.push(format!("tour step {val_q} is not valid; ignored")),
             },
             "compare" => {
                 if presets::preset(&val).is_some() {
                     v.compare = Some(val);
                 } else {
-                    errors.push(format!("unknown preset {val:?} to compare with; ignored"));
+                    errors.push(format!("unknown preset {val_q} to compare with; ignored"));
                 }
             }
-            other => errors.push(format!("unknown URL parameter {other:?}; ignored")),
+            other => errors.push(format!(
+                "unknown URL parameter {}; ignored",
+                super::quoted(other)
+            )),
         }
     }
     // Drop overrides that make the scenario invalid as a whole.

@@ -415,6 +415,19 @@ impl Sim {
         self.now = self.end;
     }
 
+    /// Runs at most `max_events` more events towards the end; returns true
+    /// once the run is over (the same run as [`Sim::run_to_end`], in chunks
+    /// a caller can stop between, e.g. on Ctrl-C or past a budget).
+    pub fn run_to_end_bounded(&mut self, max_events: u64) -> bool {
+        for _ in 0..max_events {
+            if !self.step() {
+                self.now = self.end;
+                return true;
+            }
+        }
+        false
+    }
+
     /// Reads the subchannel of every event in the slot just loaded, before
     /// any of them runs, and has the CPU fetch those of the events already
     /// scheduled in the next two slots. Most events touch one of tens of
@@ -608,6 +621,7 @@ impl Sim {
         trace.packets.truncate(cp.packets);
         trace.events.truncate(cp.events);
         trace.kernel_log.truncate(cp.klog);
+        trace.recount();
         trace.set_sample_state(cp.sampled_state.clone());
         *self = cp.sim.clone_without_trace();
         self.trace = trace;

@@ -354,6 +354,11 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Bytes the per-second series may take: at the parameters' ceilings (64
+    /// nodes, 3,600 s) they take about 25 MiB (a test checks), so the ranges keep
+    /// them within it (issue 21: memory bounded by bytes).
+    pub const SERIES_BYTES: usize = 32 << 20;
+
     /// Empty series for `nodes` nodes.
     pub fn new(nodes: usize) -> Metrics {
         Metrics {
@@ -432,6 +437,13 @@ impl Metrics {
                 *v = 0.0;
             }
         }
+    }
+
+    /// Bytes the series hold (their vectors' capacity).
+    pub fn bytes(&self) -> usize {
+        let cap = |v: &Vec<f64>| v.capacity() * std::mem::size_of::<f64>();
+        self.global.iter().map(cap).sum::<usize>()
+            + self.node.iter().flatten().map(cap).sum::<usize>()
     }
 
     /// Completed seconds.
@@ -513,6 +525,24 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn series_at_the_ceilings_fit_their_byte_budget() {
+        let max_nodes = crate::scenario::catalog::spec("service_nodes").map(|s| s.kind);
+        let max_secs = crate::scenario::catalog::spec("duration_s").map(|s| s.kind);
+        let (
+            Some(crate::scenario::catalog::Kind::Int { max: nodes, .. }),
+            Some(crate::scenario::catalog::Kind::Int { max: secs, .. }),
+        ) = (max_nodes, max_secs)
+        else {
+            panic!("integer ranges");
+        };
+        let mut m = Metrics::new(nodes as usize);
+        for _ in 0..secs {
+            m.roll();
+        }
+        assert!(m.bytes() <= Metrics::SERIES_BYTES, "{} bytes", m.bytes());
+    }
 
     #[test]
     fn buckets_are_the_number_of_edges_below() {

@@ -468,13 +468,19 @@ impl Sim {
         let done = if let Some((q, port)) = conn {
             Some((now + SimDuration::from_micros(lat), q + 1, port))
         } else {
-            // A new TCP connection to cluster DNS: a new socket and port,
-            // a new flow for the VPC. (With every port in use the connect
-            // fails locally; the port is then 0 and the attempt is treated
-            // like a dropped SYN.)
+            // A new TCP connection to cluster DNS: a new socket and port
+            // (with every port in use the connect fails locally), confirmed
+            // by the node's own conntrack first (a full table drops it:
+            // "nf_conntrack: table full, dropping packet"), then a new flow
+            // for the VPC.
             let port = self.nld[node].tcp_ports.connect(now);
-            let vpc = &mut self.nodes[node].vpc;
-            let admitted = port.is_some() && vpc.admit(now);
+            let ct = &mut self.nodes[node].linux_ct;
+            let ct_room = ct.count(now) < ct.max;
+            if !ct_room {
+                ct.drops += 1;
+            }
+            let vpc_refused = port.is_some() && ct_room && !self.nodes[node].vpc.admit(now);
+            let admitted = port.is_some() && ct_room && !vpc_refused;
             let port = port.unwrap_or(0);
             dial_port = port;
             self.sample_dns_packet(node, PacketKind::DnsTcpSyn, admitted, port);
@@ -488,9 +494,11 @@ impl Sim {
                 let until =
                     (now + SimDuration::from_millis(self.p.nld_dial_timeout_ms)).min(deadline);
                 self.nld[node].tcp_ports.release(port, until);
-                self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
-                self.metrics
-                    .add_node(node, PerNode::ConntrackAllowanceExceeded, 1.0);
+                if vpc_refused {
+                    self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
+                    self.metrics
+                        .add_node(node, PerNode::ConntrackAllowanceExceeded, 1.0);
+                }
                 None
             }
         };

@@ -10,12 +10,13 @@
 //! path (see `Sim::warm_subchannels`); node-local-dns does the same for the
 //! cache slots of a tick's lookups. It changes no value the simulation
 //! computes. x86-64 only (the native CLI); elsewhere, wasm included, it does
-//! nothing.
-#![allow(unsafe_code)]
+//! nothing. The one `unsafe` block of the crate (`[lints.rust]` in
+//! Cargo.toml denies `unsafe_code` everywhere else).
 
 /// Asks the CPU to bring the cache line holding the start of `*r` into its
 /// caches.
 #[inline(always)]
+#[allow(unsafe_code)]
 pub fn prefetch<T>(r: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `_mm_prefetch` needs SSE, which is in the x86-64 baseline every

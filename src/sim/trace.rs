@@ -291,6 +291,28 @@ pub struct SampleState {
     node_counts: Vec<u32>,
 }
 
+/// Bytes the sampled packets may take (a fixed size each: about 520,000
+/// of them). With the kernel log's and the notable events' budgets below,
+/// a trace holds at most 44 MiB of records, twice that while a vector
+/// grows, whatever the parameters (issue 21: memory bounded by bytes).
+pub const PACKET_BYTES: usize = 32 << 20;
+
+/// Bytes the kernel log may take, its lines' text included.
+pub const LOG_BYTES: usize = 4 << 20;
+
+/// Bytes the notable events may take, their text included.
+pub const EVENT_BYTES: usize = 8 << 20;
+
+/// The bytes a kernel log line takes in the trace.
+fn log_line_bytes(l: &KernelLogLine) -> usize {
+    std::mem::size_of::<KernelLogLine>() + l.line.len()
+}
+
+/// The bytes a notable event takes in the trace.
+fn event_bytes(e: &EventRecord) -> usize {
+    std::mem::size_of::<EventRecord>() + e.text.len()
+}
+
 /// The run's bounded record.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
@@ -304,10 +326,15 @@ pub struct Trace {
     sampling: SampleState,
     /// Cap per second.
     pub per_second_cap: u32,
-    /// Hard cap on stored packets.
+    /// Hard cap on stored packets ([`PACKET_BYTES`] of them).
     pub max_packets: usize,
-    /// Hard cap on kernel log lines.
+    /// Hard cap on kernel log lines (what [`LOG_BYTES`] holds of the
+    /// shortest; the byte budget usually stops them first).
     pub max_log_lines: usize,
+    /// Bytes the kernel log holds.
+    log_bytes: usize,
+    /// Bytes the notable events hold.
+    event_bytes: usize,
 }
 
 impl Trace {
@@ -315,10 +342,23 @@ impl Trace {
     pub fn new(per_second_cap: u32) -> Trace {
         Trace {
             per_second_cap,
-            max_packets: 400_000,
-            max_log_lines: 20_000,
+            max_packets: PACKET_BYTES / std::mem::size_of::<PacketRecord>(),
+            max_log_lines: LOG_BYTES / std::mem::size_of::<KernelLogLine>(),
             ..Trace::default()
         }
+    }
+
+    /// Bytes the records hold (packets, kernel log and notable events with
+    /// their text; not the vectors' spare capacity).
+    pub fn bytes(&self) -> usize {
+        self.packets.len() * std::mem::size_of::<PacketRecord>() + self.log_bytes + self.event_bytes
+    }
+
+    /// Recounts the bytes held after the vectors were cut back (a restored
+    /// checkpoint).
+    pub fn recount(&mut self) {
+        self.log_bytes = self.kernel_log.iter().map(log_line_bytes).sum();
+        self.event_bytes = self.events.iter().map(event_bytes).sum();
     }
 
     /// Sampling windows per second: the cap is spread over up to 100 of
@@ -412,15 +452,23 @@ impl Trace {
         }
     }
 
-    /// Adds a notable event.
+    /// Adds a notable event (within [`EVENT_BYTES`]).
     pub fn note(&mut self, at: SimTime, what: Notable, text: String) {
-        self.events.push(EventRecord { at, what, text });
+        let e = EventRecord { at, what, text };
+        let b = event_bytes(&e);
+        if self.event_bytes + b <= EVENT_BYTES {
+            self.event_bytes += b;
+            self.events.push(e);
+        }
     }
 
-    /// Adds a kernel log line (bounded).
+    /// Adds a kernel log line (within [`LOG_BYTES`]).
     pub fn klog(&mut self, at: SimTime, node: u16, line: String) {
-        if self.kernel_log.len() < self.max_log_lines {
-            self.kernel_log.push(KernelLogLine { at, node, line });
+        let l = KernelLogLine { at, node, line };
+        let b = log_line_bytes(&l);
+        if self.kernel_log.len() < self.max_log_lines && self.log_bytes + b <= LOG_BYTES {
+            self.log_bytes += b;
+            self.kernel_log.push(l);
         }
     }
 }
@@ -428,6 +476,34 @@ impl Trace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whatever is recorded, the trace stays within its byte budgets.
+    #[test]
+    fn the_trace_is_bounded_by_bytes() {
+        let mut t = Trace::new(100_000);
+        let long = "x".repeat(1_000);
+        for i in 0..20_000u64 {
+            t.klog(SimTime(i), 0, long.clone());
+            t.note(SimTime(i), Notable::RolloutStarted, long.clone());
+        }
+        assert!(t.kernel_log.len() < 20_000 && t.events.len() < 20_000);
+        for i in 0..(t.max_packets as u64 + 10) {
+            let now = SimTime(i * 1_000);
+            if t.may_sample(now) {
+                t.push_packet(packet(now));
+            }
+        }
+        assert!(t.packets.len() <= t.max_packets);
+        assert!(
+            t.bytes() <= PACKET_BYTES + LOG_BYTES + EVENT_BYTES,
+            "{}",
+            t.bytes()
+        );
+        assert!(t.bytes() > PACKET_BYTES, "the packets filled their budget");
+        let (log, events) = (t.log_bytes, t.event_bytes);
+        t.recount();
+        assert_eq!((t.log_bytes, t.event_bytes), (log, events));
+    }
 
     fn packet(at: SimTime) -> PacketRecord {
         PacketRecord {

@@ -11,6 +11,7 @@ use super::errno::{Errno, NetlinkError};
 use super::fib::{Fib, Proto, Route, RouteType, Rule, Scope, RT_TABLE_LOCAL, RT_TABLE_MAIN};
 use super::netdev::{DevConf, DevKind, IfAddr, IfIndex, Netdev, Sysctls};
 use super::version::KernelVersion;
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 /// Counters a real node exposes (`nstat`, `/proc/net/stat/rt_cache`).
@@ -35,7 +36,20 @@ pub struct Counters {
 pub struct NetNs {
     /// The kernel version whose behaviour is modelled.
     pub version: KernelVersion,
+    /// In index order (indexes only grow), so a device is found by binary search.
     devs: Vec<Netdev>,
+    /// Indexes of `devs`' entries: every lookup below is one probe, so a
+    /// script of 100,000 `ip link add` or `ip addr add` lines takes linear
+    /// time. Only looked up, never iterated (iteration order would not be
+    /// deterministic). Kept in step with `devs` by `link_add`, `link_del`,
+    /// `link_addr` and `unlink_addr`, which are the only places that change
+    /// a device's name or addresses.
+    names: HashMap<String, IfIndex>,
+    /// The primary address of each (device, subnet): the first address of
+    /// that subnet on the device (see [`is_secondary`]).
+    subnets: HashMap<(IfIndex, Prefix), Ipv4Addr>,
+    /// Every (device, address, prefix length) configured.
+    addr_keys: HashSet<(IfIndex, Ipv4Addr, u8)>,
     next_ifindex: u32,
     /// `net.ipv4.conf.{all,default}`.
     pub sysctl: Sysctls,
@@ -77,6 +91,9 @@ impl NetNs {
         let mut ns = NetNs {
             version,
             devs: Vec::new(),
+            names: HashMap::new(),
+            subnets: HashMap::new(),
+            addr_keys: HashSet::new(),
             next_ifindex: 1,
             sysctl: Sysctls::default(),
             fib: Fib::default(),
@@ -110,16 +127,24 @@ impl NetNs {
 
     /// A device by index.
     pub fn dev(&self, i: IfIndex) -> Option<&Netdev> {
-        self.devs.iter().find(|d| d.index == i)
+        self.dev_pos(i).map(|k| &self.devs[k])
+    }
+
+    /// Where device `i` is in `devs`.
+    fn dev_pos(&self, i: IfIndex) -> Option<usize> {
+        self.devs.binary_search_by_key(&i, |d| d.index).ok()
     }
 
     /// A device by name.
     pub fn dev_by_name(&self, name: &str) -> Option<&Netdev> {
-        self.devs.iter().find(|d| d.name == name)
+        let d = self.dev(*self.names.get(name)?)?;
+        debug_assert_eq!(d.name, name, "the name index is stale");
+        Some(d)
     }
 
     fn dev_mut_by_name(&mut self, name: &str) -> Option<&mut Netdev> {
-        self.devs.iter_mut().find(|d| d.name == name)
+        let k = self.dev_pos(*self.names.get(name)?)?;
+        Some(&mut self.devs[k])
     }
 
     /// A device's name, or `if<N>` if it is gone.
@@ -158,6 +183,7 @@ impl NetNs {
         } else {
             self.sysctl.default
         };
+        self.names.insert(name.to_string(), index);
         self.devs.push(Netdev {
             index,
             name: name.to_string(),
@@ -178,7 +204,13 @@ impl NetNs {
             return Err(Errno::NoEnt.into());
         }
         self.fib.remove_routes_where(|r| r.dev == Some(idx));
-        self.devs.retain(|d| d.index != idx);
+        let k = self.dev_pos(idx).expect("device exists");
+        let d = self.devs.remove(k);
+        self.names.remove(&d.name);
+        for a in d.addrs {
+            self.addr_keys.remove(&(idx, a.addr, a.prefix_len));
+            self.subnets.remove(&(idx, subnet(&a)));
+        }
         Ok(())
     }
 
@@ -227,39 +259,69 @@ impl NetNs {
             addr,
             prefix_len: len,
         };
-        if d.addrs.iter().any(|x| same_subnet(x, &a) && x.addr == addr) {
+        let idx = d.index;
+        if self.addr_keys.contains(&(idx, addr, len)) {
             return Err(if extack {
                 NetlinkError::ext(Errno::Exist, "ipv4: Address already assigned")
             } else {
                 Errno::Exist.into()
             });
         }
-        let secondary = d.addrs.iter().any(|x| same_subnet(x, &a));
+        self.link_addr(idx, a);
+        self.add_ifaddr_routes(idx, a);
+        Ok(())
+    }
+
+    /// Puts `a` on device `idx` (not yet there): a secondary at the end of
+    /// its list, a primary after the last primary. The list is always its
+    /// primaries, then its secondaries.
+    fn link_addr(&mut self, idx: IfIndex, a: IfAddr) {
+        let secondary = self.subnets.contains_key(&(idx, subnet(&a)));
+        if !secondary {
+            self.subnets.insert((idx, subnet(&a)), a.addr);
+        }
+        self.addr_keys.insert((idx, a.addr, a.prefix_len));
+        let subnets = &self.subnets;
+        let k = self.dev_pos(idx).expect("device exists");
+        let d = &mut self.devs[k];
         if secondary {
             d.addrs.push(a);
         } else {
-            let last_primary = (0..d.addrs.len())
-                .rfind(|&i| !is_secondary(&d.addrs, i))
-                .map_or(0, |i| i + 1);
+            let last_primary = d
+                .addrs
+                .partition_point(|x| subnets.get(&(idx, subnet(x))) == Some(&x.addr));
             d.addrs.insert(last_primary, a);
         }
-        let idx = d.index;
-        self.add_ifaddr_routes(idx, a);
-        Ok(())
+    }
+
+    /// Takes `a` off device `idx` (it is there). A primary's secondaries
+    /// must have gone first.
+    fn unlink_addr(&mut self, idx: IfIndex, a: IfAddr) {
+        self.addr_keys.remove(&(idx, a.addr, a.prefix_len));
+        if self.subnets.get(&(idx, subnet(&a))) == Some(&a.addr) {
+            self.subnets.remove(&(idx, subnet(&a)));
+        }
+        self.dev_mut(idx).addrs.retain(|x| *x != a);
+    }
+
+    /// Whether `a`, an address of device `dev`, is a secondary (one probe;
+    /// the same as [`is_secondary`] on the device's list).
+    fn secondary(&self, dev: IfIndex, a: &IfAddr) -> bool {
+        self.subnets
+            .get(&(dev, subnet(a)))
+            .is_some_and(|p| *p != a.addr)
     }
 
     /// The primary address of `a`'s subnet on device `dev` (`a` itself if it
     /// is a primary): whose address is the `src` of the kernel routes.
     fn primary_of(&self, dev: IfIndex, a: IfAddr) -> IfAddr {
-        self.dev(dev)
-            .and_then(|d| {
-                d.addrs
-                    .iter()
-                    .enumerate()
-                    .find(|(i, x)| same_subnet(x, &a) && !is_secondary(&d.addrs, *i))
-                    .map(|(_, x)| *x)
-            })
-            .unwrap_or(a)
+        match self.subnets.get(&(dev, subnet(&a))) {
+            Some(p) => IfAddr {
+                addr: *p,
+                prefix_len: a.prefix_len,
+            },
+            None => a,
+        }
     }
 
     /// `fib_add_ifaddr` (5.10 fib_frontend.c:1111-1157): `local A` in the
@@ -274,11 +336,7 @@ impl NetNs {
             return;
         };
         let (up, is_lo) = (d.up, d.kind == DevKind::Loopback);
-        let primary = !d
-            .addrs
-            .iter()
-            .position(|x| *x == a)
-            .is_some_and(|i| is_secondary(&d.addrs, i));
+        let primary = !self.secondary(dev, &a);
         let prim = self.primary_of(dev, a);
         let magic = |kind: RouteType, dst: Prefix| Route {
             dst,
@@ -330,7 +388,7 @@ impl NetNs {
     /// that differs (another device or `src`) is added beside it.
     fn insert_kernel_route(&mut self, table: u32, r: Route) {
         let t = self.fib.table_mut(table);
-        if t.routes().iter().any(|x| {
+        if t.same_key(r.dst, r.metric).iter().any(|x| {
             x.dst == r.dst
                 && x.kind == r.kind
                 && x.dev == r.dev
@@ -383,24 +441,24 @@ impl NetNs {
             .position(|a| a.addr == addr && a.prefix_len == len)
             .ok_or(Errno::AddrNotAvail)?;
         let victim = d.addrs[pos];
-        let primary = !is_secondary(&d.addrs, pos);
+        let primary = !self.secondary(idx, &victim);
         if primary {
             // 1. Secondaries of the same subnet go first.
             loop {
                 let d = self.dev(idx).expect("device");
                 let Some(j) = (pos + 1..d.addrs.len())
-                    .find(|&j| same_subnet(&d.addrs[j], &victim) && is_secondary(&d.addrs, j))
+                    .find(|&j| same_subnet(&d.addrs[j], &victim) && d.addrs[j] != victim)
                 else {
                     break;
                 };
                 let sec = d.addrs[j];
-                self.dev_mut(idx).addrs.remove(j);
+                self.unlink_addr(idx, sec);
                 self.del_ifaddr_routes(idx, sec, Some(victim));
             }
         }
         // 2./3. Unlink, then announce (NETDEV_DOWN).
         let prim = self.primary_of(idx, victim);
-        self.dev_mut(idx).addrs.retain(|a| *a != victim);
+        self.unlink_addr(idx, victim);
         self.del_ifaddr_routes(idx, victim, (!primary).then_some(prim));
         if self.dev(idx).is_some_and(|d| d.addrs.is_empty()) {
             self.fib.remove_routes_where(|r| r.dev == Some(idx));
@@ -409,10 +467,8 @@ impl NetNs {
     }
 
     fn dev_mut(&mut self, i: IfIndex) -> &mut Netdev {
-        self.devs
-            .iter_mut()
-            .find(|d| d.index == i)
-            .expect("device exists")
+        let k = self.dev_pos(i).expect("device exists");
+        &mut self.devs[k]
     }
 
     /// `fib_del_ifaddr(ifa, NULL)` (5.10 fib_frontend.c:1185-1308) for an
@@ -445,8 +501,8 @@ impl NetNs {
         let (mut local_ok, mut brd1_ok, mut brd0_ok) = (false, false, false);
         let mut same_prefsrc = false;
         let addrs = self.dev(dev).map(|d| d.addrs.clone()).unwrap_or_default();
-        for (i, ifa1) in addrs.iter().enumerate() {
-            let prim1 = if is_secondary(&addrs, i) {
+        for ifa1 in &addrs {
+            let prim1 = if self.secondary(dev, ifa1) {
                 if same_subnet(ifa1, &prim) {
                     prim
                 } else {
@@ -892,6 +948,11 @@ impl NetNs {
 
 /// Same mask and same subnet (`ifa1->ifa_mask == ifa->ifa_mask &&
 /// inet_ifa_match(ifa1->ifa_address, ifa)`).
+/// The subnet of an address (its prefix).
+fn subnet(a: &IfAddr) -> Prefix {
+    Prefix::truncating(a.addr, a.prefix_len)
+}
+
 fn same_subnet(a: &IfAddr, b: &IfAddr) -> bool {
     a.prefix_len == b.prefix_len
         && Prefix::truncating(a.addr, a.prefix_len) == Prefix::truncating(b.addr, b.prefix_len)
@@ -902,4 +963,45 @@ fn same_subnet(a: &IfAddr, b: &IfAddr) -> bool {
 /// deletes its secondaries, so the first of a subnet is its primary).
 pub fn is_secondary(addrs: &[IfAddr], i: usize) -> bool {
     addrs[..i].iter().any(|x| same_subnet(x, &addrs[i]))
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    /// The lookups by index agree with reading the lists, through adds and
+    /// deletes of primaries and secondaries and of devices.
+    #[test]
+    fn indexes_agree_with_the_lists() {
+        let mut ns = NetNs::lab_node(KernelVersion::V5_10);
+        ns.link_add("d0", DevKind::Dummy).unwrap();
+        let mut x: u64 = 7;
+        for _ in 0..3_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let dev = ["ens5", "ens6", "d0"][(x >> 60) as usize % 3];
+            let addr = Ipv4Addr::new(10, 0, ((x >> 40) & 3) as u8, ((x >> 32) & 7) as u8);
+            let len = [24, 30, 32][(x >> 50) as usize % 3];
+            if (x >> 20) & 3 == 0 {
+                let _ = ns.addr_del(dev, addr, len);
+            } else {
+                let _ = ns.addr_add(dev, addr, len);
+            }
+            if (x >> 10) & 255 == 0 {
+                ns.link_del("d0").unwrap();
+                ns.link_add("d0", DevKind::Dummy).unwrap();
+            }
+            for d in ns.devs() {
+                assert_eq!(ns.dev_by_name(&d.name).map(|x| x.index), Some(d.index));
+                for (i, a) in d.addrs.iter().enumerate() {
+                    assert_eq!(ns.secondary(d.index, a), is_secondary(&d.addrs, i));
+                    assert!(ns.addr_keys.contains(&(d.index, a.addr, a.prefix_len)));
+                }
+            }
+            let n: usize = ns.devs().iter().map(|d| d.addrs.len()).sum();
+            assert_eq!(ns.addr_keys.len(), n);
+        }
+        assert!(ns.dev_by_name("nope").is_none());
+    }
 }

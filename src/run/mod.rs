@@ -94,6 +94,13 @@ pub enum Reply {
         /// The file.
         bytes: Vec<u8>,
     },
+    /// The run was stopped before its end (past its work budget).
+    Stopped {
+        /// Which run.
+        gen: u32,
+        /// One line for the reader.
+        message: String,
+    },
     /// A request could not be answered.
     Error {
         /// Which run.
@@ -164,6 +171,25 @@ impl Service {
         }
         r.advance(EVENTS_PER_SLICE);
         let gen = r.id().gen;
+        if r.sim().events() > r.event_budget() {
+            // The estimate was wrong by more than its stated factor: stop
+            // rather than run without bound.
+            let message = format!(
+                "the run was stopped at {:.0} s: it passed its work budget of {} events (three times the estimate)",
+                r.done_to().as_secs_f64(),
+                r.event_budget()
+            );
+            let chunk = r.take_chunk();
+            self.runner = None;
+            self.waiting.clear();
+            return vec![
+                Reply::Progress {
+                    gen,
+                    chunk: Box::new(chunk),
+                },
+                Reply::Stopped { gen, message },
+            ];
+        }
         let chunk = r.take_chunk();
         let mut out = vec![Reply::Progress {
             gen,

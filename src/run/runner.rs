@@ -85,6 +85,8 @@ pub struct Runner {
     finish: Option<Finish>,
     /// A copy for questions about the past, restored from checkpoints.
     scratch: Option<Sim>,
+    /// The most events the run may take (`scenario::cost`).
+    budget: u64,
 }
 
 impl Runner {
@@ -107,6 +109,7 @@ impl Runner {
             })
             .collect::<Vec<_>>();
         let step = track_step(params.duration_s, nodes.len());
+        let budget = crate::scenario::cost::estimate(&params).event_budget();
         let meta = RunMeta {
             id,
             end: sim.end(),
@@ -126,6 +129,7 @@ impl Runner {
             sent: Sent::default(),
             finish: None,
             scratch: None,
+            budget,
         })
     }
 
@@ -156,6 +160,12 @@ impl Runner {
     /// Bytes the checkpoints hold (estimated).
     pub fn checkpoint_bytes(&self) -> usize {
         self.checkpoint_bytes.iter().sum()
+    }
+
+    /// The most events the run may take: three times the estimate before
+    /// it started (`scenario::cost::Cost::event_budget`).
+    pub fn event_budget(&self) -> u64 {
+        self.budget
     }
 
     /// Number of checkpoints held.

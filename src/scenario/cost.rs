@@ -232,7 +232,8 @@ fn storm(p: &Params) -> f64 {
     let syns = subs * syns_per;
     // Events per SYN: about one when a timed-out attempt's backoff folds
     // into the next SYN's arrival (grpc-go 1.41, round robin), else a few.
-    let folds = p.grpc_semantics == GrpcSemantics::IdleOnDisconnect && p.lb_policy == LbPolicy::RoundRobin;
+    let folds =
+        p.grpc_semantics == GrpcSemantics::IdleOnDisconnect && p.lb_policy == LbPolicy::RoundRobin;
     let per_attempt = if folds { 0.1 } else { 1.2 };
     syns * 1.1 + subs * attempts * per_attempt
 }

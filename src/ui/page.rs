@@ -91,7 +91,17 @@ pub struct Page {
     /// When the run shown and the last exact moment were asked for (ms),
     /// for the end-to-end test's timings (`window.__runMs`, `__seekMs`).
     asked_ms: (f64, f64),
+    /// A long run waiting for the reader's go-ahead, with its estimate.
+    pub waiting_long: Option<(Scenario, crate::scenario::cost::Cost)>,
+    /// The long run the reader said to run.
+    confirmed: Option<Scenario>,
 }
+
+/// How much slower the engine runs in the browser's worker than natively
+/// (measured with `scripts/bench-page.sh`: 0.3 to 0.6 of native speed).
+pub const BROWSER_SLOWDOWN: f64 = 3.0;
+/// A run estimated longer than this in the browser waits for a go-ahead.
+pub const LONG_IN_BROWSER_S: f64 = 20.0;
 
 /// Shared handle on the page's state.
 pub type PageRef = Rc<RefCell<Page>>;
@@ -125,6 +135,8 @@ impl Page {
             errors: Vec::new(),
             version: 0,
             asked_ms: (0.0, 0.0),
+            waiting_long: None,
+            confirmed: None,
         }
     }
 
@@ -159,10 +171,27 @@ impl Page {
     }
 
     /// Runs `sc` (if it is not what runs already). The page's clock stays.
+    /// A run estimated to take long in the browser waits for the reader's
+    /// go-ahead ([`Page::confirm_long`]).
     pub fn run(&mut self, sc: &Scenario) {
         if self.main.scenario.as_ref() == Some(sc) {
             return;
         }
+        let long = sc
+            .params()
+            .ok()
+            .map(|p| crate::scenario::cost::estimate(&p))
+            .filter(|c| c.wall_s * BROWSER_SLOWDOWN > LONG_IN_BROWSER_S);
+        if let Some(cost) = long {
+            if self.confirmed.as_ref() != Some(sc) {
+                if self.waiting_long.as_ref().map(|w| &w.0) != Some(sc) {
+                    self.waiting_long = Some((sc.clone(), cost));
+                    self.version += 1;
+                }
+                return;
+            }
+        }
+        self.waiting_long = None;
         self.main.gen += 1;
         self.main.scenario = Some(sc.clone());
         self.main.error = None;
@@ -175,6 +204,30 @@ impl Page {
             scenario: sc.clone(),
         }));
         self.asked_ms.0 = util::now_ms();
+        self.version += 1;
+    }
+
+    /// The reader asked to run the long scenario waiting for a go-ahead.
+    pub fn confirm_long(&mut self) {
+        if let Some((sc, _)) = self.waiting_long.take() {
+            self.confirmed = Some(sc.clone());
+            self.run(&sc);
+        }
+    }
+
+    /// Stops the run in progress (its record so far stays on the page).
+    pub fn cancel(&mut self) {
+        if self.record().is_some_and(|r| r.finished()) {
+            return;
+        }
+        self.main.send(Request::Cancel);
+        let at = self
+            .record()
+            .map(|r| r.done_to.as_secs_f64())
+            .unwrap_or(0.0);
+        self.main.error = Some(format!(
+            "cancelled at {at:.0} s: the page shows the run up to there"
+        ));
         self.version += 1;
     }
 
@@ -260,6 +313,13 @@ impl Page {
                 }
                 self.pending_export = None;
                 self.export_ready = Some((format, until, bytes));
+                true
+            }
+            Reply::Stopped { gen, message } => {
+                if gen != gen_now {
+                    return false;
+                }
+                slot.error = Some(message);
                 true
             }
             Reply::Error { gen, message } => {

@@ -170,6 +170,12 @@ pub fn transport(props: &TransportProps) -> Html {
         })
         .collect();
     let failed = p.main.error.clone();
+    let waiting = p.waiting_long.as_ref().map(|(_, c)| {
+        (
+            c.describe(),
+            crate::scenario::cost::duration_text(c.wall_s * super::page::BROWSER_SLOWDOWN),
+        )
+    });
     drop(p);
 
     let rerender = {
@@ -225,17 +231,41 @@ pub fn transport(props: &TransportProps) -> Html {
         jump_notable(&page_d, true);
         r_d();
     });
-    let status = match (&failed, finished) {
-        (Some(e), _) => {
-            html! { <div class="progress" role="status">{ format!("cannot run: {e}") }</div> }
+    let cancel = {
+        let page = page.clone();
+        let rerender = rerender.clone();
+        Callback::from(move |_: MouseEvent| {
+            page.borrow_mut().cancel();
+            rerender();
+        })
+    };
+    let go = {
+        let page = page.clone();
+        let rerender = rerender.clone();
+        Callback::from(move |_: MouseEvent| {
+            page.borrow_mut().confirm_long();
+            rerender();
+        })
+    };
+    let status = match (&waiting, &failed, finished) {
+        (Some((what, browser)), _, _) => html! {
+            <div class="progress progress--long" role="alert" id="run-long">
+                <span>{ format!("This scenario is a long run: natively {what}; about {browser} in this page. ") }</span>
+                <button class="btn btn--primary" id="run-long-go" onclick={go}>{ "Run it" }</button>
+                <span class="muted">{ " or change a setting back." }</span>
+            </div>
+        },
+        (None, Some(e), _) => {
+            html! { <div class="progress" role="status" id="run-status">{ e.clone() }</div> }
         }
-        (None, false) => html! {
+        (None, None, false) => html! {
             <div class="progress" role="status" aria-live="polite" id="run-progress">
                 <span>{ format!("computing the whole run… {:.0}%", progress * 100.0) }</span>
                 <progress max="100" value={format!("{:.0}", progress * 100.0)} aria-label="Run computed" />
+                <button class="btn" id="run-cancel" onclick={cancel}>{ "Cancel" }</button>
             </div>
         },
-        (None, true) => html! {},
+        (None, None, true) => html! {},
     };
     html! {
         <div class={classes!("transport", props.compact.then_some("transport--compact"))} role="group" aria-label="Playback">

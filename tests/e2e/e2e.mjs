@@ -350,6 +350,23 @@ await page.waitForSelector('.banner');
 check((await page.textContent('.banner')).includes('unknown preset'), 'a broken link explains what was wrong');
 await known();
 
+// 13b. A setting whose run would take long: the page shows the estimate and
+// waits; once asked it runs with progress, and Cancel stops it.
+await page.goto(`${base}?set=max_delay_ms:1,base_delay_ms:1`);
+await page.waitForSelector('#run-long', { timeout: 15000 });
+const longText = await page.textContent('#run-long');
+check(longText.includes('max_delay_ms=1') && !(await page.$('#run-progress')), `a long run waits for a go-ahead and names what drives it ("${longText.trim().slice(0, 90)}…")`);
+await page.click('#run-long-go');
+await page.waitForSelector('#run-progress', { timeout: 15000 });
+await page.waitForTimeout(1500);
+await page.click('#run-cancel');
+await page.waitForSelector('#run-status', { timeout: 5000 });
+const cancelled = await page.textContent('#run-status');
+check(cancelled.includes('cancelled'), `Cancel stops the run and says so ("${cancelled.trim()}")`);
+await page.click('#preset-incident');
+await known();
+check(true, 'after a cancelled run the page runs the next scenario');
+
 // 14. Memory: the renderer process (page and workers) with every checkpoint.
 try {
   const rss = execSync("ps -eo rss,args | grep -- '--type=renderer' | grep -v grep | awk '{s+=$1} END {print s}'").toString().trim();

@@ -496,7 +496,7 @@ fn long_runs_are_refused_up_front_naming_what_drives_the_cost() {
 
 #[test]
 fn ctrl_c_stops_a_long_run_cleanly() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
+    let child = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
         .args(["run", "--allow-long", "--set", "max_delay_ms=1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

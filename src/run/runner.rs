@@ -200,7 +200,7 @@ impl Runner {
                 });
             } else if reached && self.sim.now() >= self.next_sample {
                 self.track.push(moment_of(&self.sim));
-                self.next_sample = self.next_sample + self.meta.track_step;
+                self.next_sample += self.meta.track_step;
             }
             self.maybe_checkpoint();
         }

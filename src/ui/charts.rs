@@ -32,10 +32,12 @@ pub struct ChartsProps {
 /// known), the compared run (generation, how far), and the theme.
 type DrawnFor = (u32, u64, Option<(u32, u64)>, bool);
 
+/// Per chart: its geometry as last drawn and its canvas's backing size.
+type Geometries = BTreeMap<String, (ChartGeometry, (f64, f64))>;
+
 thread_local! {
-    /// Each chart's geometry as last drawn, and its canvas's backing width,
-    /// for the cursor and for clicks.
-    static GEOMETRY: RefCell<BTreeMap<String, (ChartGeometry, (f64, f64))>> = const { RefCell::new(BTreeMap::new()) };
+    /// Each chart's geometry as last drawn, for the cursor and for clicks.
+    static GEOMETRY: RefCell<Geometries> = const { RefCell::new(BTreeMap::new()) };
 }
 
 #[derive(Default)]
@@ -88,7 +90,7 @@ fn cached_specs(d: &mut Drawn, p: &Page, want: &DrawnFor) -> Rc<Vec<vc::ChartSpe
         Some((f, s)) if f == want => s.clone(),
         _ => {
             let s = Rc::new(specs_now(p));
-            d.specs = Some((want.clone(), s.clone()));
+            d.specs = Some((*want, s.clone()));
             s
         }
     }
@@ -193,7 +195,7 @@ fn draw_some(
                     g.borrow_mut()
                         .insert(id.to_string(), (geo, (f64::from(pw), f64::from(ph))))
                 });
-                d.state.insert(id.to_string(), want.clone());
+                d.state.insert(id.to_string(), want);
                 // For the end-to-end test: drawn from the whole run(s).
                 let done = want.1 == u64::MAX && want.2.is_none_or(|c| c.1 == u64::MAX);
                 let _ = canvas.set_attribute("data-state", if done { "done" } else { "partial" });

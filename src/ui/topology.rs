@@ -21,11 +21,6 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
-/// Minimum wall-clock time a packet stays on screen, seconds.
-const MIN_WALL_S: f64 = 0.6;
-/// Most dots drawn per frame.
-const MAX_DOTS: usize = 350;
-
 thread_local! {
     /// Where the last frame drew each packet: (x, y, id), for clicks.
     static DOTS: RefCell<Vec<(f64, f64, u32)>> = const { RefCell::new(Vec::new()) };
@@ -440,51 +435,30 @@ fn paint_packets(
     selected: Option<u32>,
 ) {
     let t = now.as_secs_f64();
-    let reduced = util::reduced_motion();
     let params = rec.params();
+    let pods = &rec.pods;
+    let pk = &rec.packets;
+    let per_pod = params.clients_per_pod;
+    let (frame, shown, stride) =
+        geo::dots(pk, layout, t, speed, per_pod, util::reduced_motion(), |q| {
+            pods.get(q.pod as usize).map(|x| x.slot()).unwrap_or(0)
+        });
+    let drawn = frame.len();
     // Dots are batched by colour: one path and one fill per colour.
     let mut by_colour: Vec<(&'static str, Vec<(f64, f64)>)> = Vec::new();
     let mut crosses: Vec<(f64, f64)> = Vec::new();
-    let mut dots = Vec::new();
-    let pk = &rec.packets;
-    let horizon = (MIN_WALL_S * speed * 1.4).max(0.002);
-    let from = geo::first_sent_at_or_after(pk, ((t - horizon).max(0.0) * 1e6) as u64);
-    let to = geo::first_sent_at_or_after(pk, (t * 1e6) as u64 + 1);
-    let per_pod = params.clients_per_pod;
-    let mut drawn = 0usize;
-    let shown = to.saturating_sub(from);
-    let stride = shown.div_ceil(MAX_DOTS).max(1);
-    let pods = &rec.pods;
-    for pkt in pk[from..to].iter().step_by(stride) {
-        let dur = geo::shown_for(pkt, speed, MIN_WALL_S);
-        let age = t - pkt.sent.as_secs_f64();
-        let dropped = pkt.fate.dropped();
-        let hold = if dropped { dur * 0.4 } else { 0.0 };
-        if age < 0.0 || age > dur + hold {
-            continue;
-        }
-        let slot = pods.get(pkt.pod as usize).map(|q| q.slot()).unwrap_or(0);
-        let (path, stop) = geo::path(layout, pkt, per_pod, slot);
-        let full = path.len().saturating_sub(1).max(1) as f64;
-        let progress = if reduced { 1.0 } else { (age / dur).min(1.0) };
-        let frac_to_stop = stop as f64 / full;
-        let (px, py) = geo::position(
-            &path,
-            stop,
-            (progress / frac_to_stop.max(1e-9)).min(1.0) * 1.0,
-        );
-        let at_stop = progress >= frac_to_stop || reduced;
-        if dropped && at_stop {
-            crosses.push((px, py));
+    let mut dots = Vec::with_capacity(frame.len());
+    for d in &frame {
+        if d.dropped_here {
+            crosses.push(d.at);
         } else {
-            let colour = geo::kind_colour(pkt.kind);
+            let colour = geo::kind_colour(d.kind);
             match by_colour.iter_mut().find(|(k, _)| *k == colour) {
-                Some((_, v)) => v.push((px, py)),
-                None => by_colour.push((colour, vec![(px, py)])),
+                Some((_, v)) => v.push(d.at),
+                None => by_colour.push((colour, vec![d.at])),
             }
         }
-        dots.push((px, py, pkt.id));
-        drawn += 1;
+        dots.push((d.at.0, d.at.1, d.id));
     }
     for (colour, pts) in &by_colour {
         c.set_fill_style_str(colour);

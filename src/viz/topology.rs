@@ -208,6 +208,70 @@ pub fn kind_colour(k: PacketKind) -> &'static str {
     }
 }
 
+/// Minimum wall-clock time a packet stays on screen, seconds.
+pub const MIN_WALL_S: f64 = 0.6;
+/// Most dots drawn per frame.
+pub const MAX_DOTS: usize = 350;
+
+/// One sampled packet where the topology draws it at a moment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dot {
+    /// Where.
+    pub at: Pt,
+    /// The packet.
+    pub id: u32,
+    /// Its kind (its colour).
+    pub kind: PacketKind,
+    /// It has reached the place where it was dropped (drawn as a cross).
+    pub dropped_here: bool,
+}
+
+/// The dots of a frame: the sampled packets in flight at `t` (seconds),
+/// each shown for its real flight time or [`MIN_WALL_S`] of wall time at
+/// `speed`, whichever is longer (a dropped one lingers at its drop), at
+/// most [`MAX_DOTS`] of them (every `stride`-th); `reduced` (reduced motion)
+/// puts each at the end of its path. Returns the dots, how many packets
+/// were in view and the stride. `slot` gives a packet's pod's place on its
+/// node.
+pub fn dots(
+    packets: &[PacketRecord],
+    layout: &Layout,
+    t: f64,
+    speed: f64,
+    per_pod: u32,
+    reduced: bool,
+    slot: impl Fn(&PacketRecord) -> usize,
+) -> (Vec<Dot>, usize, usize) {
+    let horizon = (MIN_WALL_S * speed * 1.4).max(0.002);
+    let from = first_sent_at_or_after(packets, ((t - horizon).max(0.0) * 1e6) as u64);
+    let to = first_sent_at_or_after(packets, (t * 1e6) as u64 + 1);
+    let shown = to.saturating_sub(from);
+    let stride = shown.div_ceil(MAX_DOTS).max(1);
+    let mut out = Vec::new();
+    for pkt in packets[from..to].iter().step_by(stride) {
+        let dur = shown_for(pkt, speed, MIN_WALL_S);
+        let age = t - pkt.sent.as_secs_f64();
+        let dropped = pkt.fate.dropped();
+        let hold = if dropped { dur * 0.4 } else { 0.0 };
+        if age < 0.0 || age > dur + hold {
+            continue;
+        }
+        let (path, stop) = path(layout, pkt, per_pod, slot(pkt));
+        let full = path.len().saturating_sub(1).max(1) as f64;
+        let progress = if reduced { 1.0 } else { (age / dur).min(1.0) };
+        let frac_to_stop = stop as f64 / full;
+        let at = position(&path, stop, (progress / frac_to_stop.max(1e-9)).min(1.0));
+        let at_stop = progress >= frac_to_stop || reduced;
+        out.push(Dot {
+            at,
+            id: pkt.id,
+            kind: pkt.kind,
+            dropped_here: dropped && at_stop,
+        });
+    }
+    (out, shown, stride)
+}
+
 /// Index of the first packet sent at or after `t_us` (packets are stored in
 /// non-decreasing `sent` order).
 pub fn first_sent_at_or_after(packets: &[PacketRecord], t_us: u64) -> usize {
@@ -226,6 +290,60 @@ mod tests {
         assert_eq!(position(&path, 2, 1.0), (100.0, 100.0));
         assert_eq!(position(&path, 1, 1.0), (100.0, 0.0));
         assert_eq!(position(&path, 1, 0.5), (50.0, 0.0));
+    }
+
+    #[test]
+    fn dots_are_the_packets_in_flight_and_crosses_where_they_died() {
+        use crate::sim::time::SimTime;
+        use crate::sim::trace::{Fate, Trigger};
+        let layout = Layout::new(8, 60);
+        let pkt = |id: u32, sent_ms: u64, fate: Fate| PacketRecord {
+            id,
+            kind: PacketKind::Syn,
+            sent: SimTime::from_millis(sent_ms),
+            arrives: SimTime::from_millis(sent_ms + 1),
+            src: std::net::Ipv4Addr::new(10, 0, 130, 5),
+            sport: 40_000,
+            dst: std::net::Ipv4Addr::new(10, 0, 64, 12),
+            dport: 8080,
+            node: 1,
+            fate,
+            client: 3,
+            pod: 0,
+            attempt: 1,
+            syn_no: 0,
+            trigger: Trigger::AfterTimeout,
+            resolved_at: SimTime::ZERO,
+            ingress_ens6: true,
+            answers: u32::MAX,
+        };
+        let packets = vec![
+            pkt(0, 1_000, Fate::Delivered),
+            pkt(1, 9_000, Fate::RpFilter { no_addr: true }),
+            pkt(2, 9_500, Fate::Delivered),
+        ];
+        // At 9.6 s (1x): the first is long gone; the drop has reached its
+        // place (0.6 s of wall time spans the path), the last is on its way.
+        let (d, shown, stride) = dots(&packets, &layout, 9.6, 1.0, 15, false, |_| 0);
+        assert_eq!((shown, stride), (2, 1));
+        assert_eq!(d.iter().map(|x| x.id).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(d[0].dropped_here && !d[1].dropped_here);
+        // A packet not sent yet is not drawn; reduced motion puts dots at
+        // their ends at once.
+        let (d, _, _) = dots(&packets, &layout, 9.2, 1.0, 15, true, |_| 0);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].dropped_here);
+        // Many packets at once: at most MAX_DOTS are drawn.
+        let many: Vec<_> = (0..2_000)
+            .map(|i| pkt(i, 5_000 + u64::from(i) / 10, Fate::Delivered))
+            .collect();
+        let (d, shown, stride) = dots(&many, &layout, 5.2, 1.0, 15, false, |_| 0);
+        assert_eq!(shown, 2_000);
+        assert!(
+            d.len() <= MAX_DOTS && stride == 6,
+            "{} dots, stride {stride}",
+            d.len()
+        );
     }
 
     #[test]

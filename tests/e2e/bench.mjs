@@ -2,7 +2,7 @@
 // machine (scripts/bench-page.sh): the whole run of a preset computed in
 // the page's Web Worker (from asking to the last chunk drawn into the
 // record, `window.__runMs`) against `incident-sim bench --runs 1` of the
-// same preset, plus the renderer's memory once the run and its checkpoints
+// same preset, plus the largest renderer process's memory (the page's, with its workers) once the run and its checkpoints
 // are held. Prints one JSON object.
 import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
 import { execFileSync, execSync } from 'node:child_process';
@@ -15,7 +15,7 @@ const browser = await chromium.launch({
          '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
 const rendererMb = () => {
-  const kb = execSync("ps -eo rss,args | grep -- '--type=renderer' | grep -v grep | awk '{s+=$1} END {print s}'").toString().trim();
+  const kb = execSync("ps -eo rss,args | grep -- '--type=renderer' | grep -v grep | awk '$1>m{m=$1} END {print m}'").toString().trim();
   return Math.round(Number(kb) / 1024);
 };
 const wasm = []; const native = []; const ratios = []; const mem = [];

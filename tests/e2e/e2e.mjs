@@ -369,7 +369,7 @@ check(true, 'after a cancelled run the page runs the next scenario');
 
 // 14. Memory: the renderer process (page and workers) with every checkpoint.
 try {
-  const rss = execSync("ps -eo rss,args | grep -- '--type=renderer' | grep -v grep | awk '{s+=$1} END {print s}'").toString().trim();
+  const rss = execSync("ps -eo rss,args | grep -- '--type=renderer' | grep -v grep | awk '$1>m{m=$1} END {print m}'").toString().trim();
   perf.renderer_rss_mb = Math.round(Number(rss) / 1024);
 } catch (e) { perf.renderer_rss_mb = null; }
 

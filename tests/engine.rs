@@ -474,3 +474,17 @@ fn folding_the_reconnect_into_the_syns_arrival_changes_no_figure() {
         Summary::of(&b).stale_ip_seconds_max
     );
 }
+
+#[test]
+fn every_preset_has_its_recorded_digest_natively() {
+    // The same table is checked in headless Chromium (tests/web.rs).
+    assert_eq!(
+        common::PRESET_DIGESTS.len(),
+        incident_sim::scenario::presets::PRESETS.len(),
+        "every preset is in the table"
+    );
+    for (name, want) in common::PRESET_DIGESTS {
+        let got = common::preset_digest(name);
+        assert_eq!(got, want, "{name}: digest {got:#x}");
+    }
+}

@@ -341,3 +341,13 @@ async fn comparing_with_the_fix_shows_both_runs_and_where_they_part() {
     assert!(until(2_000, || q(&root, ".compare__table").is_none()).await);
     app.destroy();
 }
+
+#[wasm_bindgen_test]
+fn every_preset_runs_to_the_native_digest_in_the_browser() {
+    // Full runs of every preset, compiled to wasm and run in Chromium: the
+    // same traces as natively (tests/engine.rs checks the same table).
+    for (name, want) in common::PRESET_DIGESTS {
+        let got = common::preset_digest(name);
+        assert_eq!(got, want, "{name}: digest {got:#x} in the browser");
+    }
+}

@@ -35,3 +35,24 @@ pub fn small_query() -> String {
     let set: Vec<String> = SMALL.iter().map(|(k, v)| format!("{k}:{v}")).collect();
     format!("set={}", set.join(","))
 }
+
+/// The trace digest of every preset's full run with seed 1: natively
+/// (tests/engine.rs) and in headless Chromium (tests/web.rs) alike. A model
+/// change moves them; both tests then say so.
+pub const PRESET_DIGESTS: [(&str, u64); 7] = [
+    ("incident", 0x4a3f_c8ac_1acf_7161),
+    ("fix-default-backoff", 0x2ea2_e7f4_ea99_c017),
+    ("larger-instance", 0x0638_ddea_f025_3d9b),
+    ("pick-first", 0xaa85_c8ff_8e8e_1ca1),
+    ("cilium-unreachable-route", 0x6593_f37e_134d_127f),
+    ("ens6-address", 0x6e7a_159d_e25a_5197),
+    ("no-rollout", 0x7ec8_3826_c5d1_8265),
+];
+
+/// The digest of preset `name`'s full run with seed 1.
+pub fn preset_digest(name: &str) -> u64 {
+    let sc = Scenario::preset(name);
+    let mut sim = incident_sim::sim::Sim::new(&sc.params().expect("a preset is valid"), sc.seed);
+    sim.run_to_end();
+    sim.digest()
+}

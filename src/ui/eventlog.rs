@@ -13,6 +13,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 const ROW_H: f64 = 22.0;
+/// The log's height, px (also `.log` in styles/app.css).
 const VIEW_H: f64 = 330.0;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -153,7 +154,7 @@ pub fn event_log() -> Html {
                 })
             };
             html! {
-                <div class={classes!(cls.to_string(), selected.then_some("row--sel"))} style={format!("top:{y}px")} role="row" onclick={onclick}
+                <div class={classes!(cls.to_string(), selected.then_some("row--sel"))} data-css={format!("top:{y}px")} role="row" onclick={onclick}
                     data-pkt={sel.map(|id| id.to_string())}>
                     <span class="row__t">{ format!("{:>9.3}", t.as_secs_f64()) }</span>
                     <span class="row__x">{ text }</span>
@@ -198,6 +199,7 @@ pub fn event_log() -> Html {
         let list_ref = list_ref.clone();
         use_effect(move || {
             if let Some(el) = list_ref.cast::<web_sys::Element>() {
+                util::apply_css_data(&el);
                 if (dom_top.get() - top).abs() > 1.0 {
                     dom_top.set(top);
                     // Written at the start of the next frame: right after a
@@ -233,8 +235,8 @@ pub fn event_log() -> Html {
                 { check(" drops only", "log-drops", f.drops_only, |f, v| f.drops_only = v) }
                 <span class="muted" id="log-count">{ format!("{total} rows") }</span>
             </div>
-            <div class="log" id="log" ref={list_ref} onscroll={onscroll} role="table" aria-label="Events and sampled packets" style={format!("height:{VIEW_H}px")}>
-                <div class="log__content" style={format!("height:{content_h}px")}>{ for visible }</div>
+            <div class="log" id="log" ref={list_ref} onscroll={onscroll} role="table" aria-label="Events and sampled packets">
+                <div class="log__content" data-css={format!("height:{content_h}px")}>{ for visible }</div>
             </div>
         </>
     }

@@ -609,8 +609,8 @@ pub fn topology(props: &TopologyProps) -> Html {
                 data-vpc-fill={format!("{vpc_fill:.3}")} data-saturated-nodes={saturated.to_string()}
                 data-exact={exact.to_string()} />
             <div class="legend" aria-hidden="true">
-                { for [(PacketKind::Syn, "SYN"), (PacketKind::SynAck, "SYN-ACK"), (PacketKind::Rst, "RST"), (PacketKind::IcmpUnreachable, "ICMP"), (PacketKind::DnsTcpSyn, "DNS")].iter().map(|(k, l)| html! {
-                    <span class="legend__item"><i style={format!("background:{}", geo::kind_colour(*k))} />{ *l }</span>
+                { for [("sw-syn", "SYN"), ("sw-synack", "SYN-ACK"), ("sw-rst", "RST"), ("sw-icmp", "ICMP"), ("sw-dns", "DNS")].iter().map(|(cls, l)| html! {
+                    <span class="legend__item"><i class={*cls} />{ *l }</span>
                 }) }
                 <span class="legend__item"><b class="x">{ "✕" }</b>{ "dropped" }</span>
                 <span class="legend__item">{ "● pod · ◌ deleted pod (IP still on ens6)" }</span>

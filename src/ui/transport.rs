@@ -152,6 +152,7 @@ pub struct TransportProps {
 #[component(Transport)]
 pub fn transport(props: &TransportProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
+    let marks_ref = use_node_ref();
     let page = ctx.page.clone();
     let p = page.borrow();
     let Clock { t, playing, speed } = p.clock;
@@ -247,6 +248,18 @@ pub fn transport(props: &TransportProps) -> Html {
             rerender();
         })
     };
+    // Marks are placed through the CSSOM (no style attributes: a strict CSP).
+    {
+        let marks = marks_ref.clone();
+        // Where the marks are, in one number: a new run's marks move them.
+        let sig = markers.iter().map(|m| m.1).sum::<f64>().to_bits();
+        use_effect_with((markers.len(), sig), move |_| {
+            if let Some(el) = marks.cast::<web_sys::Element>() {
+                util::apply_css_data(&el);
+            }
+            || ()
+        });
+    }
     let status = match (&waiting, &failed, finished) {
         (Some((what, browser)), _, _) => html! {
             <div class="progress progress--long" role="alert" id="run-long">
@@ -283,9 +296,9 @@ pub fn transport(props: &TransportProps) -> Html {
             <div class="scrubber">
                 <input type="range" id="scrubber" aria-label="Simulated time" min="0" max={end.secs().to_string()} step="0.1"
                     value={format!("{:.1}", t.as_secs_f64())} oninput={on_scrub} />
-                <div class="scrubber__marks" aria-hidden="true" id="scrubber-marks">
+                <div class="scrubber__marks" aria-hidden="true" id="scrubber-marks" ref={marks_ref}>
                     { for markers.iter().map(|(at, x, cls, text)| html! {
-                        <span class={classes!("mk", *cls)} style={format!("left:{x:.2}%")} title={text.clone()} data-at={format!("{at:.6}")} />
+                        <span class={classes!("mk", *cls)} data-css={format!("left:{x:.2}%")} title={text.clone()} data-at={format!("{at:.6}")} />
                     }) }
                 </div>
             </div>

@@ -166,3 +166,39 @@ pub fn download(name: &str, mime: &str, bytes: &[u8]) {
     };
     download_blob(name, &blob);
 }
+
+/// Applies each `data-css="prop:value;…"` attribute under `root` (and on it)
+/// as styles through the CSSOM. A strict Content-Security-Policy
+/// (`style-src 'self'`) refuses `style` attributes in markup but not the
+/// CSSOM, so positions computed at render time travel this way. A value
+/// already in place is not written again.
+pub fn apply_css_data(root: &web_sys::Element) {
+    use wasm_bindgen::JsCast;
+    let apply = |el: &web_sys::Element| {
+        let (Some(spec), Some(el)) = (
+            el.get_attribute("data-css"),
+            el.dyn_ref::<web_sys::HtmlElement>(),
+        ) else {
+            return;
+        };
+        let style = el.style();
+        for decl in spec.split(';') {
+            if let Some((k, v)) = decl.split_once(':') {
+                if style.get_property_value(k).ok().as_deref() != Some(v) {
+                    let _ = style.set_property(k, v);
+                }
+            }
+        }
+    };
+    apply(root);
+    if let Ok(list) = root.query_selector_all("[data-css]") {
+        for i in 0..list.length() {
+            if let Some(el) = list
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            {
+                apply(&el);
+            }
+        }
+    }
+}

@@ -30,6 +30,15 @@ const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
 page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+// Every request the page and its workers make, to check none leaves the origin.
+const requests = [];
+page.context().on('request', (r) => requests.push(r.url()));
+const served = await (await fetch(base)).headers.get('content-security-policy');
+// CSP violations, reported by the page and its workers.
+await page.addInitScript(() => {
+  window.__csp = [];
+  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+});
 // Long tasks on the page's thread, from the first script on.
 await page.addInitScript(() => {
   window.__longTasks = [];
@@ -148,6 +157,11 @@ for (const [what, act] of [
   await page.evaluate(() => { window.__longTasks = []; });
   const t1 = Date.now();
   await act();
+  // The page's own response to the click (re-rendering the controls) is
+  // reported apart; what is checked is the run being computed and drawn.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const clickTasks = await page.evaluate(() => { const t = window.__longTasks; window.__longTasks = []; return t; });
+  perf[`click_task_ms_max (${what})`] = clickTasks.length ? +Math.max(...clickTasks).toFixed(0) : 0;
   await page.waitForFunction(() => document.querySelector('#sim-time')?.dataset.finished !== 'true', null, { timeout: 5000, polling: 20 }).catch(() => {});
   await known();
   await chartsDone();
@@ -373,6 +387,12 @@ try {
   perf.renderer_rss_mb = Math.round(Number(rss) / 1024);
 } catch (e) { perf.renderer_rss_mb = null; }
 
+const origin = new URL(base).origin;
+const outside = [...new Set(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')))];
+check(!!served && served.includes("script-src 'self' 'wasm-unsafe-eval'") && served.includes("style-src 'self'"), `the site is served with a locked-down CSP (${served})`);
+check(outside.length === 0 && requests.length > 10, `the page and its workers requested nothing outside their origin (${requests.length} requests; ${outside.join(' ')})`);
+const csp = await page.evaluate(() => window.__csp || []);
+check(csp.length === 0, `no CSP violation (${csp.join(' | ')})`);
 check(errors.filter((e) => !e.includes('favicon')).length === 0, `no page errors (${errors.join(' | ')})`);
 writeFileSync(path.join(out, 'perf.json'), JSON.stringify(perf, null, 2));
 console.log(JSON.stringify(perf));

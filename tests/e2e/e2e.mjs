@@ -211,7 +211,12 @@ const fateView = async () => {
   if (await page.$('#step-next')) await page.click('button:has-text("Show all")');
   await page.waitForSelector('#verdict', { timeout: 30000 });
   const verdict = (await page.textContent('#verdict')).trim();
+  // The packet's own row: the log searched for its source address and
+  // port (one flow), then the row with its id.
   const id = (await page.textContent('h2:has-text("Packet #")')).match(/#(\d+)/)[1];
+  const src = (await page.textContent('#inspector-fields tr:nth-child(2) td')).trim();
+  await page.fill('#log-search', src);
+  await page.waitForSelector(`#log [data-pkt="${id}"]`, { timeout: 5000 }).catch(() => {});
   const rowEl = await page.$(`#log [data-pkt="${id}"]`);
   const row = rowEl ? await rowEl.textContent() : '(not in view)';
   return { fate, verdict, row };
@@ -237,7 +242,8 @@ for (const [preset, reason, kernelSays] of fateCases) {
   await page.waitForTimeout(300);
   const after = await fateView();
   const ok = (v) => v.fate === reason && v.verdict.includes(kernelSays) && v.row.includes(reason);
-  check(ok(before) && ok(after), `${preset}: a SYN "${reason}": log, inspector and kernel panel agree (${kernelSays}), before and after going to its time`);
+  check(ok(before) && ok(after), `${preset}: a SYN "${reason}": log, inspector and kernel panel agree (${kernelSays}), before and after going to its time`
+    + (ok(before) && ok(after) ? '' : ` ${JSON.stringify({ before, after })}`));
 }
 
 // 6. The incident at the height of the rollout: the gauges, the step-through,

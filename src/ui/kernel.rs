@@ -19,7 +19,7 @@ fn step_html(i: usize, s: &StepView) -> Html {
         html! { <span class="step__next">{ format!("→ {}", s.next) }</span> }
     };
     html! {
-        <li class="step">
+        <li class="step" tabindex="-1">
             <div class="step__head"><span class="step__n">{ i + 1 }</span><code>{ s.function.clone() }</code>{ next }</div>
             <div class="step__text">{ s.text.clone() }</div>
             { if s.values.is_empty() { html! {} } else { html! {
@@ -36,6 +36,36 @@ pub fn kernel_step_through() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let toggles = use_state(Toggles::default);
     let shown = use_state(|| usize::MAX);
+    let steps_ref = use_node_ref();
+    // The newest step comes into view and takes the keyboard focus whenever
+    // one is added, so the checks that decide (no_addr, last_resort, e_rpf)
+    // are never out of sight.
+    let last_count = use_mut_ref(|| 0u32);
+    {
+        let list = steps_ref.clone();
+        use_effect(move || {
+            let count = list
+                .cast::<web_sys::Element>()
+                .map(|l| l.child_element_count())
+                .unwrap_or(0);
+            if count != *last_count.borrow() {
+                *last_count.borrow_mut() = count;
+                if let Some(el) = list
+                    .cast::<web_sys::Element>()
+                    .and_then(|l| l.last_element_child())
+                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                {
+                    if count > 1 {
+                        let opts = web_sys::ScrollIntoViewOptions::new();
+                        opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                        el.scroll_into_view_with_scroll_into_view_options(&opts);
+                        let _ = el.focus();
+                    }
+                }
+            }
+            || ()
+        });
+    }
     let view = ctx.view.clone();
 
     let pick = {
@@ -129,6 +159,7 @@ pub fn kernel_step_through() -> Html {
     let steps = &w.steps;
     let n = (*shown).min(steps.len());
     let more = n < steps.len();
+
     let step_btn = {
         let shown = shown.clone();
         Callback::from(move |_| shown.set((n + 1).max(1)))
@@ -185,7 +216,7 @@ pub fn kernel_step_through() -> Html {
                 <label><input type="checkbox" id="kt-unreach" checked={w.has_unreachable} onchange={toggle_bool("unreach")} />{ " unreachable route" }</label>
                 { if changed { html! { <button class="btn" onclick={reset}>{ "as simulated" }</button> } } else { html! {} } }
             </fieldset>
-            <ol class="steps" id="steps">
+            <ol class="steps" id="steps" ref={steps_ref}>
                 { for steps.iter().take(n).enumerate().map(|(i, s)| step_html(i, s)) }
             </ol>
             <div class="controls__row">

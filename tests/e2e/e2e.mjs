@@ -257,7 +257,17 @@ await page.waitForSelector('#fate');
 const fate = await page.textContent('#fate');
 check(fate.includes('martian (rp_filter, no_addr)'), `a dropped SYN shows "martian (rp_filter, no_addr)" (got "${fate.trim()}")`);
 await page.waitForSelector('#steps');
-while (await page.$('#step-next')) await page.click('#step-next');
+let followed = true;
+while (await page.$('#step-next')) {
+  await page.click('#step-next');
+  // The newest step is in view inside the step list, and has the focus.
+  followed = followed && await page.$eval('#steps', (ol) => {
+    const li = ol.lastElementChild; if (!li) return false;
+    const a = ol.getBoundingClientRect(); const b = li.getBoundingClientRect();
+    return b.top >= a.top - 1 && b.bottom <= a.bottom + 1 && document.activeElement === li;
+  });
+}
+check(followed, 'the step-through shows (and focuses) its newest step after every click');
 const verdict = await page.textContent('#verdict');
 check(verdict.includes('martian source'), `the step-through ends in the martian drop ("${verdict.trim().slice(0, 60)}…")`);
 check((await page.textContent('#why')).includes('Why it was sent'), 'the inspector explains why the SYN was sent');

@@ -198,6 +198,17 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
         errors.push(format!("{e}; the link's settings were dropped"));
         v.scenario.set.clear();
     }
+    // A moment past the run's end is shown as its end, and said so.
+    if let Ok(p) = v.scenario.params() {
+        let end = p.duration_s as f64;
+        if v.t > end {
+            errors.push(format!(
+                "time {} s is past the end of the run ({end} s); showing its end",
+                v.t
+            ));
+            v.t = end;
+        }
+    }
     (v, errors)
 }
 
@@ -281,6 +292,18 @@ mod tests {
         assert_eq!(v.speed, 1.0);
         assert_eq!(v.panel, None);
         assert_eq!(errors.len(), 8, "{errors:?}");
+    }
+
+    #[test]
+    fn a_time_past_the_end_is_the_end_and_said_so() {
+        let (v, errs) = decode("?t=99999");
+        assert_eq!(v.t, 900.0);
+        assert!(errs.iter().any(|e| e.contains("past the end")), "{errs:?}");
+        let (v, errs) = decode("?t=300&set=duration_s:200");
+        assert_eq!(v.t, 200.0);
+        assert_eq!(errs.len(), 1);
+        let (v, errs) = decode("?t=300");
+        assert_eq!((v.t, errs.len()), (300.0, 0));
     }
 
     #[test]

@@ -212,6 +212,31 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
     (v, errors)
 }
 
+/// The query of the whole page at the same state as an embedded panel.
+pub fn full_page_query(v: &ViewState) -> String {
+    let mut full = v.clone();
+    full.embed = None;
+    encode(&full)
+}
+
+/// The `<iframe>` a postmortem pastes to embed `panel` (a panel id or
+/// `chart:ID`) at this state, `page` being the page's address without its
+/// query. The size fits every panel (640×360).
+pub fn embed_snippet(page: &str, v: &ViewState, panel: &str) -> String {
+    let mut e = v.clone();
+    e.embed = Some(panel.to_string());
+    e.panel = None;
+    e.tour = None;
+    let src = format!("{page}?{}", encode(&e))
+        .replace('&', "&amp;")
+        .replace('"', "&quot;");
+    let title = format!("{panel} of the rollout outage at t = {} s", e.t);
+    format!(
+        "<iframe src=\"{src}\" width=\"640\" height=\"360\" title=\"{}\" loading=\"lazy\"></iframe>",
+        title.replace('"', "&quot;")
+    )
+}
+
 /// Encodes a view as a query string (without `?`), omitting defaults.
 pub fn encode(v: &ViewState) -> String {
     let mut parts = vec![format!("preset={}", encode_component(&v.scenario.preset))];
@@ -292,6 +317,32 @@ mod tests {
         assert_eq!(v.speed, 1.0);
         assert_eq!(v.panel, None);
         assert_eq!(errors.len(), 8, "{errors:?}");
+    }
+
+    #[test]
+    fn an_embed_links_to_the_whole_page_and_the_snippet_carries_the_state() {
+        let (v, _) = decode("?t=175&pkt=42&embed=kernel&set=base_delay_ms:1000");
+        let full = full_page_query(&v);
+        assert!(!full.contains("embed") && full.contains("t=175") && full.contains("pkt=42"));
+        let snip = embed_snippet("https://example.org/its-not-dns/", &v, "chart:error-rate");
+        assert!(
+            snip.starts_with("<iframe src=\"https://example.org/its-not-dns/?"),
+            "{snip}"
+        );
+        assert!(
+            snip.contains("embed=chart%3Aerror-rate") || snip.contains("embed=chart:error-rate"),
+            "{snip}"
+        );
+        assert!(
+            snip.contains("&amp;t=175") && snip.contains("width=\"640\" height=\"360\""),
+            "{snip}"
+        );
+        // The snippet's URL decodes to the same state, embedding the panel.
+        let src = snip.split('"').nth(1).unwrap().replace("&amp;", "&");
+        let (back, errs) = decode(src.split_once('?').unwrap().1);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(back.embed.as_deref(), Some("chart:error-rate"));
+        assert_eq!((back.t, back.packet), (175.0, Some(42)));
     }
 
     #[test]

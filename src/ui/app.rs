@@ -231,6 +231,20 @@ fn initial_view() -> (View, f64, f64) {
     )
 }
 
+/// The page's state as a link carries it.
+fn view_state(v: &View, p: &Page) -> ViewState {
+    ViewState {
+        scenario: v.scenario.clone(),
+        t: (p.clock.t.as_secs_f64() * 10.0).round() / 10.0,
+        packet: v.selected,
+        panel: v.panel.clone(),
+        embed: v.embed.clone(),
+        speed: p.clock.speed,
+        tour: v.tour,
+        compare: v.compare.clone(),
+    }
+}
+
 /// Advances the clock by a frame of `dt` wall seconds; true if it stopped.
 fn advance_clock(p: &mut Page, dt: f64) -> bool {
     if !p.clock.playing {
@@ -413,17 +427,7 @@ pub fn app() -> Html {
         use_effect_with(deps, move |(v, _)| {
             let p = page.borrow();
             if !p.clock.playing {
-                let vs = ViewState {
-                    scenario: v.scenario.clone(),
-                    t: (p.clock.t.as_secs_f64() * 10.0).round() / 10.0,
-                    packet: v.selected,
-                    panel: v.panel.clone(),
-                    embed: v.embed.clone(),
-                    speed: p.clock.speed,
-                    tour: v.tour,
-                    compare: v.compare.clone(),
-                };
-                let q = format!("?{}", url::encode(&vs));
+                let q = format!("?{}", url::encode(&view_state(v, &p)));
                 if let Some(w) = web_sys::window() {
                     let same = w.location().search().map(|s| s == q).unwrap_or(false);
                     if !same {
@@ -522,7 +526,39 @@ pub fn app() -> Html {
         }
     };
 
+    // An embedded kernel panel with no packet shows the latest SYN to a
+    // deleted pod (the first of the run if there is none yet).
+    {
+        let view = view.clone();
+        let page = page.clone();
+        let pick = view.embed.as_deref() == Some("kernel") && view.selected.is_none();
+        let finished = page.borrow().record().is_some_and(|r| r.finished());
+        use_effect_with((pick, finished), move |(pick, finished)| {
+            if *pick && *finished {
+                let found = {
+                    let p = page.borrow();
+                    p.record()
+                        .and_then(|r| r.syn_to_deleted_pod(p.clock.t))
+                        .map(|q| (q.id, q.sent))
+                };
+                if let Some((id, sent)) = found {
+                    let mut p = page.borrow_mut();
+                    if sent > p.clock.t {
+                        p.seek(sent);
+                    }
+                    drop(p);
+                    view.dispatch(Action::Select(Some(id)));
+                }
+            }
+            || ()
+        });
+    }
+
     if let Some(embed) = view.embed.clone() {
+        let full = format!(
+            "?{}",
+            url::full_page_query(&view_state(&view, &page.borrow()))
+        );
         return html! {
             <ContextProvider<Ctx> context={ctx}>
             <ContextProvider<ViewCtx> context={vctx}>
@@ -530,6 +566,7 @@ pub fn app() -> Html {
                     { errors }
                     { panel_by_id(&embed, &topo_ref) }
                     <transport::Transport compact={true} />
+                    <a class="embed__full" id="embed-full" href={full} target="_blank" rel="noopener">{ "Open the whole page ↗" }</a>
                 </div>
             </ContextProvider<ViewCtx>>
             </ContextProvider<Ctx>>
@@ -551,6 +588,7 @@ pub fn app() -> Html {
                         <span class="app__subtitle">{ "a Kubernetes rollout outage, packet by packet" }</span>
                     </div>
                     <exports::Exports />
+                    <EmbedButton />
                     <button class="btn" aria-label="Keyboard shortcuts" onclick={ let v = view.clone(); Callback::from(move |_| v.dispatch(Action::Help(true))) }>{ "?" }</button>
                 </header>
                 { errors }
@@ -632,5 +670,54 @@ fn panel_by_id(id: &str, topo: &NodeRef) -> Html {
                 html! { <section class="panel"><topology::Topology canvas={topo.clone()} /></section> }
             }
         },
+    }
+}
+
+/// "Embed": the `<iframe>` for the highlighted panel (the topology if none)
+/// at this moment, ready to paste into a postmortem.
+#[component(EmbedButton)]
+fn embed_button() -> Html {
+    let ctx = use_context::<ViewCtx>().expect("context");
+    let open = use_state(|| None::<String>);
+    let onclick = {
+        let open = open.clone();
+        let page = ctx.page.clone();
+        let view = ctx.view.clone();
+        Callback::from(move |_| {
+            let w = web_sys::window();
+            let here = w
+                .as_ref()
+                .and_then(|w| w.location().href().ok())
+                .unwrap_or_default();
+            let base = here.split(['?', '#']).next().unwrap_or("").to_string();
+            let panel = view.panel.clone().unwrap_or_else(|| "topology".into());
+            let snippet = url::embed_snippet(&base, &view_state(&view, &page.borrow()), &panel);
+            if let Some(w) = w {
+                let _ = w.navigator().clipboard().write_text(&snippet);
+            }
+            open.set(Some(snippet));
+        })
+    };
+    let close = {
+        let open = open.clone();
+        Callback::from(move |_| open.set(None))
+    };
+    html! {
+        <>
+            <button class="btn" id="embed" title="The iframe for the highlighted panel at this moment" {onclick}>{ "Embed" }</button>
+            { match &*open {
+                Some(snippet) => html! {
+                    <div class="overlay" role="dialog" aria-modal="true" aria-label="Embed this panel">
+                        <div class="overlay__card">
+                            <h2>{ "Embed this panel" }</h2>
+                            <p class="muted">{ "Copied to the clipboard. Highlight another panel (the guided investigation or a panel link) to embed it instead." }</p>
+                            <textarea id="embed-snippet" rows="4" readonly=true value={snippet.clone()} aria-label="iframe snippet" />
+                            <button class="btn" onclick={close} autofocus=true>{ "Close" }</button>
+                        </div>
+                    </div>
+                },
+                None => html! {},
+            } }
+        </>
     }
 }

@@ -38,8 +38,8 @@ pub fn kernel_step_through() -> Html {
     let shown = use_state(|| usize::MAX);
     let steps_ref = use_node_ref();
     // The newest step comes into view and takes the keyboard focus whenever
-    // one is added, so the checks that decide (no_addr, last_resort, e_rpf)
-    // are never out of sight.
+    // the reader takes a step, so the checks that decide (no_addr,
+    // last_resort, e_rpf) are never out of sight.
     let last_count = use_mut_ref(|| 0u32);
     {
         let list = steps_ref.clone();
@@ -48,14 +48,17 @@ pub fn kernel_step_through() -> Html {
                 .cast::<web_sys::Element>()
                 .map(|l| l.child_element_count())
                 .unwrap_or(0);
-            if count != *last_count.borrow() {
+            let last = *last_count.borrow();
+            if count != last {
                 *last_count.borrow_mut() = count;
+                // Only a step taken (not a new packet or "show all").
+                let stepped = last > 0 && count == last + 1;
                 if let Some(el) = list
                     .cast::<web_sys::Element>()
                     .and_then(|l| l.last_element_child())
                     .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
                 {
-                    if count > 1 {
+                    if stepped {
                         let opts = web_sys::ScrollIntoViewOptions::new();
                         opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
                         el.scroll_into_view_with_scroll_into_view_options(&opts);

@@ -360,6 +360,24 @@ await known();
 await chartsDone();
 check((await page.$$('.chart')).length === 1, 'embed mode shows only the requested chart');
 await page.screenshot({ path: path.join(out, 'embed-error-rate.png') });
+const fullHref = await page.getAttribute('#embed-full', 'href');
+check(!!fullHref && !fullHref.includes('embed') && fullHref.includes('t=200'), `an embed links to the whole page at the same state (${fullHref})`);
+// An embedded kernel panel without a packet walks the latest SYN to a deleted pod.
+await page.setViewportSize({ width: 640, height: 360 });
+await page.goto(`${base}?embed=kernel&t=200`);
+await known();
+await page.waitForSelector('#steps', { timeout: 30000 });
+check((await page.textContent('.kernel__packet')).includes('SYN'), 'embed=kernel with no packet opens on the latest SYN to a deleted pod');
+await page.screenshot({ path: path.join(out, 'embed-kernel-640x360.png') });
+await page.setViewportSize({ width: 1440, height: 1000 });
+// The Embed button writes the iframe for the highlighted panel and state.
+await page.goto(`${base}?t=175&panel=charts`);
+await known();
+await page.click('#embed');
+const snippet = await page.inputValue('#embed-snippet');
+check(snippet.startsWith('<iframe') && snippet.includes('embed=charts') && snippet.includes('t=175'), `Embed writes the iframe snippet (${snippet.slice(0, 80)}…)`);
+await page.keyboard.press('Escape');
+await page.click('.overlay .btn');
 
 // 12. Counterfactual: the incident beside the fix, both computed in
 // workers at the same time.

@@ -45,7 +45,9 @@ impl BackoffConfig {
 
     fn jittered(&self, b: u64, rng: &mut SimRng) -> u64 {
         let spread = b.saturating_mul(self.jitter_milli) / 1_000;
+        // Never zero (possible at 100 % jitter): time must advance.
         rng.range_inclusive(b.saturating_sub(spread), b.saturating_add(spread))
+            .max(1)
     }
 
     /// grpc-go `Exponential.Backoff(retries)`.

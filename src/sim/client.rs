@@ -346,12 +346,14 @@ impl Sim {
                 (b, cfg.go_dial_timeout(b))
             }
             GrpcSemantics::Spec => {
-                let s = &self.subs[sub as usize];
-                let b = if s.backoff_idx == 0 {
-                    cfg.base_us
-                } else {
-                    cfg.spec_next(s.backoff_us, &mut self.clients[client].rng)
-                };
+                // The spec (connection-backoff.md) grows `current_backoff`
+                // itself and jitters only the deadline drawn from it: the
+                // same schedule as grpc-go's. Growing it from the previous
+                // jittered value instead was a random walk that, with
+                // 100 % jitter, could fall to zero and stay there (a run
+                // stuck at one instant; found by tests/invariants.rs).
+                let idx = self.subs[sub as usize].backoff_idx;
+                let b = cfg.go_backoff(idx, &mut self.clients[client].rng);
                 (b, b.max(cfg.min_connect_us))
             }
         };

@@ -78,6 +78,19 @@ fn estimates_are_within_the_stated_factor_at_extreme_settings() {
             ("rollout", "false"),
         ],
         &[("clients", "1"), ("replicas", "1"), ("service_nodes", "1")],
+        // Spec backoff at 100 % jitter once fell to zero and stayed there:
+        // a run stuck at one instant (found by tests/invariants.rs).
+        &[
+            ("grpc_semantics", "spec"),
+            ("jitter_milli", "1000"),
+            ("base_delay_ms", "1"),
+            ("max_delay_ms", "1"),
+            ("multiplier_milli", "1000"),
+            ("clients", "1"),
+            ("replicas", "1"),
+            ("service_nodes", "1"),
+            ("rollout_start_s", "0"),
+        ],
     ];
     for set in cases {
         let mut all: Vec<(&str, &str)> = short.to_vec();

@@ -233,3 +233,59 @@ proptest! {
         prop_assert!(sim.trace.packets.iter().all(|pk| pk.sent <= SimTime::from_secs(until)));
     }
 }
+
+/// A value for every parameter of the catalog, anywhere in its range and
+/// often at its ends: what input can reach the engine.
+fn any_settings() -> impl Strategy<Value = Vec<(String, String)>> {
+    use incident_sim::scenario::catalog::{Kind, PARAMS};
+    let picks: Vec<BoxedStrategy<(String, String)>> = PARAMS
+        .iter()
+        .map(|s| {
+            let key = s.key.to_string();
+            match s.kind {
+                Kind::Int { min, max } => prop_oneof![Just(min), Just(max), min..=max]
+                    .prop_map(move |v| (key.clone(), v.to_string()))
+                    .boxed(),
+                Kind::Bool => any::<bool>()
+                    .prop_map(move |v| (key.clone(), v.to_string()))
+                    .boxed(),
+                Kind::Enum(opts) => (0..opts.len())
+                    .prop_map(move |i| (key.clone(), opts[i].to_string()))
+                    .boxed(),
+            }
+        })
+        .collect();
+    picks
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Any setting the ranges allow runs without overflow or panic (test
+    /// builds check overflow) when the run is small enough to try here.
+    #[test]
+    fn any_settings_within_the_ranges_run(set in any_settings(), seed in any::<u64>()) {
+        let mut set = set;
+        set.push(("duration_s".into(), "60".into()));
+        set.push(("rollout_start_s".into(), "20".into()));
+        let sc = Scenario { preset: "incident".into(), set, seed };
+        let Ok(p) = sc.params() else {
+            return Ok(()); // an invalid combination (e.g. too many pods a node) is refused
+        };
+        let cost = incident_sim::scenario::cost::estimate(&p);
+        prop_assert!(cost.wall_s.is_finite());
+        if cost.events > 3_000_000 || cost.lookups > 3_000_000 {
+            return Ok(());
+        }
+        let mut sim = Sim::new(&p, sc.seed);
+        let mut budget = cost.event_budget();
+        while !sim.run_to_end_bounded(100_000) {
+            budget = budget.saturating_sub(100_000);
+            prop_assert!(budget > 0, "past the budget: {}", cost.describe());
+        }
+        let _ = Summary::of(&sim);
+        for f in export::FORMATS {
+            prop_assert!(export::render(&sim, f.name, "incident").is_some());
+        }
+    }
+}

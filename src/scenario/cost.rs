@@ -52,6 +52,12 @@ pub struct Cost {
     pub events: u64,
     /// The users' DNS lookups (no events of their own, but work).
     pub lookups: u64,
+    /// A ceiling on events whatever happens: every subchannel attempting
+    /// as fast as its shortest backoff allows from the rollout to the end,
+    /// and node-local-dns retrying every lookup each dial timeout until its
+    /// deadline (cluster DNS unreachable). Far above the estimate for the
+    /// presets; the budget when the estimate's multiple is lower.
+    pub events_max: u64,
     /// Estimated native wall time of a release build, seconds.
     pub wall_s: f64,
     /// The parameters that drive the cost, most costly part first, as
@@ -64,7 +70,7 @@ impl Cost {
     /// estimate, plus room for short runs. A run past it means the
     /// estimate was wrong; the command line stops it.
     pub fn event_budget(&self) -> u64 {
-        (self.events as f64 * ESTIMATE_FACTOR) as u64 + 5_000_000
+        ((self.events as f64 * ESTIMATE_FACTOR) as u64 + 5_000_000).max(self.events_max)
     }
 
     /// True if the command line should ask for `--allow-long`.
@@ -124,6 +130,11 @@ pub fn estimate(p: &Params) -> Cost {
     let in_flight = (f64::from(p.dns_qps_per_node) * p.upstream_latency_us as f64 / 1e6)
         .min(f64::from(p.nld_max_concurrent));
     let lookup_work = lookups * (1.0 + in_flight / 4_000.0);
+    let retries_per_lookup = f64::from(p.resolver_attempts.max(1))
+        * f64::from(p.request_retries + 1)
+        * ((p.nld_timeout_ms as f64 / p.nld_dial_timeout_ms.max(1) as f64).ceil() + 1.0);
+    let dns_retries_max = lookups * retries_per_lookup;
+    let events_max = clock + dns_retries_max + storm_ceiling(p) + 1_000.0 * f64::from(p.replicas);
 
     // The storm.
     let storm = storm(p);
@@ -192,6 +203,7 @@ pub fn estimate(p: &Params) -> Cost {
     Cost {
         events: events as u64,
         lookups: lookups as u64,
+        events_max: events_max.min(u64::MAX as f64) as u64,
         wall_s,
         drivers,
     }
@@ -236,6 +248,30 @@ fn storm(p: &Params) -> f64 {
         p.grpc_semantics == GrpcSemantics::IdleOnDisconnect && p.lb_policy == LbPolicy::RoundRobin;
     let per_attempt = if folds { 0.1 } else { 1.2 };
     syns * 1.1 + subs * attempts * per_attempt
+}
+
+/// The most events the storm can take: every subchannel (old and new
+/// pods') attempting from the rollout's start to the end at the rate of
+/// the shortest jittered backoff, with the kernel's retransmissions.
+fn storm_ceiling(p: &Params) -> f64 {
+    if !p.rollout || p.rollout_start_s >= p.duration_s {
+        return 0.0;
+    }
+    let subs = 2.0 * f64::from(p.clients) * f64::from(p.replicas);
+    let room = (p.duration_s - p.rollout_start_s) as f64;
+    let jitter = (p.jitter_milli as f64 / 1e3).min(1.0);
+    let b = (p.base_delay_ms.min(p.max_delay_ms) as f64 / 1e3) * (1.0 - jitter);
+    let dial = (p.min_connect_timeout_ms as f64 / 1e3).max(b);
+    let rtt = (2.0 * p.network_latency_us as f64 / 1e6).max(1e-6);
+    let retx = [1.0, 3.0, 7.0, 15.0, 31.0, 63.0, 127.0, 255.0, 511.0, 1023.0]
+        .iter()
+        .filter(|&&o| o < dial)
+        .count() as f64;
+    // Events an attempt takes (SYN, answer or deadline, backoff's end,
+    // reconnect) over the shortest time it can take, refused or unanswered.
+    let refused = 4.0 / (b + rtt);
+    let unanswered = (4.0 + retx) / (dial + b + rtt);
+    subs * room * refused.max(unanswered)
 }
 
 /// Connection attempts of one subchannel over `refused` seconds of RSTs and

@@ -12,7 +12,7 @@
 //!   sleeps until the deadline, and the next backoff is
 //!   `min(backoff × MULTIPLIER, MAX_BACKOFF)` with jitter. The model's
 //!   deadline-paced mode stands for C-core, whose `BackOff` also jitters the
-//!   first delay ([`BackoffConfig::ccore_delay`]).
+//!   first delay ([`BackoffConfig::ccore_backoff`]).
 //!
 //! Durations are integer microseconds; jitter is drawn as an integer in
 //! `[b·(1−j), b·(1+j)]`, so native and wasm runs draw the same delays.
@@ -47,7 +47,9 @@ impl BackoffConfig {
 
     fn jittered(&self, b: u64, rng: &mut SimRng) -> u64 {
         let spread = b.saturating_mul(self.jitter_milli) / 1_000;
+        // Never zero (possible at 100 % jitter): time must advance.
         rng.range_inclusive(b.saturating_sub(spread), b.saturating_add(spread))
+            .max(1)
     }
 
     /// grpc-go `Exponential.Backoff(retries)`.
@@ -81,15 +83,18 @@ impl BackoffConfig {
         self.min_connect_us.max(backoff_us)
     }
 
-    /// C-core's delay (`BackOff::NextAttemptDelay`, src/core/util/backoff.cc):
-    /// the first (`prev_us` None) is `INITIAL_BACKOFF` capped at the maximum
-    /// and jittered like every later one, which is the previous times the
-    /// multiplier, capped, jittered. (The spec's pseudo-code leaves the first
-    /// unjittered; C-core does not.)
-    pub fn ccore_delay(&self, prev_us: Option<u64>, rng: &mut SimRng) -> u64 {
-        match prev_us {
-            None => self.jittered(self.base_us.min(self.max_us), rng),
-            Some(cur) => self.spec_next(cur, rng),
+    /// C-core's delay before attempt `retries` (`BackOff::NextAttemptDelay`,
+    /// src/core/util/backoff.cc): it grows the un-jittered backoff
+    /// (`INITIAL_BACKOFF` times the multiplier per retry, capped) and jitters
+    /// every delay it hands out, the first included (the spec's pseudo-code
+    /// leaves the first unjittered; grpc-go's `Backoff(0)` too). Growing from
+    /// the previous jittered delay instead would be a random walk that, with
+    /// 100 % jitter, could fall to zero and stay there.
+    pub fn ccore_backoff(&self, retries: u32, rng: &mut SimRng) -> u64 {
+        if retries == 0 {
+            self.jittered(self.base_us.min(self.max_us), rng)
+        } else {
+            self.go_backoff(retries, rng)
         }
     }
 
@@ -124,10 +129,10 @@ mod tests {
     fn ccore_jitters_the_first_delay() {
         let c = BackoffConfig::DEFAULT;
         let mut rng = SimRng::stream(1, "b", 3);
-        let firsts: Vec<u64> = (0..64).map(|_| c.ccore_delay(None, &mut rng)).collect();
+        let firsts: Vec<u64> = (0..64).map(|_| c.ccore_backoff(0, &mut rng)).collect();
         assert!(firsts.iter().all(|b| (800_000..=1_200_000).contains(b)));
         assert!(firsts.iter().any(|b| *b != 1_000_000), "{firsts:?}");
-        let second = c.ccore_delay(Some(1_000_000), &mut rng);
+        let second = c.ccore_backoff(1, &mut rng);
         assert!((1_280_000..=1_920_000).contains(&second), "{second}");
     }
 

@@ -363,9 +363,10 @@ impl Sim {
                 (b, cfg.go_dial_timeout(b))
             }
             GrpcSemantics::DeadlinePaced => {
-                let s = &self.subs[sub as usize];
-                let prev = (s.backoff_idx > 0).then_some(s.backoff_us);
-                let b = cfg.ccore_delay(prev, &mut self.clients[client].rng);
+                // C-core: the un-jittered backoff grows, every delay (the
+                // first too) is jittered (`BackoffConfig::ccore_backoff`).
+                let idx = self.subs[sub as usize].backoff_idx;
+                let b = cfg.ccore_backoff(idx, &mut self.clients[client].rng);
                 (b, b.max(cfg.min_connect_us))
             }
         };

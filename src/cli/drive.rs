@@ -164,7 +164,9 @@ mod tests {
         };
         let p = sc.params().unwrap();
         let mut cost = estimate(&p);
-        cost.events = 100_000; // a wrong estimate: budget 5.3 million
+        // A wrong estimate and no ceiling: budget 5.3 million.
+        cost.events = 100_000;
+        cost.events_max = 0;
         let mut sim = Sim::new(&p, sc.seed);
         let tight = Budget {
             cost: cost.clone(),

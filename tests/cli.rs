@@ -542,7 +542,7 @@ fn long_runs_show_progress_on_a_terminal_only() {
 
 /// Peak memory at the ceilings of the ranges that cost memory (subchannels,
 /// nodes, trace caps), for a shortened run: far below the 512 MB goal
-/// (README, "Speed and memory", has the full-length measurements).
+/// (docs/performance.md has the full-length measurements).
 #[test]
 fn memory_at_the_ceilings_stays_far_below_512_mb() {
     let out = cli(

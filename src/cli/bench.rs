@@ -19,7 +19,7 @@ fn peak_rss_kib() -> Option<u64> {
 
 /// The machine the figures were measured on, printed beside them because
 /// the same build's time depends on the processor and above all its caches
-/// (README, "Speed and memory"): the CPU's name, family and model, how many
+/// (docs/performance.md): the CPU's name, family and model, how many
 /// CPUs this process may use, and the sizes of CPU 0's L2 and L3 caches, from Linux's
 /// `/proc/cpuinfo` and `/sys/devices/system/cpu`. "unknown" elsewhere.
 fn host() -> String {

@@ -8,7 +8,7 @@
 //! stated per row: order-of-magnitude for figures the post gives loosely
 //! ("up to", "~"), tighter where it is specific. A row the model does not
 //! reproduce stays in the table, marked, with the reason in `note` (see the
-//! README); none is widened to pass.
+//! docs/model.md); none is widened to pass.
 
 use super::Scenario;
 use crate::sim::summary::Summary;
@@ -340,7 +340,7 @@ fn rows_from(
     rows
 }
 
-/// Formats the table as Markdown (the README's calibration section).
+/// Formats the table as Markdown (the calibration table of docs/model.md).
 pub fn markdown(rows: &[Row]) -> String {
     let mut s = String::from(
         "| figure | the post | simulated | tolerance | holds |\n|---|---|---|---|---|\n",

@@ -55,6 +55,24 @@ impl ParamSpec {
         }
     }
 
+    /// A value as a reader reads it: the integer fixed-point parameters in
+    /// their real units (`1600` ×1000 reads "1.6×", a jitter of `200` reads
+    /// "±20 %", `1000` per 1000 s reads "1 per s"), others with their unit.
+    pub fn display(&self, value: &str) -> String {
+        let milli = value.trim().parse::<f64>().ok().map(|v| v / 1_000.0);
+        let num = |x: f64| {
+            let t = format!("{x:.3}");
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        };
+        match (self.unit, milli) {
+            ("x1000", Some(x)) if self.key.contains("jitter") => format!("±{} %", num(x * 100.0)),
+            ("x1000", Some(x)) => format!("{}×", num(x)),
+            ("per 1000 s", Some(x)) => format!("{} per s", num(x)),
+            ("", _) => value.to_string(),
+            (unit, _) => format!("{value} {unit}"),
+        }
+    }
+
     /// Checks `value` against the kind; returns the canonical text.
     pub fn check(&self, value: &str) -> Result<String, String> {
         let v = value.trim();
@@ -303,6 +321,18 @@ pub fn spec(key: &str) -> Option<&'static ParamSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_read_in_their_real_units() {
+        let d = |k: &str, v: &str| spec(k).expect(k).display(v);
+        assert_eq!(d("multiplier_milli", "1600"), "1.6×");
+        assert_eq!(d("multiplier_milli", "1000"), "1×");
+        assert_eq!(d("jitter_milli", "200"), "±20 %");
+        assert_eq!(d("jitter_milli", "0"), "±0 %");
+        assert_eq!(d("client_rpcs_per_s_milli", "1000"), "1 per s");
+        assert_eq!(d("client_rpcs_per_s_milli", "100"), "0.1 per s");
+        assert_eq!(d("max_delay_ms", "300"), "300 ms");
+    }
 
     #[test]
     fn every_param_round_trips_its_default() {

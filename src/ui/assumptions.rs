@@ -26,8 +26,8 @@ pub fn assumptions() -> Html {
     let rows = ASSUMPTIONS.iter().map(|a| {
         let spec = catalog::spec(a.key);
         let label = spec.map(|s| s.label).unwrap_or(a.key);
-        let unit = spec.map(|s| s.unit).unwrap_or("");
         let value = spec.map(|s| (s.get)(&current)).unwrap_or_default();
+        let shown = |v: &str| spec.map(|s| s.display(v)).unwrap_or_else(|| v.to_string());
         let default = a.default_value();
         let set = |v: &'static str| {
             let view = ctx.view.clone();
@@ -44,7 +44,7 @@ pub fn assumptions() -> Html {
             let on = value == v;
             html! {
                 <button class={classes!("chip", on.then_some("chip--on"))} aria-pressed={on.to_string()}
-                    id={format!("assume-{}-{which}", a.key)} onclick={set(v)}>{ format!("{which}: {v} {unit}") }</button>
+                    id={format!("assume-{}-{which}", a.key)} onclick={set(v)}>{ format!("{which}: {}", shown(v)) }</button>
             }
         };
         let changed = value != default;
@@ -52,7 +52,7 @@ pub fn assumptions() -> Html {
             <li class={classes!("assumption", changed.then_some("assumption--changed"))} id={format!("assumption-{}", a.key)}>
                 <div class="assumption__head">
                     <strong>{ label }</strong>{ " " }<code>{ a.key }</code>
-                    <span class="muted">{ format!(" = {value} {unit}") }{ if changed { format!(" (the model's default: {default})") } else { " (the model's default)".to_string() } }</span>
+                    <span class="muted">{ format!(" = {}", shown(&value)) }{ if changed { format!(" (the model's default: {})", shown(&default)) } else { " (the model's default)".to_string() } }</span>
                 </div>
                 <div class="assumption__why">{ a.reasoning }{ ". " }<span class="muted">{ a.source }</span></div>
                 <div class="controls__row">

@@ -87,7 +87,7 @@ pub fn controls() -> Html {
                     </label>
                     <div class="param__input">
                         { input }
-                        <output>{ format!("{value} {}", s.unit) }</output>
+                        <output>{ s.display(&value) }</output>
                     </div>
                 </div>
             }

@@ -415,6 +415,18 @@ await page.click('#preset-incident');
 await known();
 check(true, 'after a cancelled run the page runs the next scenario');
 
+// 13c. Units read as a person reads them, and a phone gets no sideways scroll.
+await page.goto(`${base}?t=175`);
+await known();
+const units = await page.$$eval('.param output', (os) => os.map((o) => o.textContent));
+check(units.includes('1.6×') && units.includes('±20 %') && !units.some((u) => u.includes('x1000')), `factors and jitter in their units (${units.filter((u) => /×|%/.test(u)).join(', ')})`);
+await page.setViewportSize({ width: 390, height: 844 });
+await page.waitForTimeout(500);
+const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+check(overflow <= 0, `no horizontal overflow at 390 px (${overflow} px)`);
+await page.screenshot({ path: path.join(out, 'phone-390x844.png') });
+await page.setViewportSize({ width: 1440, height: 1000 });
+
 // 14. Memory: the renderer process (page and workers) with every checkpoint.
 try {
   const rss = execSync("ps -eo rss,args | grep -- '--type=renderer' | grep -v grep | awk '$1>m{m=$1} END {print m}'").toString().trim();

@@ -56,6 +56,7 @@ fn bad_input_gets_one_line_naming_the_problem_and_exit_code_2() {
         (&["export"], "--format NAME is required"),
         (&["frobnicate"], "unknown command \"frobnicate\""),
         (&["presets", "extra"], "unexpected argument"),
+        (&["sensitivity", "--duration", "60"], "180..=3600"),
         (&["calibrate", "--seed", "x"], "seed"),
         (&["lab", "--kernel", "2.4"], "2.4"),
     ];
@@ -355,6 +356,18 @@ const PRINTING: &[(&[&str], &str)] = &[
         "",
     ),
     (&["calibrate", "--markdown"], ""),
+    (
+        &[
+            "sensitivity",
+            "--only",
+            "vpc_sweep_ms",
+            "--seeds",
+            "1",
+            "--duration",
+            "180",
+        ],
+        "",
+    ),
     (
         &[
             "export",

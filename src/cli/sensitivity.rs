@@ -29,7 +29,8 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         let (key, min, max) = match &next {
             Ok(Some(Long("seed"))) => ("seed", 0, u64::MAX / 2),
             Ok(Some(Long("seeds"))) => ("seeds", 1, 20),
-            Ok(Some(Long("duration"))) => ("duration", 60, 3_600),
+            // The rollout starts at 120 s: a shorter run would have none.
+            Ok(Some(Long("duration"))) => ("duration", 180, 3_600),
             Ok(Some(Long("only"))) => ("only", 0, 0),
             Ok(Some(Long("markdown"))) => {
                 md = true;
@@ -74,10 +75,10 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
         }
     }
     let report = analyse(&setup);
-    if md {
-        print!("{}", report.markdown());
-    } else {
-        print!("{}", report.text());
+    let text = if md { report.markdown() } else { report.text() };
+    // A closed pipe ends quietly, another write error in one line.
+    match super::write_out("sensitivity", text.as_bytes()) {
+        Ok(()) => 0,
+        Err(code) => code,
     }
-    0
 }

@@ -42,6 +42,9 @@ pub(super) fn run(args: Vec<OsString>) -> i32 {
     let stderr = std::io::stderr();
     for line in stdin.lock().lines() {
         let Ok(line) = line else {
+            if let Err(e) = stdout.flush() {
+                return output_error("lab", &e);
+            }
             eprintln!("incident-sim lab: stdin is not valid UTF-8 text");
             return EXIT_USAGE;
         };

@@ -590,3 +590,30 @@ fn memory_at_the_ceilings_stays_far_below_512_mb() {
     let mib = v["peak_rss_mib"].as_f64().expect("peak_rss_mib");
     assert!(mib > 0.0 && mib < 512.0, "{mib} MiB");
 }
+
+/// A message that cannot be written to stderr does not turn into a panic.
+#[test]
+fn a_full_stderr_does_not_panic() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
+    for (args, code) in [
+        (&["run", "--set", "foo=1"][..], 2),
+        (&["presets"][..], 1),
+        (&["frobnicate"][..], 2),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
+            .args(args)
+            .stdout(Stdio::from(full()))
+            .stderr(Stdio::from(full()))
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}

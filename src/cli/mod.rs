@@ -3,6 +3,16 @@
 //! Subcommands print the same figures the page shows. Bad input gets a
 //! one-line message naming what was wrong and exit code 2; nothing panics.
 
+/// `eprintln!` for the command line: a message that cannot be written to
+/// stderr (`2>/dev/full`) is dropped instead of panicking (std's panics).
+/// Defined before the submodules, so it is the one they use.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod bench;
 mod calibrate;
 mod drive;

@@ -174,7 +174,11 @@ impl Page {
     /// A run estimated to take long in the browser waits for the reader's
     /// go-ahead ([`Page::confirm_long`]).
     pub fn run(&mut self, sc: &Scenario) {
-        if self.main.scenario.as_ref() == Some(sc) {
+        // Called on every render: a run already going, or one already
+        // waiting for the reader, costs nothing more.
+        if self.main.scenario.as_ref() == Some(sc)
+            || self.waiting_long.as_ref().is_some_and(|w| &w.0 == sc)
+        {
             return;
         }
         let long = sc
@@ -184,10 +188,8 @@ impl Page {
             .filter(|c| c.wall_s * BROWSER_SLOWDOWN > LONG_IN_BROWSER_S);
         if let Some(cost) = long {
             if self.confirmed.as_ref() != Some(sc) {
-                if self.waiting_long.as_ref().map(|w| &w.0) != Some(sc) {
-                    self.waiting_long = Some((sc.clone(), cost));
-                    self.version += 1;
-                }
+                self.waiting_long = Some((sc.clone(), cost));
+                self.version += 1;
                 return;
             }
         }

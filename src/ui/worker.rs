@@ -91,8 +91,8 @@ pub fn register() {
 /// Delivers a worker's replies to the page.
 pub type Deliver = Rc<dyn Fn(Reply)>;
 /// Sends the page's requests somewhere.
-pub type Send = Rc<dyn Fn(Request)>;
-type Factory = Rc<dyn Fn(Deliver) -> Send>;
+pub type Requests = Rc<dyn Fn(Request)>;
+type Factory = Rc<dyn Fn(Deliver) -> Requests>;
 
 thread_local! {
     /// Set by the browser component tests, which have no worker script to
@@ -102,7 +102,7 @@ thread_local! {
 
 /// Serves the page's runs with `f` instead of Web Workers (component tests
 /// only: `f` gets where to deliver replies and returns where requests go).
-pub fn serve_runs_with(f: impl Fn(Deliver) -> Send + 'static) {
+pub fn serve_runs_with(f: impl Fn(Deliver) -> Requests + 'static) {
     FACTORY.with(|x| *x.borrow_mut() = Some(Rc::new(f)));
 }
 
@@ -111,7 +111,7 @@ pub enum Link {
     /// A Web Worker.
     Worker(WorkerBridge<RunWorker>),
     /// What [`serve_runs_with`] set up.
-    Custom(Send),
+    Custom(Requests),
 }
 
 impl Link {

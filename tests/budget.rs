@@ -91,6 +91,26 @@ fn estimates_are_within_the_stated_factor_at_extreme_settings() {
             ("service_nodes", "1"),
             ("rollout_start_s", "0"),
         ],
+        // A long round trip (14 ms each way) and 1 ms backoffs: an
+        // unanswered attempt ends at its deadline whatever the round trip;
+        // estimated once as if it waited for it, 20 times too few events
+        // (found by tests/invariants.rs).
+        &[
+            ("clients", "1"),
+            ("replicas", "200"),
+            ("lb_policy", "pick_first"),
+            ("max_surge_pct", "0"),
+            ("max_unavailable_pct", "100"),
+            ("network_latency_us", "14105"),
+            ("base_delay_ms", "1"),
+            ("max_delay_ms", "1"),
+            ("multiplier_milli", "1000"),
+            ("grpc_semantics", "reconnect-on-disconnect"),
+            ("graceful_timeout_s", "0"),
+            ("min_time_between_resolutions_s", "600"),
+            ("duration_s", "60"),
+            ("rollout_start_s", "20"),
+        ],
     ];
     for set in cases {
         let mut all: Vec<(&str, &str)> = short.to_vec();

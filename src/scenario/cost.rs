@@ -234,8 +234,16 @@ fn storm(p: &Params) -> f64 {
         + p.route53_propagation_max_s as f64 / 2.0
         + (p.dns_ttl_s.max(p.min_time_between_resolutions_s)) as f64;
     let silent = (resolve - refused).max(1.0);
-    // Not past the end of the run (the first pods go once new ones are up).
-    let room = (p.duration_s - p.rollout_start_s) as f64 - p.pod_startup_s as f64;
+    // Not past the end of the run. The first old pods go at the rollout's
+    // start when maxUnavailable (rounded down) allows any, else once new
+    // ones are up (the Deployment controller's arithmetic, `deployment_sync`).
+    let unavailable = p.replicas * p.max_unavailable_pct / 100;
+    let wait = if unavailable > 0 {
+        0.0
+    } else {
+        p.pod_startup_s as f64
+    };
+    let room = (p.duration_s - p.rollout_start_s) as f64 - wait;
     let room = room.max(0.0);
     let refused = refused.min(room);
     let silent = silent.min(room - refused);
@@ -268,9 +276,12 @@ fn storm_ceiling(p: &Params) -> f64 {
         .filter(|&&o| o < dial)
         .count() as f64;
     // Events an attempt takes (SYN, answer or deadline, backoff's end,
-    // reconnect) over the shortest time it can take, refused or unanswered.
-    let refused = 4.0 / (b + rtt);
-    let unanswered = (4.0 + retx) / (dial + b + rtt);
+    // reconnect) over the shortest time it can take, refused or unanswered:
+    // the backoff may run from the attempt's start (grpc-go ≥ 1.41), so an
+    // attempt takes at least the backoff, and the answer or the deadline,
+    // whichever comes first.
+    let refused = 4.0 / b.max(rtt.min(dial)).max(1e-6);
+    let unanswered = (4.0 + retx) / dial.max(1e-6);
     subs * room * refused.max(unanswered)
 }
 
@@ -298,7 +309,9 @@ fn attempts(p: &Params, refused: f64, silent: f64) -> (f64, f64) {
     while t < end {
         let unanswered = t >= refused;
         let dial = min_connect.max(b);
-        let step = if unanswered { dial + b + rtt } else { b + rtt }.max(1e-6);
+        // An unanswered attempt lasts until its deadline, then backs off
+        // (however long the round trip: no answer is coming).
+        let step = if unanswered { dial + b } else { b + rtt }.max(1e-6);
         let per_syns = if unanswered { 1.0 + retx(dial) } else { 1.0 };
         let next = (b * mult).min(max);
         steps += 1;

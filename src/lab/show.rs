@@ -119,7 +119,7 @@ fn select<'a>(lab: &'a Lab, args: &[&str], out: &mut Output) -> Result<Vec<&'a N
         _ => return Err(false),
     };
     match name {
-        None => Ok(lab.ns.devs().iter().collect()),
+        None => Ok(lab.ns.devs().collect()),
         Some(n) => match lab.ns.dev_by_name(n) {
             Some(d) => Ok(vec![d]),
             None => {

@@ -275,9 +275,9 @@ fn network_address_broadcast_routes_stop_at_5_14() {
     assert!(!t("6.18").contains("broadcast 10.0.0.0 "));
 }
 
-/// 100,000 `ip link add` or `ip addr add` lines take linear time (issue 21:
-/// 29–38 s and 23–27 s before, when every line read every device or
-/// address before it). A linear lab does each script in about a second;
+/// 100,000 `ip link add`, `ip link del` or `ip addr add` lines take linear
+/// time (issue 21: 29–38 s and 23–27 s before, when every line read every
+/// device or address before it). A linear lab does each script in about a second;
 /// the bound leaves room for a busy machine (the links script took
 /// about 10 s and the addresses 26 s in the test profile before).
 #[test]
@@ -307,8 +307,15 @@ fn long_scripts_take_linear_time() {
             )
         })
         .collect();
+    // Every device deleted again, oldest first (7 s before: each deletion
+    // shifted every later device).
+    let deleted: String = links.clone()
+        + &(0..n)
+            .map(|i| format!("ip link del d{i}\n"))
+            .collect::<String>();
     for (what, script) in [
         ("links", &links),
+        ("links deleted", &deleted),
         ("addresses", &addrs),
         ("secondaries", &secondaries),
     ] {

@@ -16,8 +16,10 @@ use crate::sim::Sim;
 /// Events between checkpoints: re-running this many from the nearest
 /// checkpoint answers a seek (about 0.1 s in a browser's worker).
 pub const EVENTS_PER_CHECKPOINT: u64 = 600_000;
-/// Bytes all checkpoints of a run may hold; past it every other one is
-/// dropped and the interval doubles.
+/// Bytes all checkpoints of a run may hold; a checkpoint that would pass it
+/// first drops every other one and doubles the interval (before the copy is
+/// made: a browser's memory never shrinks back from a passing peak). The
+/// run's start needs none: `Sim::new` makes it again.
 pub const CHECKPOINT_BUDGET_BYTES: usize = 96 << 20;
 /// Bytes the moment track may hold; the step grows past 100 ms to stay in it.
 pub const TRACK_BUDGET_BYTES: usize = 8 << 20;
@@ -75,10 +77,11 @@ struct Sent {
 pub struct Runner {
     meta: RunMeta,
     sim: Sim,
+    /// After the start, oldest first.
     checkpoints: Vec<Checkpoint>,
     checkpoint_bytes: Vec<usize>,
+    checkpoint_budget: usize,
     checkpoint_every: u64,
-    last_checkpoint: u64,
     track: Vec<Moment>,
     next_sample: SimTime,
     sent: Sent,
@@ -119,10 +122,10 @@ impl Runner {
         };
         Ok(Runner {
             meta,
-            checkpoints: vec![sim.checkpoint()],
-            checkpoint_bytes: vec![sim.approx_bytes()],
+            checkpoints: Vec::new(),
+            checkpoint_bytes: Vec::new(),
+            checkpoint_budget: CHECKPOINT_BUDGET_BYTES,
             checkpoint_every: EVENTS_PER_CHECKPOINT,
-            last_checkpoint: 0,
             sim,
             track: Vec::new(),
             next_sample: SimTime::ZERO,
@@ -168,7 +171,19 @@ impl Runner {
         self.budget
     }
 
-    /// Number of checkpoints held.
+    /// A smaller checkpoint budget, for tests of the thinning.
+    #[cfg(test)]
+    pub(crate) fn set_checkpoint_budget(&mut self, bytes: usize) {
+        self.checkpoint_budget = bytes;
+    }
+
+    /// Events done at each checkpoint held, oldest first.
+    pub fn checkpoint_events(&self) -> Vec<u64> {
+        self.checkpoints.iter().map(Checkpoint::events).collect()
+    }
+
+    /// Number of checkpoints held (the start's, made again when needed, not
+    /// counted).
     pub fn checkpoints(&self) -> usize {
         self.checkpoints.len()
     }
@@ -207,26 +222,37 @@ impl Runner {
         self.finished()
     }
 
+    /// Events done at the last checkpoint (0: the start).
+    fn last_checkpoint(&self) -> u64 {
+        self.checkpoints.last().map_or(0, Checkpoint::events)
+    }
+
     fn maybe_checkpoint(&mut self) {
-        if self.finished() || self.sim.events() < self.last_checkpoint + self.checkpoint_every {
+        if self.finished() || self.sim.events() < self.last_checkpoint() + self.checkpoint_every {
             return;
         }
-        self.last_checkpoint = self.sim.events();
-        self.checkpoints.push(self.sim.checkpoint());
-        self.checkpoint_bytes.push(self.sim.approx_bytes());
-        while self.checkpoint_bytes() > CHECKPOINT_BUDGET_BYTES && self.checkpoints.len() > 2 {
-            // Keep the first and every other one after it.
+        let bytes = self.sim.approx_bytes();
+        if bytes > self.checkpoint_budget {
+            return; // questions re-run from the start
+        }
+        while self.checkpoint_bytes() + bytes > self.checkpoint_budget {
+            // Keep every other one (the 2nd, 4th, …: evenly spaced from
+            // the start at twice the interval).
             let mut k = 0;
             self.checkpoints.retain(|_| {
                 k += 1;
-                k == 1 || k % 2 == 0
+                k % 2 == 0
             });
             let mut k = 0;
             self.checkpoint_bytes.retain(|_| {
                 k += 1;
-                k == 1 || k % 2 == 0
+                k % 2 == 0
             });
             self.checkpoint_every *= 2;
+        }
+        if self.sim.events() >= self.last_checkpoint() + self.checkpoint_every {
+            self.checkpoints.push(self.sim.checkpoint());
+            self.checkpoint_bytes.push(bytes);
         }
     }
 
@@ -279,23 +305,25 @@ impl Runner {
     }
 
     /// A copy of the simulation at `t` (which must be known), restored from
-    /// the nearest checkpoint at or before it and run forward; reused while
-    /// questions move forward in time.
+    /// the nearest checkpoint at or before it (or made again from the start)
+    /// and run forward; reused while questions move forward in time.
     fn scratch_at(&mut self, t: SimTime) -> &mut Sim {
         let t = t.min(self.sim.end());
-        let cp = self
-            .checkpoints
-            .iter()
-            .rev()
-            .find(|c| c.at <= t)
-            .expect("the first checkpoint is at 0");
+        let cp = self.checkpoints.iter().rev().find(|c| c.at <= t);
+        let from = cp.map_or(SimTime::ZERO, |c| c.at);
         let reusable = self
             .scratch
             .as_ref()
-            .is_some_and(|s| s.now() <= t && s.now() >= cp.at);
+            .is_some_and(|s| s.now() <= t && s.now() >= from);
         if !reusable {
-            match &mut self.scratch {
-                Some(s) => {
+            match (&mut self.scratch, cp) {
+                (_, None) => {
+                    // Drop the old copy before making the new one.
+                    self.scratch = None;
+                    let seed = self.meta.id.scenario.seed;
+                    self.scratch = Some(Sim::new(&self.meta.params, seed));
+                }
+                (Some(s), Some(cp)) => {
                     // The copy's trace may be older than the checkpoint:
                     // bring it up to the run's before cutting it back.
                     let (from, to) = (&self.sim.trace, &mut s.trace);
@@ -311,10 +339,8 @@ impl Runner {
                         .extend_from_slice(&from.kernel_log[to.kernel_log.len()..]);
                     s.restore(cp);
                 }
-                None => {
-                    let mut s = self.sim.clone();
-                    s.restore(cp);
-                    self.scratch = Some(s);
+                (None, Some(cp)) => {
+                    self.scratch = Some(Sim::from_checkpoint(cp, &self.sim.trace));
                 }
             }
         }

@@ -263,13 +263,34 @@ fn a_new_start_drops_the_old_run_and_its_questions() {
 
 #[test]
 fn checkpoints_stay_within_their_byte_budget() {
-    // Many events: checkpoints are taken, and thinned past the budget.
+    // Many events and a budget of a few copies: checkpoints are thinned to
+    // fit before a copy is made, stay evenly spaced, and every moment is
+    // still answered exactly, from the start's state made again too.
     let mut sc = small("incident", 2);
-    sc.set.push(("max_delay_ms".into(), "100".into()));
-    let (_, svc) = record_of(sc);
-    let r = svc.runner().unwrap();
-    assert!(r.checkpoints() >= 2, "{} checkpoints", r.checkpoints());
-    assert!(r.checkpoint_bytes() <= runner::CHECKPOINT_BUDGET_BYTES);
+    sc.set.push(("max_delay_ms".into(), "10".into())); // 6 million events
+    let mut r = Runner::new(id(sc.clone())).unwrap();
+    let budget = 4 * plain(&sc).approx_bytes();
+    r.set_checkpoint_budget(budget);
+    let mut held_most = 0;
+    while !r.advance(200_000) {
+        assert!(r.checkpoint_bytes() <= budget);
+        held_most = held_most.max(r.checkpoints());
+    }
+    let at = r.checkpoint_events();
+    assert!(held_most >= 3 && at.len() >= 2, "{held_most}: {at:?}");
+    let gaps: Vec<u64> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().all(|g| *g >= runner::EVENTS_PER_CHECKPOINT * 2),
+        "thinned to twice the interval at least: {at:?}"
+    );
+    let p = sc.params().unwrap();
+    for t_s in [0u64, 31, 100, 170, 239, 45] {
+        let t = crate::sim::time::SimTime::from_secs(t_s)
+            + crate::sim::time::SimDuration::from_micros(7);
+        let mut fresh = Sim::new(&p, sc.seed);
+        fresh.run_until(t);
+        assert_eq!(r.moment(t), Some(runner::moment_of(&fresh)), "at {t_s} s");
+    }
 }
 
 #[test]

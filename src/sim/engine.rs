@@ -115,6 +115,22 @@ pub struct Checkpoint {
     sim: Sim,
 }
 
+impl Checkpoint {
+    /// Events the run had done when it was taken.
+    pub fn events(&self) -> u64 {
+        self.sim.events_done
+    }
+
+    /// Cuts a later trace of the same run back to what it held here.
+    fn cut(&self, trace: &mut super::trace::Trace) {
+        trace.packets.truncate(self.packets);
+        trace.events.truncate(self.events);
+        trace.kernel_log.truncate(self.klog);
+        trace.recount();
+        trace.set_sample_state(self.sampled_state.clone());
+    }
+}
+
 /// Totals the summary needs.
 #[derive(Clone, Debug, Default)]
 pub struct Totals {
@@ -618,13 +634,20 @@ impl Sim {
     /// held then; running forward regenerates the rest identically.
     pub fn restore(&mut self, cp: &Checkpoint) {
         let mut trace = std::mem::take(&mut self.trace);
-        trace.packets.truncate(cp.packets);
-        trace.events.truncate(cp.events);
-        trace.kernel_log.truncate(cp.klog);
-        trace.recount();
-        trace.set_sample_state(cp.sampled_state.clone());
+        cp.cut(&mut trace);
         *self = cp.sim.clone_without_trace();
         self.trace = trace;
+    }
+
+    /// The run as it was at `cp`, its trace the part of `trace` (the run's
+    /// own, from later) recorded by then: [`Sim::restore`] without first
+    /// copying the whole later run.
+    pub fn from_checkpoint(cp: &Checkpoint, trace: &super::trace::Trace) -> Sim {
+        let mut trace = trace.clone();
+        cp.cut(&mut trace);
+        let mut s = cp.sim.clone_without_trace();
+        s.trace = trace;
+        s
     }
 
     /// Before any pod terminates, which old pod the flow-log chart will

@@ -5,7 +5,8 @@
 // same preset, plus the largest renderer process's memory (the page's, with its workers) once the run and its checkpoints
 // are held. Prints one JSON object.
 import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
-import { execFileSync, execSync } from 'node:child_process';
+import { rendererMb } from './rss.mjs';
+import { execFileSync } from 'node:child_process';
 
 const [base, bin, preset = 'incident', pairsArg = '5'] = process.argv.slice(2);
 const pairs = Number(pairsArg);
@@ -14,10 +15,6 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
          '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
-const rendererMb = () => {
-  const kb = execSync("ps -eo rss,args | grep -- '--type=renderer' | grep -v grep | awk '$1>m{m=$1} END {print m}'").toString().trim();
-  return Math.round(Number(kb) / 1024);
-};
 const wasm = []; const native = []; const ratios = []; const mem = [];
 for (let i = 0; i < pairs; i++) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });

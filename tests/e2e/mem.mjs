@@ -1,0 +1,33 @@
+// The tab's memory over one run (scripts/bench-memory.sh): loads the page
+// at a query, samples the largest renderer process's resident memory (the
+// page's, with its Web Workers) every 100 ms until the whole run is known
+// and a second after, and prints the peak, the settled figure and the time
+// the run took. One JSON object (MEM_SAMPLES=1 also prints every sample
+// to stderr).
+import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
+import { rendererMb } from './rss.mjs';
+
+const [base, query = '', timeoutArg = '600'] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+let peak = 0;
+const samples = [];
+const sampler = setInterval(() => { const m = rendererMb(); samples.push(m); peak = Math.max(peak, m); }, 100);
+const t0 = Date.now();
+await page.goto(`${base}${query}`);
+// A long run waits for the reader's go-ahead.
+const go = await page.waitForSelector('#run-long-go', { timeout: 3000 }).catch(() => null);
+if (go) await go.click();
+await page.waitForFunction(() => document.querySelector('#sim-time')?.dataset.finished === 'true', null, { timeout: Number(timeoutArg) * 1000, polling: 200 });
+const runS = (Date.now() - t0) / 1000;
+await page.waitForTimeout(1000);
+const settled = rendererMb();
+clearInterval(sampler);
+peak = Math.max(peak, settled);
+if (process.env.MEM_SAMPLES) console.error(samples.join(" "));
+console.log(JSON.stringify({ query, run_s: +runS.toFixed(1), renderer_peak_mb: peak, renderer_settled_mb: settled }));
+await browser.close();

@@ -409,12 +409,13 @@ fn unanswered_attempts_repeat_every_deadline_plus_backoff() {
 /// arrival on, with the RST's effects settled then (`Sim::fold_refusal`).
 /// That changes no figure: with no backoff jitter (so the folded attempts
 /// draw nothing that matters, and the clients' GOAWAY delays come out the
-/// same) and room in every table (so no two SYNs compete for an entry), a
-/// run that samples every client, where nothing folds, sends, drops and
-/// answers the same SYNs, second by second, including those of subchannels
-/// shut down between a backoff's end and its SYN's arrival; both tables
-/// hold the same entries at every second, so the refused flows' closing
-/// entries start and end as they would at the RST's passage.
+/// same) and room in every table (so no two SYNs compete for an entry), the
+/// same run with folding off (`Sim::set_folding`) sends, drops and answers
+/// the same SYNs, second by second, including those of subchannels shut
+/// down between a backoff's end and its SYN's arrival, and samples the same
+/// packets with the same fates; both tables hold the same entries at every
+/// second, so the refused flows' closing entries start and end as they
+/// would at the RST's passage.
 #[test]
 fn folding_the_reconnect_into_the_syns_arrival_changes_no_figure() {
     use incident_sim::sim::metrics::{Global, PerNode};
@@ -426,10 +427,14 @@ fn folding_the_reconnect_into_the_syns_arrival_changes_no_figure() {
     // A long flight (the backoff is 300 ms) makes re-resolutions often shut
     // a subchannel down while its next SYN is on the way.
     folded.network_latency_us = 99_991;
-    let mut plain = folded.clone();
-    plain.trace_every_nth_client = 1;
     let a = run(&folded, 7);
-    let b = run(&plain, 7);
+    let mut b = Sim::new(&folded, 7);
+    b.set_folding(false);
+    b.run_to_end();
+    assert_eq!(
+        a.trace.packets, b.trace.packets,
+        "sampled packets and fates"
+    );
     assert!(
         a.events() < b.events() * 9 / 10,
         "folding saves events: {} vs {}",

@@ -434,10 +434,11 @@ impl Sim {
 
     /// Whether a timed-out attempt's backoff timer of `sub` runs on to the
     /// next attempt's SYN reaching the node (see [`Sim::on_reconnect`]): when
-    /// the parameters allow it ([`Sim::params_fold_reconnects`]), for clients
-    /// outside the sampled trace (whose packets are recorded in time order).
-    /// It depends only on the parameters and the client, so it gives the
-    /// same answer whenever asked.
+    /// folding is on ([`Sim::set_folding`]) and the parameters allow it
+    /// ([`Sim::params_fold_reconnects`]), for clients outside the sampled
+    /// trace (a sampled client's packets are recorded as they happen, so
+    /// its steps are never folded away). It depends only on the parameters,
+    /// the option and the client, so it gives the same answer whenever asked.
     fn reconnect_folds(&self, sub: u32) -> bool {
         self.reconnects_fold && !self.clients[self.subs[sub as usize].client as usize].sampled
     }

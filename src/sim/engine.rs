@@ -325,6 +325,15 @@ impl Sim {
         self.end
     }
 
+    /// Folds timed-out and refused attempts' reconnects into the next SYN's
+    /// arrival where the parameters allow it (`on`, the default), or never.
+    /// A speed-up only: it changes no figure (`tests/engine.rs` runs both
+    /// ways). Set it before the run starts.
+    pub fn set_folding(&mut self, on: bool) {
+        debug_assert_eq!(self.events_done, 0, "folding is chosen before the run");
+        self.reconnects_fold = on && self.params_fold_reconnects();
+    }
+
     /// Events processed so far.
     pub fn events(&self) -> u64 {
         self.events_done

@@ -25,9 +25,9 @@
 //! assumption stated here: 20 MB baseline, 1 KB per cache entry, 40 KB per
 //! query in flight upstream (goroutine, buffers, TCP connection state).
 //!
-X
-//! forwarding to cluster DNS in [`upstream`], health checks, OOM kills and
-//! the per-second bookkeeping in [`health`].
+//! Here the instance and its cache; the users' lookups in `users.rs`, the
+//! forwarding to cluster DNS in `upstream.rs`, health checks, OOM kills and
+//! the per-second bookkeeping in `health.rs`.
 
 mod health;
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub mod cluster;
 pub mod engine;
 pub mod expiry;
 pub mod fabric;
+mod fold;
 pub mod linux;
 pub mod metrics;
 pub mod node;

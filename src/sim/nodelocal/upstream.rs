@@ -200,13 +200,7 @@ impl Sim {
         );
     }
 
-    fn hold_hanging(
-        &mut self,
-        node: usize,
-        req: Req,
-        name: u32,
-        deadline: SimTime,
-    ) -> u32 {
+    fn hold_hanging(&mut self, node: usize, req: Req, name: u32, deadline: SimTime) -> u32 {
         let d = &mut self.nld[node];
         let h = Hanging {
             req,

@@ -562,12 +562,12 @@ pub fn app() -> Html {
         return html! {
             <ContextProvider<Ctx> context={ctx}>
             <ContextProvider<ViewCtx> context={vctx}>
-                <div class="embed">
+                <main class="embed">
                     { errors }
                     { panel_by_id(&embed, &topo_ref) }
                     <transport::Transport compact={true} />
                     <a class="embed__full" id="embed-full" href={full} target="_blank" rel="noopener">{ "Open the whole page ↗" }</a>
-                </div>
+                </main>
             </ContextProvider<ViewCtx>>
             </ContextProvider<Ctx>>
         };

@@ -281,7 +281,7 @@ pub fn transport(props: &TransportProps) -> Html {
         (None, None, true) => html! {},
     };
     html! {
-        <div class={classes!("transport", props.compact.then_some("transport--compact"))} role="group" aria-label="Playback">
+        <div class={classes!("transport", props.compact.then_some("transport--compact"))} role="region" aria-label="Playback">
             { btn("«", "Previous notable event (N)", prev_n) }
             { btn("‹", "Previous packet (←)", step_back) }
             <button id="play" class="btn btn--primary" aria-label={ if playing { "Pause" } else { "Play" } } onclick={toggle}>

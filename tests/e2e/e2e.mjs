@@ -6,7 +6,7 @@
 // fresh load, saves screenshots and measures the page (tests/e2e/out/perf.json).
 import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -65,6 +65,32 @@ const chartsDone = async (timeout = 60000) => {
 };
 const pixels = () => page.$$eval('.chart canvas', (cs) => cs.map((c) => c.toDataURL()));
 const clockS = async () => Number((await page.textContent('#sim-time')).match(/t = ([0-9.]+) s/)[1]);
+// axe-core (tools/package.json, installed by scripts/setup.sh from the lock
+// file; nothing is fetched at run time). The page's CSP (script-src 'self')
+// blocks an inline <script>, so page.addScriptTag({content}) would fail; the
+// source is evaluated through the DevTools protocol instead (page.evaluate of
+// a string: Runtime.evaluate, which CSP does not govern). The page checked is
+// then the page as served, under its real CSP, not a copy in a context with
+// bypassCSP, and the CSP-violation check at the end still covers it.
+const axeSource = readFileSync(path.join(here, '../../tools/node_modules/axe-core/axe.min.js'), 'utf8');
+// Runs axe on the whole document in the light and the dark scheme; any
+// violation of impact serious or critical fails, named with its targets.
+const axeCheck = async (what) => {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    // The charts redraw in the scheme's theme; axe reads the DOM's colours.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] }))
+      .violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) })));
+    const bad = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    const minor = found.filter((v) => !bad.includes(v)).map((v) => `${v.id} (${v.impact})`);
+    check(bad.length === 0, `axe, ${what}, ${scheme} scheme: no serious or critical violation`
+      + (bad.length ? `: ${bad.map((v) => `${v.id} (${v.impact}) at ${v.targets.slice(0, 5).join(', ')}${v.targets.length > 5 ? ` and ${v.targets.length - 5} more` : ''}`).join('; ')}` : '')
+      + (minor.length ? ` [minor: ${minor.join(', ')}]` : ''));
+  }
+  await page.emulateMedia({ colorScheme: null });
+};
 const perf = {};
 const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * q))] : NaN; };
 
@@ -83,6 +109,8 @@ const longTasks = await page.evaluate(() => window.__longTasks);
 check(Array.isArray(longTasks), 'the Long Tasks API is available');
 perf.long_task_ms_max_at_load = longTasks && longTasks.length ? +Math.max(...longTasks).toFixed(0) : 0;
 console.log(`interactive after ${perf.interactive_ms} ms; whole run known after ${perf.whole_run_known_ms} ms (worker ${perf.worker_run_ms} ms); long tasks ${JSON.stringify(longTasks)}`);
+await chartsDone();
+await axeCheck('the whole page at load, the run known');
 
 // 2. The scrubber carries the whole run's notable events; `n` goes to the
 // rollout's start, then to the first pod deletion.
@@ -274,6 +302,7 @@ check((await page.textContent('#why')).includes('Why it was sent'), 'the inspect
 await page.fill('#log-search', 'rp_filter');
 await page.waitForFunction(() => Number(document.querySelector('#log-count').textContent.split(' ')[0]) > 0);
 check(true, 'the event log finds martian drops by search');
+await axeCheck('a dropped SYN selected, its step-through shown, the log searched');
 await page.evaluate(() => window.scrollTo(0, 0));
 await page.screenshot({ path: path.join(out, 'viewport.png') });
 await shot('.area-topology', 'topology');

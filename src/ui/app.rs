@@ -193,7 +193,7 @@ fn write_clock(t: SimTime, end: SimTime) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
-    let text = format!("{}  t = {}", util::clock(t), util::secs(t));
+    let text = crate::format::clock(t);
     if let Some(el) = doc.get_element_by_id("sim-time") {
         if el.text_content().as_deref() != Some(text.as_str()) {
             el.set_text_content(Some(&text));

@@ -156,7 +156,7 @@ pub fn event_log() -> Html {
             html! {
                 <div class={classes!(cls.to_string(), selected.then_some("row--sel"))} data-css={format!("top:{y}px")} role="row" aria-rowindex={(idx + 1).to_string()} onclick={onclick}
                     data-pkt={sel.map(|id| id.to_string())}>
-                    <span class="row__t" role="cell">{ format!("{:>9.3}", t.as_secs_f64()) }</span>
+                    <span class="row__t" role="cell">{ crate::format::sim_time_exact(t, 3) }</span>
                     <span class="row__x" role="cell">{ text }</span>
                 </div>
             }

@@ -34,6 +34,7 @@
 //! colour-vision deficiencies and on both backgrounds. Thresholds and markers
 //! are dashed and labelled, so they do not rely on colour either.
 
+use crate::format::{finish, scale_of, sim_time};
 use crate::run::RunRecord;
 use crate::sim::cluster::PodInfo;
 use crate::sim::metrics::Metrics;
@@ -1085,70 +1086,6 @@ fn linear_ticks(lo: f64, hi: f64, ticks: usize) -> (Vec<f64>, f64) {
     (out, step)
 }
 
-/// A number in full with `decimals` decimals and its thousands separated by
-/// commas: `4,412,181`, `1,234,567.89` (the comparison table, the CLI's
-/// summary).
-pub fn grouped(v: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((s.as_str(), ""));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if !frac.is_empty() {
-        out.push('.');
-        out.push_str(frac);
-    }
-    // No "-0.0": a sign only for what shows as non-zero.
-    if v < 0.0 && out.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
-        out.insert(0, '-');
-    }
-    out
-}
-
-/// A number for a read-out, three significant digits at most: `0.5`, `250`,
-/// `1.23`, `12.5k`, `137k`, `4.4M`.
-pub fn format_number(v: f64) -> String {
-    let (div, suffix) = scale_of(v);
-    let a = (v / div).abs();
-    let decimals = if a >= 100.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else {
-        2
-    };
-    finish(format!("{:.*}", decimals, v / div), suffix)
-}
-
-/// Divisor and suffix for a value: k from 10,000, M from a million.
-fn scale_of(v: f64) -> (f64, &'static str) {
-    let a = v.abs();
-    if a >= 1e6 {
-        (1e6, "M")
-    } else if a >= 1e4 {
-        (1e3, "k")
-    } else {
-        (1.0, "")
-    }
-}
-
-/// Trims trailing zeros of a decimal and appends the suffix.
-fn finish(s: String, suffix: &str) -> String {
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "0" || s == "-0" {
-        return "0".to_string();
-    }
-    format!("{s}{suffix}")
-}
-
 /// A tick label: as many decimals as the tick step needs (`12.5k` for a
 /// step of 2,500, `0.25` for 0.25).
 fn format_with_step(v: f64, step: f64) -> String {
@@ -1167,29 +1104,6 @@ fn format_tick(v: f64, step: f64, largest: f64) -> String {
         })
         .unwrap_or(4) as usize;
     finish(format!("{:.*}", decimals, v / div), suffix)
-}
-
-/// A simulated time as `m:ss` (`h:mm:ss` from one hour), with tenths when the
-/// time is not a whole second.
-pub fn format_time(t: f64) -> String {
-    let neg = t < 0.0;
-    let t = t.abs();
-    let tenths = (t * 10.0).round() as u64;
-    let whole = tenths / 10;
-    let frac = tenths % 10;
-    let (h, m, s) = (whole / 3600, (whole / 60) % 60, whole % 60);
-    let mut out = if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    };
-    if frac != 0 {
-        out.push_str(&format!(".{frac}"));
-    }
-    if neg {
-        out.insert(0, '-');
-    }
-    out
 }
 
 /// Time tick step: the smallest of the usual steps leaving `min_px` between
@@ -1445,7 +1359,7 @@ pub fn draw<DB: DrawingBackend>(
             theme.axis.stroke_width(1),
         ))
         .map_err(e)?;
-        let s = format_time(t);
+        let s = sim_time(t);
         let (tw, _) = area.estimate_text_size(&s, &x_label).map_err(e)?;
         // Keep the first and last labels inside the area.
         let half = tw as i32 / 2;
@@ -1744,18 +1658,7 @@ mod tests {
     }
 
     #[test]
-    fn full_numbers_are_grouped_by_thousands() {
-        assert_eq!(grouped(0.0, 0), "0");
-        assert_eq!(grouped(999.0, 0), "999");
-        assert_eq!(grouped(1_000.0, 0), "1,000");
-        assert_eq!(grouped(4_412_181.0, 0), "4,412,181");
-        assert_eq!(grouped(1_234_567.891, 2), "1,234,567.89");
-        assert_eq!(grouped(-12_345.0, 0), "-12,345");
-        assert_eq!(grouped(-0.01, 1), "0.0");
-    }
-
-    #[test]
-    fn numbers_and_times_read_well() {
+    fn tick_labels_read_well() {
         assert_eq!(format_with_step(0.5, 0.5), "0.5");
         assert_eq!(format_with_step(250.0, 50.0), "250");
         assert_eq!(format_with_step(150_000.0, 50_000.0), "150k");
@@ -1764,17 +1667,9 @@ mod tests {
         assert_eq!(format_with_step(4_000_000.0, 1_000_000.0), "4M");
         assert_eq!(format_with_step(0.1, 0.1), "0.1");
         assert_eq!(format_with_step(0.75, 0.25), "0.75");
-        assert_eq!(format_number(136_812.0), "137k");
-        assert_eq!(format_number(12_500.0), "12.5k");
-        assert_eq!(format_number(1.2345), "1.23");
-        assert_eq!(format_number(0.5), "0.5");
         assert_eq!(format_with_step(0.0, 0.2), "0");
         assert_eq!(format_tick(5_000.0, 5_000.0, 20_000.0), "5k");
         assert_eq!(format_tick(0.0, 5_000.0, 20_000.0), "0");
-        assert_eq!(format_time(0.0), "0:00");
-        assert_eq!(format_time(95.0), "1:35");
-        assert_eq!(format_time(30.5), "0:30.5");
-        assert_eq!(format_time(3725.0), "1:02:05");
     }
 
     #[test]

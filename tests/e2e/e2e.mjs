@@ -64,7 +64,11 @@ const chartsDone = async (timeout = 60000) => {
   }, null, { timeout, polling: 100 });
 };
 const pixels = () => page.$$eval('.chart canvas', (cs) => cs.map((c) => c.toDataURL()));
-const clockS = async () => Number((await page.textContent('#sim-time')).match(/t = ([0-9.]+) s/)[1]);
+// The clock reads `t = m:ss` (`h:mm:ss` from an hour), tenths when not whole.
+const clockS = async () => {
+  const m = (await page.textContent('#sim-time')).match(/t = (?:(\d+):)?(\d+):(\d\d(?:\.\d)?)$/);
+  return m ? Number(m[1] || 0) * 3600 + Number(m[2]) * 60 + Number(m[3]) : NaN;
+};
 // axe-core (tools/package.json, installed by scripts/setup.sh from the lock
 // file; nothing is fetched at run time). The page's CSP (script-src 'self')
 // blocks an inline <script>, so page.addScriptTag({content}) would fail; the
@@ -223,6 +227,29 @@ const rejectsAfter = await page.$eval('#chart-nodelocaldns-rejects canvas', (c) 
 const changedMark = await page.$eval('#assumption-vpc_sweep_ms', (e) => e.className.includes('assumption--changed'));
 check(changedMark && rejectsAfter !== rejectsBefore, 'flipping vpc_sweep_ms to continuous reclamation reruns the incident and the rejects chart changes');
 await shot('.area-assumptions', 'assumptions');
+
+// 4c. Simulated time is printed one way: a chart's read-out under the mouse
+// names a moment; a click there takes the clock to it, and the clock then
+// reads the same text, with the chart's cursor under the mouse.
+await page.goto(`${base}?t=300`);
+await known();
+await chartsDone();
+for (const [id, at] of [['syn-rate', 0.62], ['error-rate', 0.31]]) {
+  const canvas = await page.$(`#chart-${id} canvas`);
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  const mx = box.x + box.width * at;
+  const my = box.y + box.height * 0.5;
+  await page.mouse.move(mx, my);
+  await page.waitForFunction((id) => / — /.test(document.querySelector(`#chart-${id} figcaption`).textContent), id, { timeout: 5000 }).catch(() => {});
+  const readout = (await page.textContent(`#chart-${id} figcaption`)).split(' — ')[0].trim();
+  await page.mouse.click(mx, my);
+  await page.waitForFunction((r) => document.querySelector('#sim-time').textContent === `t = ${r}`, readout, { timeout: 5000 }).catch(() => {});
+  const clockText = await page.textContent('#sim-time');
+  const cursorX = await page.$eval(`#cursor-${id}`, (c) => { const r = c.getBoundingClientRect(); return r.left + r.width / 2; });
+  check(/^\d+:\d\d$/.test(readout) && clockText === `t = ${readout}` && Math.abs(cursorX - mx) <= 3,
+    `chart ${id}: the read-out under the mouse ("${readout}") and the clock after a click there ("${clockText}") agree; the cursor is ${(cursorX - mx).toFixed(1)} px from the mouse`);
+}
 
 // 5. One truth per packet: for packets of every fate, the log row, the
 // inspector and the kernel panel agree, before and after "Go to this

@@ -426,6 +426,55 @@ await page.waitForSelector('#steps', { timeout: 30000 });
 check((await page.textContent('.kernel__packet')).includes('SYN'), 'embed=kernel with no packet opens on the latest SYN to a deleted pod');
 await page.screenshot({ path: path.join(out, 'embed-kernel-640x360.png') });
 await page.setViewportSize({ width: 1440, height: 1000 });
+// 11b. Every embeddable panel at the Embed snippet's 640×360 and at 480×270:
+// no sideways scrolling, the panel's main content in view (not squeezed to
+// nothing), and the link to the whole page in view and not covered.
+const embedMain = {
+  topology: '#topology', controls: '.presets', kernel: '.kernel__packet', inspector: '.embed > .panel > p',
+  log: '#log', lab: '#lab-out', charts: '.chart canvas', assumptions: '.assumptions',
+};
+for (const id of ['error-rate', 'latency', 'nodelocaldns-rejects', 'dns-queries', 'nodelocaldns-healthcheck-failures',
+  'throughput', 'tcp-retransmits', 'conntrack-allowance-exceeded', 'vpc-conntrack', 'linux-conntrack', 'flowlog-old-ip', 'syn-rate']) {
+  embedMain[`chart:${id}`] = `#chart-${id} canvas`;
+}
+for (const [panel, main] of Object.entries(embedMain)) {
+  await page.setViewportSize({ width: 640, height: 360 });
+  await page.goto(`${base}?embed=${panel}&t=200`);
+  await known();
+  if (panel === 'kernel') await page.waitForSelector('#steps', { timeout: 30000 });
+  if (panel.startsWith('chart')) await chartsDone();
+  for (const [w, h] of [[640, 360], [480, 270]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const m = await page.evaluate((main) => {
+      const se = document.scrollingElement;
+      const el = document.querySelector(main);
+      const panel = document.querySelector('.embed > .panel');
+      const link = document.querySelector('#embed-full');
+      const out = { overflow: se.scrollWidth - se.clientWidth, seen: 0, need: 0, link: false };
+      if (el && panel) {
+        // The part of the content inside both the panel's box (it scrolls)
+        // and the frame.
+        const a = el.getBoundingClientRect(); const p = panel.getBoundingClientRect();
+        const top = Math.max(a.top, p.top, 0); const bottom = Math.min(a.bottom, p.bottom, innerHeight);
+        const left = Math.max(a.left, p.left, 0); const right = Math.min(a.right, p.right, innerWidth);
+        out.seen = right > left ? Math.max(0, Math.round(bottom - top)) : 0;
+        out.need = Math.round(Math.min(a.height, 48));
+      }
+      if (link) {
+        const b = link.getBoundingClientRect();
+        const hit = document.elementFromPoint((b.left + b.right) / 2, (b.top + b.bottom) / 2);
+        out.link = b.height > 0 && b.top >= 0 && b.bottom <= innerHeight && b.left >= 0 && b.right <= innerWidth
+          && !!hit && link.contains(hit);
+      }
+      return out;
+    }, main);
+    check(m.overflow <= 0 && m.need > 0 && m.seen >= m.need && m.link,
+      `embed=${panel} at ${w}×${h}: no sideways scroll (${m.overflow} px over), ${main} in view (${m.seen} px of it), the whole-page link in view (${m.link})`);
+    await page.screenshot({ path: path.join(out, `embed-${panel.replace(':', '-')}-${w}x${h}.png`) });
+  }
+}
+await page.setViewportSize({ width: 1440, height: 1000 });
 // The Embed button writes the iframe for the highlighted panel and state.
 await page.goto(`${base}?t=175&panel=charts`);
 await known();

@@ -1106,6 +1106,42 @@ fn format_tick(v: f64, step: f64, largest: f64) -> String {
     finish(format!("{:.*}", decimals, v / div), suffix)
 }
 
+/// Rows of marker labels at most, under a chart's top edge.
+const MARKER_ROWS: usize = 3;
+/// Pixels kept free between two labels in a row.
+const MARKER_GAP: i32 = 4;
+
+/// Where the labels of markers go: for each marker, given as its line's x
+/// and its label's width (in time order), the label's left x and its row,
+/// or `None` when it fits in no row. A label sits right of its line, or left
+/// of it when it would cross `right`, never left of `left`; it takes the
+/// first row where it keeps [`MARKER_GAP`] from every label already there,
+/// so no two labels overlap.
+pub fn layout_marker_labels(
+    markers: &[(i32, i32)],
+    left: i32,
+    right: i32,
+    rows: usize,
+) -> Vec<Option<(i32, usize)>> {
+    let mut taken: Vec<Vec<(i32, i32)>> = vec![Vec::new(); rows];
+    markers
+        .iter()
+        .map(|&(x, w)| {
+            let lx = if x + 3 + w > right { x - 3 - w } else { x + 3 };
+            if lx < left || lx + w > right {
+                return None;
+            }
+            let span = (lx, lx + w);
+            let row = taken.iter().position(|row| {
+                row.iter()
+                    .all(|&(a, b)| span.1 + MARKER_GAP <= a || b + MARKER_GAP <= span.0)
+            })?;
+            taken[row].push(span);
+            Some((lx, row))
+        })
+        .collect()
+}
+
 /// Time tick step: the smallest of the usual steps leaving `min_px` between
 /// ticks.
 fn time_step(span: f64, width_px: f64, min_px: f64) -> f64 {
@@ -1427,16 +1463,18 @@ pub fn draw<DB: DrawingBackend>(
         .map_err(e)?;
     }
 
-    // Markers: dashed verticals, labels staggered over up to three rows.
+    // Markers: dashed verticals, labels stacked over up to three rows where
+    // none overlaps another (`layout_marker_labels`).
     let mk_label = text_style(LABEL_PX - 1.0, theme.muted, HPos::Left, VPos::Top);
-    let mut row_end = [i32::MIN; 3];
     let mut visible: Vec<&Marker> = spec
         .markers
         .iter()
         .filter(|mk| mk.at.is_finite() && mk.at >= from && mk.at <= to)
         .collect();
     visible.sort_by(|a, b| a.at.total_cmp(&b.at));
-    for mk in visible {
+    let mut boxes = Vec::with_capacity(visible.len());
+    let mut row_h = 0;
+    for mk in &visible {
         let x = px(mk.at);
         area.draw(&DashedPathElement::new(
             vec![(x, top), (x, bottom)],
@@ -1445,20 +1483,16 @@ pub fn draw<DB: DrawingBackend>(
             theme.marker.stroke_width(1),
         ))
         .map_err(e)?;
-        let (tw, _) = area.estimate_text_size(&mk.label, &mk_label).map_err(e)?;
-        let tw = tw as i32;
-        let lx = if x + 3 + tw > right {
-            x - 3 - tw
-        } else {
-            x + 3
-        };
+        let (tw, th) = area.estimate_text_size(&mk.label, &mk_label).map_err(e)?;
+        boxes.push((x, tw as i32));
+        row_h = row_h.max(th as i32 + 1);
+    }
+    let placed = layout_marker_labels(&boxes, left, right, MARKER_ROWS);
+    for (mk, spot) in visible.iter().zip(placed) {
         // A label that fits in no row is left out (the line stays): zooming
         // in spreads the markers and brings it back.
-        let Some(row) = (0..row_end.len()).find(|r| row_end[*r] < lx) else {
-            continue;
-        };
-        row_end[row] = lx + tw + 4;
-        let ly = top + 2 + row as i32 * 12;
+        let Some((lx, row)) = spot else { continue };
+        let ly = top + 2 + row as i32 * row_h;
         area.draw(&Text::new(mk.label.clone(), (lx, ly), mk_label.clone()))
             .map_err(e)?;
     }
@@ -1670,6 +1704,63 @@ mod tests {
         assert_eq!(format_with_step(0.0, 0.2), "0");
         assert_eq!(format_tick(5_000.0, 5_000.0, 20_000.0), "5k");
         assert_eq!(format_tick(0.0, 5_000.0, 20_000.0), "0");
+    }
+
+    #[test]
+    fn marker_labels_never_overlap() {
+        // Boxes of placed labels: (left, right, row).
+        fn check(markers: &[(i32, i32)], left: i32, right: i32) -> usize {
+            let placed = layout_marker_labels(markers, left, right, MARKER_ROWS);
+            assert_eq!(placed.len(), markers.len());
+            let boxes: Vec<(i32, i32, usize)> = placed
+                .iter()
+                .zip(markers)
+                .filter_map(|(p, (_, w))| p.map(|(lx, row)| (lx, lx + w, row)))
+                .collect();
+            for (i, a) in boxes.iter().enumerate() {
+                assert!(a.0 >= left && a.1 <= right, "{a:?} outside {left}..{right}");
+                assert!(a.2 < MARKER_ROWS);
+                for b in &boxes[i + 1..] {
+                    assert!(
+                        a.2 != b.2 || a.1 + MARKER_GAP <= b.0 || b.1 + MARKER_GAP <= a.0,
+                        "labels {a:?} and {b:?} overlap"
+                    );
+                }
+            }
+            boxes.len()
+        }
+        // The incident's error-rate chart at 480 px: the rollout, DNS
+        // rejects and two waves of deletions within 20 px.
+        let dense = [(120, 34), (126, 58), (131, 76), (140, 76)];
+        assert_eq!(check(&dense, 40, 470), 3, "three rows, the fourth left out");
+        // Markers near the right edge turn their labels left, where they
+        // must not cover a label already placed further left.
+        let edge = [(400, 60), (440, 50), (455, 70), (462, 30)];
+        check(&edge, 40, 470);
+        // A pseudo-random crowd (a fixed LCG), narrow and wide plots.
+        let mut r: u64 = 7;
+        let mut next = |m: u64| {
+            r = r
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((r >> 33) % m) as i32
+        };
+        for _ in 0..500 {
+            let (left, right) = (30 + next(30), 200 + next(900));
+            let mut xs: Vec<i32> = (0..1 + next(12))
+                .map(|_| left + next((right - left) as u64))
+                .collect();
+            xs.sort_unstable();
+            let markers: Vec<(i32, i32)> = xs.iter().map(|&x| (x, 20 + next(80))).collect();
+            check(&markers, left, right);
+        }
+        // Spread out, every label is shown on the first row.
+        let apart = [(50, 40), (150, 40), (250, 40)];
+        let placed = layout_marker_labels(&apart, 40, 470, MARKER_ROWS);
+        assert!(
+            placed.iter().all(|p| matches!(p, Some((_, 0)))),
+            "{placed:?}"
+        );
     }
 
     #[test]

@@ -1488,11 +1488,18 @@ pub fn draw<DB: DrawingBackend>(
         row_h = row_h.max(th as i32 + 1);
     }
     let placed = layout_marker_labels(&boxes, left, right, MARKER_ROWS);
-    for (mk, spot) in visible.iter().zip(placed) {
+    for ((mk, spot), &(_, w)) in visible.iter().zip(placed).zip(&boxes) {
         // A label that fits in no row is left out (the line stays): zooming
         // in spreads the markers and brings it back.
         let Some((lx, row)) = spot else { continue };
         let ly = top + 2 + row as i32 * row_h;
+        // On the chart's background, so other markers' lines do not run
+        // through the text (the series are drawn later, over it).
+        area.draw(&Rectangle::new(
+            [(lx - 1, ly), (lx + w + 1, ly + row_h - 1)],
+            theme.background.filled(),
+        ))
+        .map_err(e)?;
         area.draw(&Text::new(mk.label.clone(), (lx, ly), mk_label.clone()))
             .map_err(e)?;
     }

@@ -169,6 +169,9 @@ struct LoopShared {
     last_wall_ms: Option<f64>,
     /// The page's version at the last re-render the loop asked for.
     rendered_version: u64,
+    /// The colour scheme in the last frame: a switch re-renders what is
+    /// drawn in a theme (the charts).
+    dark: Option<bool>,
 }
 
 /// How often (ms) components following the clock re-render while it runs.
@@ -349,6 +352,11 @@ pub fn app() -> Html {
                     if stopped {
                         p.version += 1;
                     }
+                    let dark = util::dark_mode();
+                    if sh.dark.is_some_and(|d| d != dark) {
+                        p.version += 1;
+                    }
+                    sh.dark = Some(dark);
                     p.ask_exact_moment();
                     let clocked = util::now_ms();
                     if let Some(canvas) = topo_ref.cast::<web_sys::HtmlCanvasElement>() {

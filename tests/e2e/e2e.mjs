@@ -79,7 +79,7 @@ const clockS = async () => {
 const axeSource = readFileSync(path.join(here, '../../tools/node_modules/axe-core/axe.min.js'), 'utf8');
 // Runs axe on the whole document in the light and the dark scheme; any
 // violation of impact serious or critical fails, named with its targets.
-const axeCheck = async (what) => {
+const axeCheck = async (what, shotName) => {
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
@@ -89,6 +89,19 @@ const axeCheck = async (what) => {
       .violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) })));
     const bad = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     const minor = found.filter((v) => !bad.includes(v)).map((v) => `${v.id} (${v.impact})`);
+    if (shotName) {
+      // The charts redraw in the scheme's theme when the system switches
+      // (one a frame; the last one's background is checked), then a look.
+      const redrawn = await page.waitForFunction((dark) => {
+        const cs = [...document.querySelectorAll('.chart canvas')];
+        const c = cs[cs.length - 1];
+        if (!c) return false;
+        const [r, g, b] = c.getContext('2d').getImageData(2, 2, 1, 1).data;
+        return dark ? r + g + b < 150 : r + g + b > 600;
+      }, scheme === 'dark', { timeout: 5000, polling: 50 }).then(() => true, () => false);
+      check(redrawn, `${what}: switched to the ${scheme} scheme, the charts are redrawn on its background`);
+      await page.screenshot({ path: path.join(out, `${shotName}-${scheme}.png`) });
+    }
     check(bad.length === 0, `axe, ${what}, ${scheme} scheme: no serious or critical violation`
       + (bad.length ? `: ${bad.map((v) => `${v.id} (${v.impact}) at ${v.targets.slice(0, 5).join(', ')}${v.targets.length > 5 ? ` and ${v.targets.length - 5} more` : ''}`).join('; ')}` : '')
       + (minor.length ? ` [minor: ${minor.join(', ')}]` : ''));
@@ -114,7 +127,7 @@ check(Array.isArray(longTasks), 'the Long Tasks API is available');
 perf.long_task_ms_max_at_load = longTasks && longTasks.length ? +Math.max(...longTasks).toFixed(0) : 0;
 console.log(`interactive after ${perf.interactive_ms} ms; whole run known after ${perf.whole_run_known_ms} ms (worker ${perf.worker_run_ms} ms); long tasks ${JSON.stringify(longTasks)}`);
 await chartsDone();
-await axeCheck('the whole page at load, the run known');
+await axeCheck('the whole page at load, the run known', 'load');
 
 // 2. The scrubber carries the whole run's notable events; `n` goes to the
 // rollout's start, then to the first pod deletion.

@@ -635,39 +635,40 @@ pub fn app() -> Html {
     }
 }
 
-/// One panel alone (embed mode).
+/// One panel alone (embed mode). It scrolls inside the frame, so it takes
+/// the focus: the keyboard scrolls it too.
 fn panel_by_id(id: &str, topo: &NodeRef) -> Html {
     match id {
         "topology" => {
-            html! { <section class="panel" aria-label="Topology"><topology::Topology canvas={topo.clone()} /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Topology"><topology::Topology canvas={topo.clone()} /></section> }
         }
         "controls" => {
-            html! { <section class="panel" aria-label="What-if controls"><controls::Controls /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="What-if controls"><controls::Controls /></section> }
         }
         "kernel" => {
-            html! { <section class="panel" aria-label="Kernel step-through"><kernel::KernelStepThrough /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Kernel step-through"><kernel::KernelStepThrough /></section> }
         }
         "inspector" => {
-            html! { <section class="panel" aria-label="Packet inspector"><inspector::Inspector /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Packet inspector"><inspector::Inspector /></section> }
         }
         "log" => {
-            html! { <section class="panel" aria-label="Event log"><eventlog::EventLog /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Event log"><eventlog::EventLog /></section> }
         }
         "lab" => {
-            html! { <section class="panel" aria-label="Lab terminal"><lab::LabTerminal /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Lab terminal"><lab::LabTerminal /></section> }
         }
         "charts" => {
-            html! { <section class="panel" aria-label="Charts"><charts::Charts /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Charts"><charts::Charts /></section> }
         }
         "assumptions" => {
-            html! { <section class="panel" aria-label="Assumptions"><assumptions::Assumptions /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Assumptions"><assumptions::Assumptions /></section> }
         }
         other => match other.strip_prefix("chart:") {
             Some(chart) if crate::viz::charts::CHART_IDS.contains(&chart) => {
-                html! { <section class="panel" aria-label="Chart"><charts::Charts only={Some(AttrValue::from(chart.to_string()))} /></section> }
+                html! { <section class="panel" tabindex="0" aria-label="Chart"><charts::Charts only={Some(AttrValue::from(chart.to_string()))} /></section> }
             }
             Some(chart) => html! {
-                <section class="panel" aria-label="Chart">
+                <section class="panel" tabindex="0" aria-label="Chart">
                     <p class="banner" role="alert">{ format!(
                         "There is no chart {chart:?}. Charts: {}.",
                         crate::viz::charts::CHART_IDS.join(", ")
@@ -675,7 +676,7 @@ fn panel_by_id(id: &str, topo: &NodeRef) -> Html {
                 </section>
             },
             None => {
-                html! { <section class="panel"><topology::Topology canvas={topo.clone()} /></section> }
+                html! { <section class="panel" tabindex="0"><topology::Topology canvas={topo.clone()} /></section> }
             }
         },
     }

@@ -418,8 +418,10 @@ await page.waitForSelector('#tour-title');
 check((await page.textContent('#tour-title')).includes('It looks like DNS'), 'the tour starts with the DNS symptoms');
 await page.click('#tour-next');
 await shot('.tour', 'tour');
+await axeCheck('the guided tour open');
 await page.keyboard.press('?');
 check(!!(await page.$('[aria-label="Keyboard shortcuts"][role="dialog"]')), '"?" shows the shortcuts');
+await axeCheck('the shortcuts dialog open');
 await page.keyboard.press('Escape');
 
 // 11. One panel embedded by iframe-style URL: only that chart.
@@ -486,6 +488,7 @@ for (const [panel, main] of Object.entries(embedMain)) {
       `embed=${panel} at ${w}×${h}: no sideways scroll (${m.overflow} px over), ${main} in view (${m.seen} px of it), the whole-page link in view (${m.link})`);
     await page.screenshot({ path: path.join(out, `embed-${panel.replace(':', '-')}-${w}x${h}.png`) });
   }
+  await axeCheck(`embed=${panel} at 480×270`);
 }
 await page.setViewportSize({ width: 1440, height: 1000 });
 // The Embed button writes the iframe for the highlighted panel and state.
@@ -509,6 +512,7 @@ const row = exceeded.find((r) => r[0].startsWith('conntrack_allowance_exceeded')
 check(Number((row[1] || '').replace(/,/g, '')) > 0 && row[2] === '0', `conntrack_allowance_exceeded: incident ${row[1]}, with the fix ${row[2]}`);
 await chartsDone();
 await shot('.area-charts', 'charts-compare');
+await axeCheck('comparing with fix-default-backoff');
 
 // 13. A broken link: messages, and the page still works.
 await page.goto(`${base}?preset=nope&set=base_delay_ms:0&t=zz`);

@@ -4,7 +4,7 @@
 # every piece that is already present at the right version.
 #
 #   scripts/setup.sh build   rust wasm32 target, trunk, wasm-bindgen-cli, wasm-opt (npm binaryen)
-#   scripts/setup.sh test    all of the above + chromium, chromedriver, playwright-core,
+#   scripts/setup.sh test    all of the above + chromium, chromedriver, playwright-core, axe-core,
 #                            rust nightly and cargo-fuzz
 #
 # Pinned versions: trunk 0.21.14 is the newest trunk rustc 1.95 can build;
@@ -53,13 +53,14 @@ else
   cargo install wasm-bindgen-cli --version "$WB_VERSION" --force || die "cargo install wasm-bindgen-cli $WB_VERSION"
 fi
 
-# 4. npm tools kept inside the project (wasm-opt from binaryen; playwright-core).
+# 4. npm tools kept inside the project (wasm-opt from binaryen; playwright-core;
+#    axe-core, which the end-to-end test reads from tools/node_modules).
 have npm || die "npm is missing: install Node.js 20 and npm"
 STAMP="$ROOT/tools/node_modules/.lock-stamp"
 if [ -f "$STAMP" ] && cmp -s "$STAMP" "$ROOT/tools/package-lock.json"; then
-  say "tools/node_modules (binaryen, playwright-core): present"
+  say "tools/node_modules (binaryen, playwright-core, axe-core): present"
 else
-  say "installing npm tools into tools/ (binaryen 132.0.0, playwright-core 1.65.1)"
+  say "installing npm tools into tools/ (binaryen 132.0.0, playwright-core 1.65.1, axe-core 4.14.1)"
   (cd "$ROOT/tools" && npm ci --no-audit --no-fund) || die "npm ci in tools/"
   cp "$ROOT/tools/package-lock.json" "$STAMP"
 fi

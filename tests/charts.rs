@@ -11,9 +11,9 @@ use incident_sim::scenario::Scenario;
 use incident_sim::sim::metrics::Global;
 use incident_sim::sim::Sim;
 use incident_sim::viz::charts::{
-    chart_spec, chart_specs, css, dns_per_node_specs, draw, format_time, markers_near, overlay,
-    series_at, ChartGeometry, ChartSpec, Hue, Marker, MarkerKind, Series, SeriesStyle, Theme,
-    Threshold, CHART_IDS,
+    chart_spec, chart_specs, css, dns_per_node_specs, draw, markers_near, overlay, series_at,
+    ChartGeometry, ChartSpec, Hue, Marker, MarkerKind, Series, SeriesStyle, Theme, Threshold,
+    CHART_IDS,
 };
 use plotters::prelude::*;
 use std::collections::{BTreeMap, HashSet};
@@ -499,7 +499,7 @@ fn mouse_x_maps_to_time_and_back_within_a_pixel() {
             // Ticks are on whole seconds, or half seconds when zoomed in.
             let t = geo.time_at(f64::from(x));
             let nearest = (t * 2.0).round() / 2.0;
-            let label = format_time(nearest);
+            let label = incident_sim::format::sim_time(nearest);
             assert!(
                 (t - nearest).abs() <= geo.seconds_per_pixel(),
                 "tick at {x} is {t}"

@@ -191,7 +191,7 @@ async fn a_preset_changes_the_scenario_and_marks_what_differs() {
 async fn step_through_shows_the_martian_path_for_a_syn_to_a_deleted_pod() {
     let (root, app) = mount(&format!("{}&t=80", small_query()));
     assert!(
-        until(20_000, || text(&root, "#sim-time").contains("80.0 s")).await,
+        until(20_000, || text(&root, "#sim-time") == "t = 1:20").await,
         "did not reach t=80: {}",
         text(&root, "#sim-time")
     );
@@ -246,7 +246,7 @@ async fn step_through_shows_ip_error_for_an_unreachable_route() {
         "{},cilium_unreachable_route:true&t=80",
         small_query()
     ));
-    assert!(until(20_000, || text(&root, "#sim-time").contains("80.0 s")).await);
+    assert!(until(20_000, || text(&root, "#sim-time") == "t = 1:20").await);
     let mut found = false;
     for _ in 0..5 {
         click(&root, "#next-deleted-syn");

@@ -2,10 +2,10 @@
 
 use super::drive::{admit, drive};
 use super::{arg_error, write_out, EXIT_USAGE};
+use crate::format::grouped;
 use crate::scenario::Scenario;
 use crate::sim::summary::Summary;
 use crate::sim::Sim;
-use crate::viz::charts::grouped;
 use std::ffi::OsString;
 
 /// A scenario from the command line, and whether a long run is allowed.

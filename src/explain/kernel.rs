@@ -8,12 +8,14 @@
 //! instead. With no toggles the verdict agrees with the packet's recorded
 //! fate (tested for every fate the engine records).
 
+use crate::format::sim_time_at;
 use crate::sim::cluster::{Phase, PodInfo};
 use crate::sim::linux::explain::{Next, Step};
 use crate::sim::linux::fib::{Route, RouteType, RT_TABLE_MAIN};
 use crate::sim::linux::ns::RouteSelector;
 use crate::sim::linux::{route_input, IfIndex, InputPacket, InputVerdict, NetNs, Prefix};
 use crate::sim::params::Params;
+use crate::sim::time::SimTime;
 use crate::sim::trace::{Fate, PacketKind, PacketRecord};
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -251,15 +253,15 @@ fn step_view(s: &Step, ns: &NetNs) -> StepView {
 fn pod_state(pod: &PodInfo, p: &PacketRecord) -> String {
     match pod.phase_at(p.arrives) {
         Some(Phase::Deleted) => format!(
-            "{} was deleted at {:.1} s; its IP {} stays on the node's ens6 ENI, and the VPC still routes it there",
+            "{} was deleted at {}; its IP {} stays on the node's ens6 ENI, and the VPC still routes it there",
             pod.name(),
-            pod.deleted_at.map(|d| d.as_secs_f64()).unwrap_or(0.0),
+            sim_time_at(pod.deleted_at.unwrap_or(SimTime::ZERO)),
             pod.ip
         ),
         Some(Phase::Terminating) => format!(
-            "{} is terminating (SIGTERM at {:.1} s): GracefulStop closed its listener, so the SYN meets no socket",
+            "{} is terminating (SIGTERM at {}): GracefulStop closed its listener, so the SYN meets no socket",
             pod.name(),
-            pod.terminated_at.map(|d| d.as_secs_f64()).unwrap_or(0.0)
+            sim_time_at(pod.terminated_at.unwrap_or(SimTime::ZERO))
         ),
         Some(Phase::Ready) => format!("{} is Ready and listening", pod.name()),
         Some(Phase::Starting) => format!("{} is starting (not listening yet)", pod.name()),

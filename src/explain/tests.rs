@@ -121,7 +121,7 @@ fn a_stale_answer_is_explained_only_after_the_deletion() {
     let p = Params::default();
     let text = chain(&p, Fate::RpFilter { no_addr: true });
     assert!(text.contains("Why that address"));
-    assert!(text.contains("deleted at 50.0 s"));
+    assert!(text.contains("deleted at 0:50 "), "{text}");
     let mut early = syn(Fate::Delivered);
     early.sent = SimTime::from_secs(20);
     let pods = [pod()];

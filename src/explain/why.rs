@@ -5,6 +5,7 @@
 //! behind it; an rp_filter drop with an address on ens6 is not a `no_addr`
 //! drop).
 
+use crate::format::{sim_time_at, sim_time_exact};
 use crate::sim::cluster::{DnsVersion, PodInfo};
 use crate::sim::params::Params;
 use crate::sim::time::SimTime;
@@ -74,13 +75,13 @@ pub fn why(f: &RunFacts<'_>, p: &PacketRecord) -> Vec<String> {
     let mut chain = Vec::new();
     let pod = f.pods.get(p.pod as usize);
     chain.push(format!(
-        "{} {}:{} → {}:{} at {:.6} s: {}.",
+        "{} {}:{} → {}:{} at {}: {}.",
         p.kind.label(),
         p.src,
         p.sport,
         p.dst,
         p.dport,
-        p.sent.as_secs_f64(),
+        sim_time_exact(p.sent, 6),
         p.fate.reason()
     ));
     if matches!(
@@ -122,8 +123,8 @@ pub fn why(f: &RunFacts<'_>, p: &PacketRecord) -> Vec<String> {
         let deleted_before = pod.deleted_at.filter(|d| p.sent >= *d);
         if is_syn && p.resolved_at > SimTime::ZERO {
             chain.push(format!(
-                "Why that address: the client's last DNS resolution, at {:.1} s, listed {} ({}); gRPC re-resolves at most every {} s.",
-                p.resolved_at.as_secs_f64(),
+                "Why that address: the client's last DNS resolution, at {}, listed {} ({}); gRPC re-resolves at most every {} s.",
+                sim_time_at(p.resolved_at),
                 pod.ip,
                 pod.name(),
                 f.params.min_time_between_resolutions_s
@@ -136,15 +137,15 @@ pub fn why(f: &RunFacts<'_>, p: &PacketRecord) -> Vec<String> {
                 .find(|v| v.at >= d && !v.pods.contains(&pod.index));
             match gone {
                 Some(v) => chain.push(format!(
-                    "Why DNS still had it: the pod was deleted at {:.1} s; external-dns removed its record at the next sync, {:.1} s, and Route 53 served the change from {:.1} s (TTL {} s on top).",
-                    d.as_secs_f64(),
-                    v.at.as_secs_f64(),
-                    v.visible.as_secs_f64(),
+                    "Why DNS still had it: the pod was deleted at {}; external-dns removed its record at the next sync, {}, and Route 53 served the change from {} (TTL {} s on top).",
+                    sim_time_at(d),
+                    sim_time_at(v.at),
+                    sim_time_at(v.visible),
                     f.params.dns_ttl_s
                 )),
                 None => chain.push(format!(
-                    "Why DNS still had it: the pod was deleted at {:.1} s and external-dns had not removed the record yet.",
-                    d.as_secs_f64()
+                    "Why DNS still had it: the pod was deleted at {} and external-dns had not removed the record yet.",
+                    sim_time_at(d)
                 )),
             }
         }
@@ -153,8 +154,8 @@ pub fn why(f: &RunFacts<'_>, p: &PacketRecord) -> Vec<String> {
         }
         if let Some(t) = pod.terminated_at.filter(|t| p.sent >= *t) {
             chain.push(format!(
-                "Why the pod went away: SIGTERM at {:.1} s (GracefulStop: GOAWAY to every client, listener closed, exit {} s later).",
-                t.as_secs_f64(),
+                "Why the pod went away: SIGTERM at {} (GracefulStop: GOAWAY to every client, listener closed, exit {} s later).",
+                sim_time_at(t),
                 f.params.graceful_timeout_s
             ));
         }
@@ -164,11 +165,7 @@ pub fn why(f: &RunFacts<'_>, p: &PacketRecord) -> Vec<String> {
         .iter()
         .find(|e| e.what == Notable::RolloutStarted && e.at <= p.sent)
     {
-        chain.push(format!(
-            "Root: {} (at {:.1} s).",
-            r.text,
-            r.at.as_secs_f64()
-        ));
+        chain.push(format!("Root: {} (at {}).", r.text, sim_time_at(r.at)));
     }
     chain
 }

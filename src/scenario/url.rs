@@ -230,7 +230,10 @@ pub fn embed_snippet(page: &str, v: &ViewState, panel: &str) -> String {
     let src = format!("{page}?{}", encode(&e))
         .replace('&', "&amp;")
         .replace('"', "&quot;");
-    let title = format!("{panel} of the rollout outage at t = {} s", e.t);
+    let title = format!(
+        "{panel} of the rollout outage at t = {}",
+        crate::format::sim_time(e.t)
+    );
     format!(
         "<iframe src=\"{src}\" width=\"640\" height=\"360\" title=\"{}\" loading=\"lazy\"></iframe>",
         title.replace('"', "&quot;")

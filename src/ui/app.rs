@@ -169,6 +169,9 @@ struct LoopShared {
     last_wall_ms: Option<f64>,
     /// The page's version at the last re-render the loop asked for.
     rendered_version: u64,
+    /// The colour scheme in the last frame: a switch re-renders what is
+    /// drawn in a theme (the charts).
+    dark: Option<bool>,
 }
 
 /// How often (ms) components following the clock re-render while it runs.
@@ -193,7 +196,7 @@ fn write_clock(t: SimTime, end: SimTime) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
-    let text = format!("{}  t = {}", util::clock(t), util::secs(t));
+    let text = crate::format::clock(t);
     if let Some(el) = doc.get_element_by_id("sim-time") {
         if el.text_content().as_deref() != Some(text.as_str()) {
             el.set_text_content(Some(&text));
@@ -349,6 +352,11 @@ pub fn app() -> Html {
                     if stopped {
                         p.version += 1;
                     }
+                    let dark = util::dark_mode();
+                    if sh.dark.is_some_and(|d| d != dark) {
+                        p.version += 1;
+                    }
+                    sh.dark = Some(dark);
                     p.ask_exact_moment();
                     let clocked = util::now_ms();
                     if let Some(canvas) = topo_ref.cast::<web_sys::HtmlCanvasElement>() {
@@ -562,12 +570,12 @@ pub fn app() -> Html {
         return html! {
             <ContextProvider<Ctx> context={ctx}>
             <ContextProvider<ViewCtx> context={vctx}>
-                <div class="embed">
+                <main class="embed">
                     { errors }
                     { panel_by_id(&embed, &topo_ref) }
                     <transport::Transport compact={true} />
                     <a class="embed__full" id="embed-full" href={full} target="_blank" rel="noopener">{ "Open the whole page ↗" }</a>
-                </div>
+                </main>
             </ContextProvider<ViewCtx>>
             </ContextProvider<Ctx>>
         };
@@ -627,39 +635,40 @@ pub fn app() -> Html {
     }
 }
 
-/// One panel alone (embed mode).
+/// One panel alone (embed mode). It scrolls inside the frame, so it takes
+/// the focus: the keyboard scrolls it too.
 fn panel_by_id(id: &str, topo: &NodeRef) -> Html {
     match id {
         "topology" => {
-            html! { <section class="panel" aria-label="Topology"><topology::Topology canvas={topo.clone()} /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Topology"><topology::Topology canvas={topo.clone()} /></section> }
         }
         "controls" => {
-            html! { <section class="panel" aria-label="What-if controls"><controls::Controls /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="What-if controls"><controls::Controls /></section> }
         }
         "kernel" => {
-            html! { <section class="panel" aria-label="Kernel step-through"><kernel::KernelStepThrough /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Kernel step-through"><kernel::KernelStepThrough /></section> }
         }
         "inspector" => {
-            html! { <section class="panel" aria-label="Packet inspector"><inspector::Inspector /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Packet inspector"><inspector::Inspector /></section> }
         }
         "log" => {
-            html! { <section class="panel" aria-label="Event log"><eventlog::EventLog /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Event log"><eventlog::EventLog /></section> }
         }
         "lab" => {
-            html! { <section class="panel" aria-label="Lab terminal"><lab::LabTerminal /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Lab terminal"><lab::LabTerminal /></section> }
         }
         "charts" => {
-            html! { <section class="panel" aria-label="Charts"><charts::Charts /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Charts"><charts::Charts /></section> }
         }
         "assumptions" => {
-            html! { <section class="panel" aria-label="Assumptions"><assumptions::Assumptions /></section> }
+            html! { <section class="panel" tabindex="0" aria-label="Assumptions"><assumptions::Assumptions /></section> }
         }
         other => match other.strip_prefix("chart:") {
             Some(chart) if crate::viz::charts::CHART_IDS.contains(&chart) => {
-                html! { <section class="panel" aria-label="Chart"><charts::Charts only={Some(AttrValue::from(chart.to_string()))} /></section> }
+                html! { <section class="panel" tabindex="0" aria-label="Chart"><charts::Charts only={Some(AttrValue::from(chart.to_string()))} /></section> }
             }
             Some(chart) => html! {
-                <section class="panel" aria-label="Chart">
+                <section class="panel" tabindex="0" aria-label="Chart">
                     <p class="banner" role="alert">{ format!(
                         "There is no chart {chart:?}. Charts: {}.",
                         crate::viz::charts::CHART_IDS.join(", ")
@@ -667,7 +676,7 @@ fn panel_by_id(id: &str, topo: &NodeRef) -> Html {
                 </section>
             },
             None => {
-                html! { <section class="panel"><topology::Topology canvas={topo.clone()} /></section> }
+                html! { <section class="panel" tabindex="0"><topology::Topology canvas={topo.clone()} /></section> }
             }
         },
     }

@@ -10,6 +10,7 @@ use super::chart_canvas::ChartCanvas;
 use super::page::Page;
 use super::util;
 use crate::explain::compare;
+use crate::format;
 use crate::sim::metrics::Global;
 use crate::sim::summary::Summary;
 use crate::viz::charts::{self as vc, ChartGeometry, RunView, Theme};
@@ -312,8 +313,8 @@ pub fn charts(props: &ChartsProps) -> Html {
                 let specs = cached_specs(&mut drawn.borrow_mut(), &p, &want);
                 if let Some(spec) = specs.iter().find(|s| s.id == id) {
                     let vals = vc::series_at(spec, second as f64);
-                    let text = vals.iter().map(|(n, v)| format!("{n} {}", vc::format_number(*v))).collect::<Vec<_>>().join(" · ");
-                    hover.set(Some((i, format!("{} — {text}", vc::format_time(second as f64)))));
+                    let text = vals.iter().map(|(n, v)| format!("{n} {}", format::number(*v))).collect::<Vec<_>>().join(" · ");
+                    hover.set(Some((i, format!("{} — {text}", format::sim_time(second as f64)))));
                 }
             })
         };
@@ -360,7 +361,7 @@ type Figure = (fn(&Summary) -> f64, fn(f64) -> String);
 
 /// A count with thousands separators.
 fn count(v: f64) -> String {
-    vc::grouped(v.max(0.0), 0)
+    format::grouped(v.max(0.0), 0)
 }
 
 /// Rows of the comparison table: a label and its figure.
@@ -437,9 +438,9 @@ fn compare_bar() -> Html {
             { select }
             <span class="compare__note">{ compare::heading(mine, theirs) }{ ". " }{
                 match parted {
-                    Some(i) => format!("The runs part at {} (SYNs sent differ first in that second).", vc::format_time(i as f64)),
+                    Some(i) => format!("The runs part at {} (SYNs sent differ first in that second).", format::sim_time(i as f64)),
                     None if both => "The two runs are identical.".to_string(),
-                    None => format!("Identical so far (to {}).", vc::format_time(upto as f64)),
+                    None => format!("Identical so far (to {}).", format::sim_time(upto as f64)),
                 }
             }</span>
             { match summaries {

@@ -154,10 +154,10 @@ pub fn event_log() -> Html {
                 })
             };
             html! {
-                <div class={classes!(cls.to_string(), selected.then_some("row--sel"))} data-css={format!("top:{y}px")} role="row" onclick={onclick}
+                <div class={classes!(cls.to_string(), selected.then_some("row--sel"))} data-css={format!("top:{y}px")} role="row" aria-rowindex={(idx + 1).to_string()} onclick={onclick}
                     data-pkt={sel.map(|id| id.to_string())}>
-                    <span class="row__t">{ format!("{:>9.3}", t.as_secs_f64()) }</span>
-                    <span class="row__x">{ text }</span>
+                    <span class="row__t" role="cell">{ crate::format::sim_time_exact(t, 3) }</span>
+                    <span class="row__x" role="cell">{ text }</span>
                 </div>
             }
         })
@@ -235,7 +235,10 @@ pub fn event_log() -> Html {
                 { check(" drops only", "log-drops", f.drops_only, |f, v| f.drops_only = v) }
                 <span class="muted" id="log-count">{ format!("{total} rows") }</span>
             </div>
-            <div class="log" id="log" ref={list_ref} onscroll={onscroll} role="table" aria-label="Events and sampled packets">
+            // Focusable, so the keyboard scrolls it; only the rows in view are in
+            // the document, so the table says how many there are.
+            <div class="log" id="log" ref={list_ref} onscroll={onscroll} tabindex="0" role="table"
+                aria-label="Events and sampled packets" aria-rowcount={total.to_string()}>
                 <div class="log__content" data-css={format!("height:{content_h}px")}>{ for visible }</div>
             </div>
         </>

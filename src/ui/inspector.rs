@@ -4,7 +4,6 @@
 //! the whole run, whatever moment the page shows.
 
 use super::app::{Action, Ctx};
-use super::util;
 use crate::explain::{path_hops, why};
 use yew::prelude::*;
 
@@ -55,13 +54,10 @@ pub fn inspector() -> Html {
         ("kind", p.kind.label().to_string()),
         ("source", format!("{}:{}", p.src, p.sport)),
         ("destination", format!("{}:{}", p.dst, p.dport)),
-        (
-            "sent",
-            format!("{:.6} s ({})", p.sent.as_secs_f64(), util::clock(p.sent)),
-        ),
+        ("sent", crate::format::sim_time_exact(p.sent, 6)),
         (
             "reaches next hop",
-            format!("{:.6} s", p.arrives.as_secs_f64()),
+            crate::format::sim_time_exact(p.arrives, 6),
         ),
         (
             "node (ENI owner)",

@@ -141,7 +141,7 @@ pub fn kernel_step_through() -> Html {
     let packet_line = html! {
         <p class="kernel__packet">
             <code>{ format!("SYN {}:{} → {}:{}", p.src, p.sport, p.dst, p.dport) }</code>
-            { format!(" arriving on node {} ens6 at {:.6} s", p.node, p.arrives.as_secs_f64()) }
+            { format!(" arriving on node {} ens6 at {}", p.node, crate::format::sim_time_exact(p.arrives, 6)) }
         </p>
     };
     if !kernel::reached_kernel(&p) {

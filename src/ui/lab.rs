@@ -118,7 +118,8 @@ pub fn lab_terminal() -> Html {
                 <button class="btn" id="lab-post" onclick={load_post}>{ "Run the post's experiment" }</button>
                 <button class="btn" onclick={reset}>{ "Reset the node" }</button>
             </div>
-            <pre class="term" id="lab-out" aria-live="polite">
+            // Focusable, so a long transcript scrolls from the keyboard.
+            <pre class="term" id="lab-out" role="log" aria-live="polite" tabindex="0" aria-label="Lab output">
                 { for lines.iter().map(|l| html! { <div class={l.cls}>{ l.text.clone() }</div> }) }
             </pre>
             <input class="term__input" id="lab-input" type="text" spellcheck="false" autocomplete="off"

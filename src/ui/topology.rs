@@ -258,7 +258,7 @@ fn paint_background(
             if exact {
                 String::new()
             } else {
-                format!(" (node state as of {})", util::secs(m.at))
+                format!(" (node state as of {})", crate::format::sim_time_at(m.at))
             }
         ),
         160.0,
@@ -599,7 +599,7 @@ pub fn topology(props: &TopologyProps) -> Html {
     let exact = page.moment().is_some_and(|(m, exact)| exact && m.at == now);
     let alt = format!(
         "Topology at {}: {saturated} of {full} nodes dropping new flows for the VPC conntrack allowance; {syn_dead:.0} SYNs per second to deleted pods' IPs. The event log lists every sampled packet and its fate.",
-        util::clock(now)
+        crate::format::sim_time_at(now)
     );
     drop(page);
     html! {

@@ -281,7 +281,7 @@ pub fn transport(props: &TransportProps) -> Html {
         (None, None, true) => html! {},
     };
     html! {
-        <div class={classes!("transport", props.compact.then_some("transport--compact"))} role="group" aria-label="Playback">
+        <div class={classes!("transport", props.compact.then_some("transport--compact"))} role="region" aria-label="Playback">
             { btn("«", "Previous notable event (N)", prev_n) }
             { btn("‹", "Previous packet (←)", step_back) }
             <button id="play" class="btn btn--primary" aria-label={ if playing { "Pause" } else { "Play" } } onclick={toggle}>
@@ -289,9 +289,9 @@ pub fn transport(props: &TransportProps) -> Html {
             </button>
             { btn("›", "Next packet (→)", step_fwd) }
             { btn("»", "Next notable event (n)", next_n) }
-            <span id="sim-time" class="transport__time" title="Simulated time"
+            <span id="sim-time" class="transport__time" title="Simulated time since the run's start (minutes:seconds), as the charts' axes read"
                 data-known-s={format!("{known_s:.3}")} data-finished={finished.to_string()}>
-                { format!("{}  t = {}", util::clock(t), util::secs(t)) }
+                { crate::format::clock(t) }
             </span>
             <div class="scrubber">
                 <input type="range" id="scrubber" aria-label="Simulated time" min="0" max={end.secs().to_string()} step="0.1"

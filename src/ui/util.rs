@@ -1,18 +1,6 @@
 //! Small helpers shared by components.
 
-use crate::sim::time::SimTime;
 use wasm_bindgen::JsCast;
-
-/// `mm:ss` after the start of the run, on the post's clock (14:00 + t).
-pub fn clock(t: SimTime) -> String {
-    let s = t.secs();
-    format!("14:{:02}:{:02}", (s / 60) % 60, s % 60)
-}
-
-/// Seconds with one decimal.
-pub fn secs(t: SimTime) -> String {
-    format!("{:.1} s", t.as_secs_f64())
-}
 
 /// `performance.now()` in ms (0 if unavailable).
 pub fn now_ms() -> f64 {

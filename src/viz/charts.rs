@@ -34,6 +34,7 @@
 //! colour-vision deficiencies and on both backgrounds. Thresholds and markers
 //! are dashed and labelled, so they do not rely on colour either.
 
+use crate::format::{finish, scale_of, sim_time};
 use crate::run::RunRecord;
 use crate::sim::cluster::PodInfo;
 use crate::sim::metrics::Metrics;
@@ -1085,70 +1086,6 @@ fn linear_ticks(lo: f64, hi: f64, ticks: usize) -> (Vec<f64>, f64) {
     (out, step)
 }
 
-/// A number in full with `decimals` decimals and its thousands separated by
-/// commas: `4,412,181`, `1,234,567.89` (the comparison table, the CLI's
-/// summary).
-pub fn grouped(v: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((s.as_str(), ""));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if !frac.is_empty() {
-        out.push('.');
-        out.push_str(frac);
-    }
-    // No "-0.0": a sign only for what shows as non-zero.
-    if v < 0.0 && out.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
-        out.insert(0, '-');
-    }
-    out
-}
-
-/// A number for a read-out, three significant digits at most: `0.5`, `250`,
-/// `1.23`, `12.5k`, `137k`, `4.4M`.
-pub fn format_number(v: f64) -> String {
-    let (div, suffix) = scale_of(v);
-    let a = (v / div).abs();
-    let decimals = if a >= 100.0 {
-        0
-    } else if a >= 10.0 {
-        1
-    } else {
-        2
-    };
-    finish(format!("{:.*}", decimals, v / div), suffix)
-}
-
-/// Divisor and suffix for a value: k from 10,000, M from a million.
-fn scale_of(v: f64) -> (f64, &'static str) {
-    let a = v.abs();
-    if a >= 1e6 {
-        (1e6, "M")
-    } else if a >= 1e4 {
-        (1e3, "k")
-    } else {
-        (1.0, "")
-    }
-}
-
-/// Trims trailing zeros of a decimal and appends the suffix.
-fn finish(s: String, suffix: &str) -> String {
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "0" || s == "-0" {
-        return "0".to_string();
-    }
-    format!("{s}{suffix}")
-}
-
 /// A tick label: as many decimals as the tick step needs (`12.5k` for a
 /// step of 2,500, `0.25` for 0.25).
 fn format_with_step(v: f64, step: f64) -> String {
@@ -1169,27 +1106,40 @@ fn format_tick(v: f64, step: f64, largest: f64) -> String {
     finish(format!("{:.*}", decimals, v / div), suffix)
 }
 
-/// A simulated time as `m:ss` (`h:mm:ss` from one hour), with tenths when the
-/// time is not a whole second.
-pub fn format_time(t: f64) -> String {
-    let neg = t < 0.0;
-    let t = t.abs();
-    let tenths = (t * 10.0).round() as u64;
-    let whole = tenths / 10;
-    let frac = tenths % 10;
-    let (h, m, s) = (whole / 3600, (whole / 60) % 60, whole % 60);
-    let mut out = if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    };
-    if frac != 0 {
-        out.push_str(&format!(".{frac}"));
-    }
-    if neg {
-        out.insert(0, '-');
-    }
-    out
+/// Rows of marker labels at most, under a chart's top edge.
+const MARKER_ROWS: usize = 3;
+/// Pixels kept free between two labels in a row.
+const MARKER_GAP: i32 = 4;
+
+/// Where the labels of markers go: for each marker, given as its line's x
+/// and its label's width (in time order), the label's left x and its row,
+/// or `None` when it fits in no row. A label sits right of its line, or left
+/// of it when it would cross `right`, never left of `left`; it takes the
+/// first row where it keeps [`MARKER_GAP`] from every label already there,
+/// so no two labels overlap.
+pub fn layout_marker_labels(
+    markers: &[(i32, i32)],
+    left: i32,
+    right: i32,
+    rows: usize,
+) -> Vec<Option<(i32, usize)>> {
+    let mut taken: Vec<Vec<(i32, i32)>> = vec![Vec::new(); rows];
+    markers
+        .iter()
+        .map(|&(x, w)| {
+            let lx = if x + 3 + w > right { x - 3 - w } else { x + 3 };
+            if lx < left || lx + w > right {
+                return None;
+            }
+            let span = (lx, lx + w);
+            let row = taken.iter().position(|row| {
+                row.iter()
+                    .all(|&(a, b)| span.1 + MARKER_GAP <= a || b + MARKER_GAP <= span.0)
+            })?;
+            taken[row].push(span);
+            Some((lx, row))
+        })
+        .collect()
 }
 
 /// Time tick step: the smallest of the usual steps leaving `min_px` between
@@ -1445,7 +1395,7 @@ pub fn draw<DB: DrawingBackend>(
             theme.axis.stroke_width(1),
         ))
         .map_err(e)?;
-        let s = format_time(t);
+        let s = sim_time(t);
         let (tw, _) = area.estimate_text_size(&s, &x_label).map_err(e)?;
         // Keep the first and last labels inside the area.
         let half = tw as i32 / 2;
@@ -1513,16 +1463,18 @@ pub fn draw<DB: DrawingBackend>(
         .map_err(e)?;
     }
 
-    // Markers: dashed verticals, labels staggered over up to three rows.
+    // Markers: dashed verticals, labels stacked over up to three rows where
+    // none overlaps another (`layout_marker_labels`).
     let mk_label = text_style(LABEL_PX - 1.0, theme.muted, HPos::Left, VPos::Top);
-    let mut row_end = [i32::MIN; 3];
     let mut visible: Vec<&Marker> = spec
         .markers
         .iter()
         .filter(|mk| mk.at.is_finite() && mk.at >= from && mk.at <= to)
         .collect();
     visible.sort_by(|a, b| a.at.total_cmp(&b.at));
-    for mk in visible {
+    let mut boxes = Vec::with_capacity(visible.len());
+    let mut row_h = 0;
+    for mk in &visible {
         let x = px(mk.at);
         area.draw(&DashedPathElement::new(
             vec![(x, top), (x, bottom)],
@@ -1531,20 +1483,23 @@ pub fn draw<DB: DrawingBackend>(
             theme.marker.stroke_width(1),
         ))
         .map_err(e)?;
-        let (tw, _) = area.estimate_text_size(&mk.label, &mk_label).map_err(e)?;
-        let tw = tw as i32;
-        let lx = if x + 3 + tw > right {
-            x - 3 - tw
-        } else {
-            x + 3
-        };
+        let (tw, th) = area.estimate_text_size(&mk.label, &mk_label).map_err(e)?;
+        boxes.push((x, tw as i32));
+        row_h = row_h.max(th as i32 + 1);
+    }
+    let placed = layout_marker_labels(&boxes, left, right, MARKER_ROWS);
+    for ((mk, spot), &(_, w)) in visible.iter().zip(placed).zip(&boxes) {
         // A label that fits in no row is left out (the line stays): zooming
         // in spreads the markers and brings it back.
-        let Some(row) = (0..row_end.len()).find(|r| row_end[*r] < lx) else {
-            continue;
-        };
-        row_end[row] = lx + tw + 4;
-        let ly = top + 2 + row as i32 * 12;
+        let Some((lx, row)) = spot else { continue };
+        let ly = top + 2 + row as i32 * row_h;
+        // On the chart's background, so other markers' lines do not run
+        // through the text (the series are drawn later, over it).
+        area.draw(&Rectangle::new(
+            [(lx - 1, ly), (lx + w + 1, ly + row_h - 1)],
+            theme.background.filled(),
+        ))
+        .map_err(e)?;
         area.draw(&Text::new(mk.label.clone(), (lx, ly), mk_label.clone()))
             .map_err(e)?;
     }
@@ -1744,18 +1699,7 @@ mod tests {
     }
 
     #[test]
-    fn full_numbers_are_grouped_by_thousands() {
-        assert_eq!(grouped(0.0, 0), "0");
-        assert_eq!(grouped(999.0, 0), "999");
-        assert_eq!(grouped(1_000.0, 0), "1,000");
-        assert_eq!(grouped(4_412_181.0, 0), "4,412,181");
-        assert_eq!(grouped(1_234_567.891, 2), "1,234,567.89");
-        assert_eq!(grouped(-12_345.0, 0), "-12,345");
-        assert_eq!(grouped(-0.01, 1), "0.0");
-    }
-
-    #[test]
-    fn numbers_and_times_read_well() {
+    fn tick_labels_read_well() {
         assert_eq!(format_with_step(0.5, 0.5), "0.5");
         assert_eq!(format_with_step(250.0, 50.0), "250");
         assert_eq!(format_with_step(150_000.0, 50_000.0), "150k");
@@ -1764,17 +1708,66 @@ mod tests {
         assert_eq!(format_with_step(4_000_000.0, 1_000_000.0), "4M");
         assert_eq!(format_with_step(0.1, 0.1), "0.1");
         assert_eq!(format_with_step(0.75, 0.25), "0.75");
-        assert_eq!(format_number(136_812.0), "137k");
-        assert_eq!(format_number(12_500.0), "12.5k");
-        assert_eq!(format_number(1.2345), "1.23");
-        assert_eq!(format_number(0.5), "0.5");
         assert_eq!(format_with_step(0.0, 0.2), "0");
         assert_eq!(format_tick(5_000.0, 5_000.0, 20_000.0), "5k");
         assert_eq!(format_tick(0.0, 5_000.0, 20_000.0), "0");
-        assert_eq!(format_time(0.0), "0:00");
-        assert_eq!(format_time(95.0), "1:35");
-        assert_eq!(format_time(30.5), "0:30.5");
-        assert_eq!(format_time(3725.0), "1:02:05");
+    }
+
+    #[test]
+    fn marker_labels_never_overlap() {
+        // Boxes of placed labels: (left, right, row).
+        fn check(markers: &[(i32, i32)], left: i32, right: i32) -> usize {
+            let placed = layout_marker_labels(markers, left, right, MARKER_ROWS);
+            assert_eq!(placed.len(), markers.len());
+            let boxes: Vec<(i32, i32, usize)> = placed
+                .iter()
+                .zip(markers)
+                .filter_map(|(p, (_, w))| p.map(|(lx, row)| (lx, lx + w, row)))
+                .collect();
+            for (i, a) in boxes.iter().enumerate() {
+                assert!(a.0 >= left && a.1 <= right, "{a:?} outside {left}..{right}");
+                assert!(a.2 < MARKER_ROWS);
+                for b in &boxes[i + 1..] {
+                    assert!(
+                        a.2 != b.2 || a.1 + MARKER_GAP <= b.0 || b.1 + MARKER_GAP <= a.0,
+                        "labels {a:?} and {b:?} overlap"
+                    );
+                }
+            }
+            boxes.len()
+        }
+        // The incident's error-rate chart at 480 px: the rollout, DNS
+        // rejects and two waves of deletions within 20 px.
+        let dense = [(120, 34), (126, 58), (131, 76), (140, 76)];
+        assert_eq!(check(&dense, 40, 470), 3, "three rows, the fourth left out");
+        // Markers near the right edge turn their labels left, where they
+        // must not cover a label already placed further left.
+        let edge = [(400, 60), (440, 50), (455, 70), (462, 30)];
+        check(&edge, 40, 470);
+        // A pseudo-random crowd (a fixed LCG), narrow and wide plots.
+        let mut r: u64 = 7;
+        let mut next = |m: u64| {
+            r = r
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((r >> 33) % m) as i32
+        };
+        for _ in 0..500 {
+            let (left, right) = (30 + next(30), 200 + next(900));
+            let mut xs: Vec<i32> = (0..1 + next(12))
+                .map(|_| left + next((right - left) as u64))
+                .collect();
+            xs.sort_unstable();
+            let markers: Vec<(i32, i32)> = xs.iter().map(|&x| (x, 20 + next(80))).collect();
+            check(&markers, left, right);
+        }
+        // Spread out, every label is shown on the first row.
+        let apart = [(50, 40), (150, 40), (250, 40)];
+        let placed = layout_marker_labels(&apart, 40, 470, MARKER_ROWS);
+        assert!(
+            placed.iter().all(|p| matches!(p, Some((_, 0)))),
+            "{placed:?}"
+        );
     }
 
     #[test]

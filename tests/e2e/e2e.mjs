@@ -6,7 +6,7 @@
 // fresh load, saves screenshots and measures the page (tests/e2e/out/perf.json).
 import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -64,7 +64,50 @@ const chartsDone = async (timeout = 60000) => {
   }, null, { timeout, polling: 100 });
 };
 const pixels = () => page.$$eval('.chart canvas', (cs) => cs.map((c) => c.toDataURL()));
-const clockS = async () => Number((await page.textContent('#sim-time')).match(/t = ([0-9.]+) s/)[1]);
+// The clock reads `t = m:ss` (`h:mm:ss` from an hour), tenths when not whole.
+const clockS = async () => {
+  const m = (await page.textContent('#sim-time')).match(/t = (?:(\d+):)?(\d+):(\d\d(?:\.\d)?)$/);
+  return m ? Number(m[1] || 0) * 3600 + Number(m[2]) * 60 + Number(m[3]) : NaN;
+};
+// axe-core (tools/package.json, installed by scripts/setup.sh from the lock
+// file; nothing is fetched at run time). The page's CSP (script-src 'self')
+// blocks an inline <script>, so page.addScriptTag({content}) would fail; the
+// source is evaluated through the DevTools protocol instead (page.evaluate of
+// a string: Runtime.evaluate, which CSP does not govern). The page checked is
+// then the page as served, under its real CSP, not a copy in a context with
+// bypassCSP, and the CSP-violation check at the end still covers it.
+const axeSource = readFileSync(path.join(here, '../../tools/node_modules/axe-core/axe.min.js'), 'utf8');
+// Runs axe on the whole document in the light and the dark scheme; any
+// violation of impact serious or critical fails, named with its targets.
+const axeCheck = async (what, shotName) => {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    // The charts redraw in the scheme's theme; axe reads the DOM's colours.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] }))
+      .violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) })));
+    const bad = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    const minor = found.filter((v) => !bad.includes(v)).map((v) => `${v.id} (${v.impact})`);
+    if (shotName) {
+      // The charts redraw in the scheme's theme when the system switches
+      // (one a frame; the last one's background is checked), then a look.
+      const redrawn = await page.waitForFunction((dark) => {
+        const cs = [...document.querySelectorAll('.chart canvas')];
+        const c = cs[cs.length - 1];
+        if (!c) return false;
+        const [r, g, b] = c.getContext('2d').getImageData(2, 2, 1, 1).data;
+        return dark ? r + g + b < 150 : r + g + b > 600;
+      }, scheme === 'dark', { timeout: 5000, polling: 50 }).then(() => true, () => false);
+      check(redrawn, `${what}: switched to the ${scheme} scheme, the charts are redrawn on its background`);
+      await page.screenshot({ path: path.join(out, `${shotName}-${scheme}.png`) });
+    }
+    check(bad.length === 0, `axe, ${what}, ${scheme} scheme: no serious or critical violation`
+      + (bad.length ? `: ${bad.map((v) => `${v.id} (${v.impact}) at ${v.targets.slice(0, 5).join(', ')}${v.targets.length > 5 ? ` and ${v.targets.length - 5} more` : ''}`).join('; ')}` : '')
+      + (minor.length ? ` [minor: ${minor.join(', ')}]` : ''));
+  }
+  await page.emulateMedia({ colorScheme: null });
+};
 const perf = {};
 const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * q))] : NaN; };
 
@@ -83,6 +126,8 @@ const longTasks = await page.evaluate(() => window.__longTasks);
 check(Array.isArray(longTasks), 'the Long Tasks API is available');
 perf.long_task_ms_max_at_load = longTasks && longTasks.length ? +Math.max(...longTasks).toFixed(0) : 0;
 console.log(`interactive after ${perf.interactive_ms} ms; whole run known after ${perf.whole_run_known_ms} ms (worker ${perf.worker_run_ms} ms); long tasks ${JSON.stringify(longTasks)}`);
+await chartsDone();
+await axeCheck('the whole page at load, the run known', 'load');
 
 // 2. The scrubber carries the whole run's notable events; `n` goes to the
 // rollout's start, then to the first pod deletion.
@@ -196,6 +241,29 @@ const changedMark = await page.$eval('#assumption-vpc_sweep_ms', (e) => e.classN
 check(changedMark && rejectsAfter !== rejectsBefore, 'flipping vpc_sweep_ms to continuous reclamation reruns the incident and the rejects chart changes');
 await shot('.area-assumptions', 'assumptions');
 
+// 4c. Simulated time is printed one way: a chart's read-out under the mouse
+// names a moment; a click there takes the clock to it, and the clock then
+// reads the same text, with the chart's cursor under the mouse.
+await page.goto(`${base}?t=300`);
+await known();
+await chartsDone();
+for (const [id, at] of [['syn-rate', 0.62], ['error-rate', 0.31]]) {
+  const canvas = await page.$(`#chart-${id} canvas`);
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  const mx = box.x + box.width * at;
+  const my = box.y + box.height * 0.5;
+  await page.mouse.move(mx, my);
+  await page.waitForFunction((id) => / — /.test(document.querySelector(`#chart-${id} figcaption`).textContent), id, { timeout: 5000 }).catch(() => {});
+  const readout = (await page.textContent(`#chart-${id} figcaption`)).split(' — ')[0].trim();
+  await page.mouse.click(mx, my);
+  await page.waitForFunction((r) => document.querySelector('#sim-time').textContent === `t = ${r}`, readout, { timeout: 5000 }).catch(() => {});
+  const clockText = await page.textContent('#sim-time');
+  const cursorX = await page.$eval(`#cursor-${id}`, (c) => { const r = c.getBoundingClientRect(); return r.left + r.width / 2; });
+  check(/^\d+:\d\d$/.test(readout) && clockText === `t = ${readout}` && Math.abs(cursorX - mx) <= 3,
+    `chart ${id}: the read-out under the mouse ("${readout}") and the clock after a click there ("${clockText}") agree; the cursor is ${(cursorX - mx).toFixed(1)} px from the mouse`);
+}
+
 // 5. One truth per packet: for packets of every fate, the log row, the
 // inspector and the kernel panel agree, before and after "Go to this
 // packet's time".
@@ -274,6 +342,7 @@ check((await page.textContent('#why')).includes('Why it was sent'), 'the inspect
 await page.fill('#log-search', 'rp_filter');
 await page.waitForFunction(() => Number(document.querySelector('#log-count').textContent.split(' ')[0]) > 0);
 check(true, 'the event log finds martian drops by search');
+await axeCheck('a dropped SYN selected, its step-through shown, the log searched');
 await page.evaluate(() => window.scrollTo(0, 0));
 await page.screenshot({ path: path.join(out, 'viewport.png') });
 await shot('.area-topology', 'topology');
@@ -349,8 +418,10 @@ await page.waitForSelector('#tour-title');
 check((await page.textContent('#tour-title')).includes('It looks like DNS'), 'the tour starts with the DNS symptoms');
 await page.click('#tour-next');
 await shot('.tour', 'tour');
+await axeCheck('the guided tour open');
 await page.keyboard.press('?');
 check(!!(await page.$('[aria-label="Keyboard shortcuts"][role="dialog"]')), '"?" shows the shortcuts');
+await axeCheck('the shortcuts dialog open');
 await page.keyboard.press('Escape');
 
 // 11. One panel embedded by iframe-style URL: only that chart.
@@ -369,6 +440,56 @@ await known();
 await page.waitForSelector('#steps', { timeout: 30000 });
 check((await page.textContent('.kernel__packet')).includes('SYN'), 'embed=kernel with no packet opens on the latest SYN to a deleted pod');
 await page.screenshot({ path: path.join(out, 'embed-kernel-640x360.png') });
+await page.setViewportSize({ width: 1440, height: 1000 });
+// 11b. Every embeddable panel at the Embed snippet's 640×360 and at 480×270:
+// no sideways scrolling, the panel's main content in view (not squeezed to
+// nothing), and the link to the whole page in view and not covered.
+const embedMain = {
+  topology: '#topology', controls: '.presets', kernel: '.kernel__packet', inspector: '.embed > .panel > p',
+  log: '#log', lab: '#lab-out', charts: '.chart canvas', assumptions: '.assumptions',
+};
+for (const id of ['error-rate', 'latency', 'nodelocaldns-rejects', 'dns-queries', 'nodelocaldns-healthcheck-failures',
+  'throughput', 'tcp-retransmits', 'conntrack-allowance-exceeded', 'vpc-conntrack', 'linux-conntrack', 'flowlog-old-ip', 'syn-rate']) {
+  embedMain[`chart:${id}`] = `#chart-${id} canvas`;
+}
+for (const [panel, main] of Object.entries(embedMain)) {
+  await page.setViewportSize({ width: 640, height: 360 });
+  await page.goto(`${base}?embed=${panel}&t=200`);
+  await known();
+  if (panel === 'kernel') await page.waitForSelector('#steps', { timeout: 30000 });
+  if (panel.startsWith('chart')) await chartsDone();
+  for (const [w, h] of [[640, 360], [480, 270]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const m = await page.evaluate((main) => {
+      const se = document.scrollingElement;
+      const el = document.querySelector(main);
+      const panel = document.querySelector('.embed > .panel');
+      const link = document.querySelector('#embed-full');
+      const out = { overflow: se.scrollWidth - se.clientWidth, seen: 0, need: 0, link: false };
+      if (el && panel) {
+        // The part of the content inside both the panel's box (it scrolls)
+        // and the frame.
+        const a = el.getBoundingClientRect(); const p = panel.getBoundingClientRect();
+        const top = Math.max(a.top, p.top, 0); const bottom = Math.min(a.bottom, p.bottom, innerHeight);
+        const left = Math.max(a.left, p.left, 0); const right = Math.min(a.right, p.right, innerWidth);
+        out.seen = right > left ? Math.max(0, Math.round(bottom - top)) : 0;
+        out.need = Math.round(Math.min(a.height, 48));
+      }
+      if (link) {
+        const b = link.getBoundingClientRect();
+        const hit = document.elementFromPoint((b.left + b.right) / 2, (b.top + b.bottom) / 2);
+        out.link = b.height > 0 && b.top >= 0 && b.bottom <= innerHeight && b.left >= 0 && b.right <= innerWidth
+          && !!hit && link.contains(hit);
+      }
+      return out;
+    }, main);
+    check(m.overflow <= 0 && m.need > 0 && m.seen >= m.need && m.link,
+      `embed=${panel} at ${w}×${h}: no sideways scroll (${m.overflow} px over), ${main} in view (${m.seen} px of it), the whole-page link in view (${m.link})`);
+    await page.screenshot({ path: path.join(out, `embed-${panel.replace(':', '-')}-${w}x${h}.png`) });
+  }
+  await axeCheck(`embed=${panel} at 480×270`);
+}
 await page.setViewportSize({ width: 1440, height: 1000 });
 // The Embed button writes the iframe for the highlighted panel and state.
 await page.goto(`${base}?t=175&panel=charts`);
@@ -391,6 +512,7 @@ const row = exceeded.find((r) => r[0].startsWith('conntrack_allowance_exceeded')
 check(Number((row[1] || '').replace(/,/g, '')) > 0 && row[2] === '0', `conntrack_allowance_exceeded: incident ${row[1]}, with the fix ${row[2]}`);
 await chartsDone();
 await shot('.area-charts', 'charts-compare');
+await axeCheck('comparing with fix-default-backoff');
 
 // 13. A broken link: messages, and the page still works.
 await page.goto(`${base}?preset=nope&set=base_delay_ms:0&t=zz`);

@@ -1,7 +1,8 @@
 //! `incident-sim sweep`: a scenario over a grid of one or two parameters
 //! (or seeds), every cell a whole run, spread over threads with rayon. The
 //! cells are numbered before they run and printed in that order, so the
-//! output is the same whatever the number of threads.
+//! output is the same whatever the number of threads; they are run costliest
+//! first (by [`estimate`]), so that no long run starts last.
 
 use super::drive::{catch_ctrl_c, interrupted, CHUNK, EXIT_INTERRUPTED};
 use super::run::{parse_scenario, value, Parsed};
@@ -11,10 +12,10 @@ use crate::scenario::cost::{duration_text, estimate, LONG_RUN_S};
 use crate::scenario::quoted;
 use crate::sim::Sim;
 use crate::sweep::{at_text, Axis, Cell, CellResult, Metric, Sweep, SEED};
-use rayon::prelude::*;
 use std::ffi::OsString;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// The most threads `--threads` takes.
 const MAX_THREADS: usize = 256;
@@ -161,19 +162,42 @@ fn run_cells(
         bar.set_prefix("incident-sim sweep");
         bar
     });
+    // Costliest first, each thread taking the next when it is free (the
+    // longest-first rule): a slow cell started last would leave the other
+    // threads idle at the end. Results go to their cell's slot.
+    let mut order: Vec<(f64, usize)> = cells
+        .iter()
+        .map(|c| {
+            let p = c.scenario.params().expect("checked by Sweep::new");
+            (estimate(&p).wall_s, c.index)
+        })
+        .collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let outcomes: Vec<Result<CellResult, Stop>> = pool.install(|| {
-        cells
-            .par_iter()
-            .map(|c| {
-                let r = run_cell(c, metric, allow_long, &stop);
-                if let Some(bar) = &bar {
-                    bar.inc(1);
+    let slots: Vec<Mutex<Option<Result<CellResult, Stop>>>> =
+        cells.iter().map(|_| Mutex::new(None)).collect();
+    pool.scope(|s| {
+        for _ in 0..threads.min(cells.len()) {
+            s.spawn(|_| {
+                while let Some(&(_, i)) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let r = run_cell(&cells[i], metric, allow_long, &stop);
+                    if let Some(bar) = &bar {
+                        bar.inc(1);
+                    }
+                    *slots[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(r);
                 }
-                r
-            })
-            .collect()
+            });
+        }
     });
+    let outcomes: Vec<Result<CellResult, Stop>> = slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or(Err(Stop::Aborted))
+        })
+        .collect();
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

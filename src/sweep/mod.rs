@@ -181,18 +181,22 @@ impl Sweep {
     /// The axes in the compact form a URL carries: `key:values`, joined by
     /// [`AXIS_SEPARATOR`].
     pub fn axes_text(&self) -> String {
-        let parts: Vec<String> = self
-            .axes
-            .iter()
-            .map(|a| format!("{}:{}", a.key, a.values_text()))
-            .collect();
-        parts.join(&AXIS_SEPARATOR.to_string())
+        axes_text(&self.axes)
     }
 
     /// Axes from [`Sweep::axes_text`]'s form.
     pub fn parse_axes(text: &str) -> Result<Vec<Axis>, String> {
         text.split(AXIS_SEPARATOR).map(Axis::parse).collect()
     }
+}
+
+/// Axes in the compact form: `key:values`, joined by [`AXIS_SEPARATOR`].
+pub fn axes_text(axes: &[Axis]) -> String {
+    let parts: Vec<String> = axes
+        .iter()
+        .map(|a| format!("{}:{}", a.key, a.values_text()))
+        .collect();
+    parts.join(&AXIS_SEPARATOR.to_string())
 }
 
 /// `key=value,key=value`, naming a cell.

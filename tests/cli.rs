@@ -650,6 +650,20 @@ fn long_runs_show_progress_on_a_terminal_only() {
         "{}",
         text(&out.stdout)
     );
+    let sweep = "sweep --allow-long --preset no-rollout --set duration_s=300 --seeds 1..3 --metric martian_drops";
+    let piped = cli(&sweep.split(' ').collect::<Vec<_>>(), "");
+    assert!(piped.status.success());
+    assert!(piped.stderr.is_empty(), "{}", text(&piped.stderr));
+    let out = Command::new("script")
+        .args(["-qec", &format!("{bin} {sweep} > /dev/null"), "/dev/null"])
+        .output()
+        .expect("script ran above");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("/3 runs"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 /// Peak memory at the ceilings of the ranges that cost memory (subchannels,

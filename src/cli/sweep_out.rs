@@ -2,6 +2,7 @@
 //! cell, a text sparkline, the boundary below), CSV (one row a cell, exact
 //! values) or JSON (everything, with the full sparkline series).
 
+use crate::sweep::axis::Values;
 use crate::sweep::{
     boundary, is_incident, Cell, CellResult, Metric, Outcome, Sweep, OUTAGE_ERROR_RATE, SEED,
 };
@@ -77,6 +78,17 @@ pub(super) fn table(sweep: &Sweep, cells: &[Cell], results: &[CellResult]) -> St
         m.label(),
         outage_rule()
     );
+    for a in &sweep.axes {
+        if let Values::Range { count, .. } = a.values {
+            let n = a.points().len();
+            if n < count {
+                out += &format!(
+                    "({}: {count} points round to {n} distinct integers, each run once)\n\n",
+                    a.key
+                );
+            }
+        }
+    }
     let top = results
         .iter()
         .flat_map(|r| r.series.iter().copied())
@@ -105,7 +117,7 @@ pub(super) fn table(sweep: &Sweep, cells: &[Cell], results: &[CellResult]) -> St
         head += &format!("{k:>w$}  ");
     }
     head += &format!(
-        "{:>vw$}  {:<7} {:<SPARK_CHARS$}  digest\n",
+        "{:>vw$}  {:<7}  {:<SPARK_CHARS$}  digest\n",
         m.name(),
         "outcome",
         "per second over the run"
@@ -123,7 +135,7 @@ pub(super) fn table(sweep: &Sweep, cells: &[Cell], results: &[CellResult]) -> St
         }
         let mark = if is_incident(&c.scenario) { " *" } else { "" };
         line += &format!(
-            "{:>vw$}  {:<7} {:<SPARK_CHARS$}  {:#018x}{mark}\n",
+            "{:>vw$}  {:<7}  {:<SPARK_CHARS$}  {:#018x}{mark}\n",
             shown(m, r.value),
             outcome_word(r.outcome),
             spark(&r.series, top),

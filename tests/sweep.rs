@@ -170,3 +170,31 @@ fn json_and_table_carry_the_cells_and_the_boundary() {
     );
     assert_eq!(t.lines().filter(|l| l.contains("0x")).count(), 6, "{t}");
 }
+
+#[test]
+fn the_incidents_cell_is_marked_and_is_the_incidents_run() {
+    let out = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
+        .args([
+            "sweep",
+            "--vary",
+            "lb_policy=round_robin,pick_first",
+            "--metric",
+            "error_rate_peak",
+            "--json",
+        ])
+        .output()
+        .expect("run incident-sim");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let cells = v["cells"].as_array().unwrap();
+    let incident = common::PRESET_DIGESTS[0];
+    assert_eq!(incident.0, "incident");
+    assert_eq!(cells[0]["incident"], true);
+    assert_eq!(cells[0]["digest"], format!("{:#018x}", incident.1));
+    assert_eq!(cells[0]["outcome"], "outage");
+    assert_eq!(cells[1]["incident"], false);
+}

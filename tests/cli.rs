@@ -59,6 +59,63 @@ fn bad_input_gets_one_line_naming_the_problem_and_exit_code_2() {
         (&["sensitivity", "--duration", "60"], "180..=3600"),
         (&["calibrate", "--seed", "x"], "seed"),
         (&["lab", "--kernel", "2.4"], "2.4"),
+        (
+            &["sweep", "--metric", "martian_drops"],
+            "--vary KEY=A..B:lin|log:N",
+        ),
+        (
+            &[
+                "sweep",
+                "--vary",
+                "max_delay_ms=0..100:log:3",
+                "--metric",
+                "martian_drops",
+            ],
+            "max_delay_ms: 0 is out of range (allowed 1..=600000 ms)",
+        ),
+        (&["sweep", "--seeds", "1..3"], "--metric NAME is required"),
+        (
+            &["sweep", "--seeds", "1..3", "--metric", "dns"],
+            "unknown metric \"dns\"",
+        ),
+        (
+            &[
+                "sweep",
+                "--seeds",
+                "1..3",
+                "--metric",
+                "martian_drops",
+                "--threads",
+                "0",
+            ],
+            "--threads",
+        ),
+        (
+            &[
+                "sweep",
+                "--seeds",
+                "1..30",
+                "--vary",
+                "replicas=1..20",
+                "--metric",
+                "martian_drops",
+            ],
+            "600 cells",
+        ),
+        (
+            &[
+                "sweep",
+                "--vary",
+                "clients=2000,3000",
+                "--vary",
+                "max_delay_ms=1..10:lin:10",
+                "--metric",
+                "martian_drops",
+                "--threads",
+                "1",
+            ],
+            "a long sweep",
+        ),
     ];
     for (args, needle) in cases {
         let out = cli(args, "");
@@ -358,6 +415,20 @@ const PRINTING: &[(&[&str], &str)] = &[
     (&["calibrate", "--markdown"], ""),
     (
         &[
+            "sweep",
+            "--preset",
+            "no-rollout",
+            "--set",
+            "duration_s=60",
+            "--seeds",
+            "1..2",
+            "--metric",
+            "error_rate_peak",
+        ],
+        "",
+    ),
+    (
+        &[
             "sensitivity",
             "--only",
             "vpc_sweep_ms",
@@ -432,6 +503,9 @@ fn long_arguments_are_named_not_repeated_and_help_takes_none() {
         vec!["run", &long],
         vec!["series", "--metric", &long],
         vec!["export", "--format", &long],
+        vec!["sweep", "--vary", &set, "--metric", "martian_drops"],
+        vec!["sweep", "--vary", &key, "--metric", "martian_drops"],
+        vec!["sweep", "--seeds", "1..2", "--metric", &long],
         vec!["presets", &long],
         vec![&long],
     ];
@@ -509,25 +583,50 @@ fn long_runs_are_refused_up_front_naming_what_drives_the_cost() {
 
 #[test]
 fn ctrl_c_stops_a_long_run_cleanly() {
-    let child = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
-        .args(["run", "--allow-long", "--set", "max_delay_ms=1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    std::thread::sleep(std::time::Duration::from_millis(1_500));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let out = child.wait_with_output().expect("wait");
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("interrupted at "), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(out.stdout.is_empty());
+    let sweep = [
+        "sweep",
+        "--allow-long",
+        "--seeds",
+        "1..2",
+        "--set",
+        "max_delay_ms=1",
+        "--metric",
+        "martian_drops",
+        "--threads",
+        "2",
+    ];
+    for (args, said) in [
+        (
+            &["run", "--allow-long", "--set", "max_delay_ms=1"][..],
+            "interrupted at ",
+        ),
+        (&sweep[..], "interrupted after 0 of 2 runs"),
+    ] {
+        let child = Command::new(env!("CARGO_BIN_EXE_incident-sim"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        let killed = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let t0 = std::time::Instant::now();
+        let out = child.wait_with_output().expect("wait");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(said), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            t0.elapsed().as_secs_f64() < 5.0,
+            "{args:?}: stopped promptly"
+        );
+    }
 }
 
 /// Progress shows on stderr when it is a terminal (here `script`'s pty),
@@ -548,6 +647,20 @@ fn long_runs_show_progress_on_a_terminal_only() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("of 300 simulated s"),
+        "{}",
+        text(&out.stdout)
+    );
+    let sweep = "sweep --allow-long --preset no-rollout --set duration_s=300 --seeds 1..3 --metric martian_drops";
+    let piped = cli(&sweep.split(' ').collect::<Vec<_>>(), "");
+    assert!(piped.status.success());
+    assert!(piped.stderr.is_empty(), "{}", text(&piped.stderr));
+    let out = Command::new("script")
+        .args(["-qec", &format!("{bin} {sweep} > /dev/null"), "/dev/null"])
+        .output()
+        .expect("script ran above");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("/3 runs"),
         "{}",
         text(&out.stdout)
     );

@@ -18,7 +18,7 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Events run between looks at Ctrl-C, the budget and the progress bar
 /// (a few hundredths of a second).
-const CHUNK: u64 = 250_000;
+pub(super) const CHUNK: u64 = 250_000;
 
 /// Runs estimated longer than this (native seconds) show progress.
 const PROGRESS_AFTER_S: f64 = 2.0;
@@ -27,7 +27,7 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// The first Ctrl-C asks the run to stop at its next chunk; a second one,
 /// if it has not, ends the process at once.
-fn catch_ctrl_c() {
+pub(super) fn catch_ctrl_c() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = ctrlc::set_handler(|| {
@@ -36,6 +36,11 @@ fn catch_ctrl_c() {
             }
         });
     });
+}
+
+/// True once Ctrl-C was pressed (after [`catch_ctrl_c`]).
+pub(super) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// `--allow-long` and what the run costs.

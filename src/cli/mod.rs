@@ -22,6 +22,8 @@ mod lab;
 mod run;
 mod sensitivity;
 mod series;
+mod sweep;
+mod sweep_out;
 
 use crate::scenario::quoted;
 use std::ffi::OsString;
@@ -52,6 +54,12 @@ commands:
                                        run, series, bench and export refuse runs estimated over
                                        a minute (the message names what drives the cost) unless
                                        given --allow-long; Ctrl-C stops a run (exit 130)
+  sweep --preset NAME --vary KEY=A..B:lin|log:N|KEY=V1,V2,... [--vary ...] [--seeds A..B]
+        --metric NAME [--csv|--json] [--threads N] [--seed N] [--set KEY=VALUE]...
+                                       one run per cell of a grid of one or two axes: each
+                                       cell's figure, outcome and trace digest, and where
+                                       the outcome changes; refuses sweeps estimated over a
+                                       minute per thread unless given --allow-long
   lab [--kernel VERSION] [--explain]   read ip/sysctl commands from stdin, answer like a real node
   help                                 this text";
 
@@ -73,6 +81,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Some("bench") => bench::run(rest),
         Some("series") => series::run(rest),
         Some("export") => export::run(rest),
+        Some("sweep") => sweep::run(rest),
         Some("help") | Some("--help") | Some("-h") => no_args("help", &rest).unwrap_or_else(|| {
             write_out("help", format!("{USAGE}\n").as_bytes()).map_or_else(|c| c, |()| 0)
         }),

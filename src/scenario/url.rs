@@ -3,10 +3,17 @@
 //!
 //! `?preset=incident&seed=1&set=base_delay_ms:1000,rp_filter_ens6:1&t=312.5&pkt=4711&panel=kernel&embed=kernel&speed=2`
 //!
+//! A sweep (`crate::sweep`, the one module above this one a link names: a
+//! link carries the page's whole state) is its axes and its figure:
+//! `&sweep=max_delay_ms:100..120000:log:12*lb_policy:round_robin,pick_first&metric=error_rate_peak`
+//! (axes written `key:values` as `set=` writes `key:value`, joined by `*`,
+//! read "×"; `metric` omitted when it is the first of [`Metric::ALL`]).
+//!
 //! Decoding never fails: each bad piece is dropped with a message saying
 //! what was wrong, and the rest is used.
 
 use super::{catalog, presets, Scenario};
+use crate::sweep::{axes_text, Axis, Metric, Sweep};
 
 /// Everything a URL can carry.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +34,17 @@ pub struct ViewState {
     pub tour: Option<usize>,
     /// Compare against this preset, side by side.
     pub compare: Option<String>,
+    /// A sweep over the scenario.
+    pub sweep: Option<SweepView>,
+}
+
+/// A sweep as a link carries it (the scenario is the link's).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepView {
+    /// One or two axes: columns, then rows.
+    pub axes: Vec<Axis>,
+    /// The figure drawn.
+    pub metric: Metric,
 }
 
 impl Default for ViewState {
@@ -40,6 +58,7 @@ impl Default for ViewState {
             speed: 1.0,
             tour: None,
             compare: None,
+            sweep: None,
         }
     }
 }
@@ -93,7 +112,7 @@ fn decode_component(s: &str) -> String {
 fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.bytes() {
-        if c.is_ascii_alphanumeric() || b"-_.:,~".contains(&c) {
+        if c.is_ascii_alphanumeric() || b"-_.:,~*".contains(&c) {
             out.push(c as char);
         } else {
             out.push_str(&format!("%{c:02X}"));
@@ -107,6 +126,9 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
     let mut v = ViewState::default();
     let mut errors = Vec::new();
     let q = query.strip_prefix('?').unwrap_or(query);
+    // The sweep is checked once the scenario it sweeps is known.
+    let mut sweep_text: Option<String> = None;
+    let mut metric: Option<Metric> = None;
     if q.len() > 8_192 {
         errors
             .push("the link's state is too long (over 8 KB); using the incident's defaults".into());
@@ -187,6 +209,11 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
                     errors.push(format!("unknown preset {val_q} to compare with; ignored"));
                 }
             }
+            "sweep" => sweep_text = Some(val),
+            "metric" => match Metric::parse(&val) {
+                Ok(m) => metric = Some(m),
+                Err(e) => errors.push(format!("{e}; ignored")),
+            },
             other => errors.push(format!(
                 "unknown URL parameter {}; ignored",
                 super::quoted(other)
@@ -197,6 +224,20 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
     if let Err(e) = v.scenario.params() {
         errors.push(format!("{e}; the link's settings were dropped"));
         v.scenario.set.clear();
+    }
+    if let Some(text) = sweep_text {
+        let m = metric.unwrap_or(Metric::ALL[0]);
+        match Sweep::parse_axes(&text).and_then(|axes| Sweep::new(v.scenario.clone(), axes, m)) {
+            Ok(s) => {
+                v.sweep = Some(SweepView {
+                    axes: s.axes,
+                    metric: m,
+                })
+            }
+            Err(e) => errors.push(format!("sweep: {e}; the sweep was dropped")),
+        }
+    } else if metric.is_some() {
+        errors.push("metric without a sweep; ignored".into());
     }
     // A moment past the run's end is shown as its end, and said so.
     if let Ok(p) = v.scenario.params() {
@@ -281,6 +322,12 @@ pub fn encode(v: &ViewState) -> String {
     if let Some(c) = &v.compare {
         parts.push(format!("compare={}", encode_component(c)));
     }
+    if let Some(sw) = &v.sweep {
+        parts.push(format!("sweep={}", encode_component(&axes_text(&sw.axes))));
+        if sw.metric != Metric::ALL[0] {
+            parts.push(format!("metric={}", sw.metric.name()));
+        }
+    }
     parts.join("&")
 }
 
@@ -361,6 +408,64 @@ mod tests {
     }
 
     #[test]
+    fn a_sweep_round_trips_and_reads_as_written() {
+        let q = "preset=incident&set=duration_s:200&sweep=max_delay_ms:100..120000:log:12*lb_policy:round_robin,pick_first&metric=error_rate_peak";
+        let (v, errors) = decode(q);
+        assert!(errors.is_empty(), "{errors:?}");
+        let sw = v.sweep.clone().expect("a sweep");
+        assert_eq!(sw.metric, Metric::ErrorRatePeak);
+        assert_eq!(
+            sw.axes[0],
+            Axis::parse("max_delay_ms=100..120000:log:12").unwrap()
+        );
+        assert_eq!(encode(&v), q);
+        // The default figure is left out, and a seed axis is an axis.
+        let (v, errors) = decode("sweep=seed:1..20");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(v.sweep.as_ref().unwrap().metric, Metric::ALL[0]);
+        assert_eq!(encode(&v), "preset=incident&sweep=seed:1..20");
+        // Percent-encoded as a browser may send it.
+        let (v, _) = decode("sweep=replicas%3A6%2C12%2Alb_policy%3Around_robin%2Cpick_first");
+        assert_eq!(v.sweep.unwrap().axes.len(), 2);
+    }
+
+    #[test]
+    fn a_bad_sweep_is_dropped_with_the_catalogs_message_and_the_rest_kept() {
+        for (q, needle) in [
+            (
+                "sweep=max_delay_ms:0..100:log:3",
+                "max_delay_ms: 0 is out of range (allowed 1..=600000 ms)",
+            ),
+            ("sweep=frob:1..3", "unknown parameter \"frob\""),
+            ("sweep=seed:1..30*replicas:1..20", "600 cells"),
+            ("sweep=seed:1..3*seed:4..5", "swept twice"),
+            (
+                "sweep=replicas:100..200:lin:3*service_nodes:1,8",
+                "per node",
+            ),
+            ("sweep=", "expected KEY=VALUES"),
+        ] {
+            let (v, errors) = decode(&format!("set=base_delay_ms:1000&{q}"));
+            assert_eq!(v.sweep, None, "{q}");
+            assert_eq!(errors.len(), 1, "{q}: {errors:?}");
+            assert!(
+                errors[0].contains(needle) && errors[0].ends_with("the sweep was dropped"),
+                "{q}: {errors:?}"
+            );
+            assert_eq!(v.scenario.set.len(), 1, "the scenario is kept");
+        }
+        let (v, errors) = decode("sweep=seed:1..3&metric=dns");
+        assert_eq!(v.sweep.unwrap().metric, Metric::ALL[0]);
+        assert!(errors[0].contains("unknown metric \"dns\""), "{errors:?}");
+        let (_, errors) = decode("metric=martian_drops");
+        assert!(errors[0].contains("without a sweep"), "{errors:?}");
+        // A sweep the link's own scenario makes invalid is dropped too.
+        let (v, errors) = decode("set=service_nodes:1&sweep=replicas:50..100:lin:2");
+        assert_eq!(v.sweep, None);
+        assert!(errors[0].contains("per node"), "{errors:?}");
+    }
+
+    #[test]
     fn percent_encoding_and_garbage_never_panic() {
         for q in [
             "%",
@@ -372,6 +477,10 @@ mod tests {
             "=&=",
             "set=:,:",
             "embed=chart:",
+            "sweep=*",
+            "sweep=:..:",
+            "sweep=seed:..",
+            "sweep=replicas:1..%FF:log:3",
         ] {
             let _ = decode(q);
         }

@@ -245,6 +245,8 @@ fn view_state(v: &View, p: &Page) -> ViewState {
         speed: p.clock.speed,
         tour: v.tour,
         compare: v.compare.clone(),
+        // The page does not show sweeps yet; its links carry none.
+        sweep: None,
     }
 }
 

@@ -26,7 +26,6 @@ pub mod lab;
 pub mod run;
 pub mod scenario;
 pub mod sim;
-pub mod sweep;
 pub mod viz;
 
 #[cfg(not(target_arch = "wasm32"))]

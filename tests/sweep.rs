@@ -4,10 +4,10 @@
 
 mod common;
 
+use incident_sim::scenario::sweep::{run_cell, Axis, Metric, Outcome, Sweep, OUTAGE_ERROR_RATE};
 use incident_sim::scenario::Scenario;
 use incident_sim::sim::summary::Summary;
 use incident_sim::sim::Sim;
-use incident_sim::sweep::{run_cell, Axis, Metric, Outcome, Sweep, OUTAGE_ERROR_RATE};
 use std::process::Command;
 
 /// The small cluster, 200 s, the rollout at 60 s.

@@ -2,11 +2,11 @@
 //! cell, a text sparkline, the boundary below), CSV (one row a cell, exact
 //! values) or JSON (everything, with the full sparkline series).
 
-use crate::sweep::axis::Values;
-use crate::sweep::{
+use crate::format::grouped;
+use crate::scenario::sweep::axis::Values;
+use crate::scenario::sweep::{
     boundary, is_incident, Cell, CellResult, Metric, Outcome, Sweep, OUTAGE_ERROR_RATE, SEED,
 };
-use crate::viz::charts::grouped;
 use serde_json::json;
 
 /// Characters of a sparkline in the table.

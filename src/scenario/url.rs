@@ -3,8 +3,7 @@
 //!
 //! `?preset=incident&seed=1&set=base_delay_ms:1000,rp_filter_ens6:1&t=312.5&pkt=4711&panel=kernel&embed=kernel&speed=2`
 //!
-//! A sweep (`crate::sweep`, the one module above this one a link names: a
-//! link carries the page's whole state) is its axes and its figure:
+//! A sweep (`scenario::sweep`) is its axes and its figure:
 //! `&sweep=max_delay_ms:100..120000:log:12*lb_policy:round_robin,pick_first&metric=error_rate_peak`
 //! (axes written `key:values` as `set=` writes `key:value`, joined by `*`,
 //! read "×"; `metric` omitted when it is the first of [`Metric::ALL`]).
@@ -13,7 +12,7 @@
 //! what was wrong, and the rest is used.
 
 use super::{catalog, presets, Scenario};
-use crate::sweep::{axes_text, Axis, Metric, Sweep};
+use crate::scenario::sweep::{axes_text, Axis, Metric, Sweep};
 
 /// Everything a URL can carry.
 #[derive(Clone, Debug, PartialEq)]

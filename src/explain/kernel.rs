@@ -139,6 +139,14 @@ pub struct KernelWalk {
     pub has_unreachable: bool,
     /// The verdict is a drop.
     pub dropped: bool,
+    /// The device the SYN came in on (`ens6`: the VPC delivers a pod's IP
+    /// to the ENI that holds it).
+    pub in_dev: String,
+    /// The device of the route back to the SYN's source, the reverse
+    /// lookup rp_filter compares with `in_dev` (`__fib_validate_source`);
+    /// `None` when there is no route back. `ens5` in the incident: the path
+    /// is asymmetric.
+    pub reverse_dev: Option<String>,
 }
 
 /// Whether a SYN with this fate reached the node's kernel (and so has a
@@ -384,6 +392,14 @@ pub fn walk(
         _ => true,
     };
     let dev6 = ns.dev_by_name("ens6");
+    // The same lookup `fib_validate_source` makes (validate.rs): to the
+    // source, from the destination, any output device.
+    let reverse_dev = ns
+        .fib
+        .lookup(p.src, p.dst, None)
+        .ok()
+        .and_then(|r| r.route.dev)
+        .map(|d| ns.dev_name(d));
     KernelWalk {
         packet: p.id,
         toggles,
@@ -397,6 +413,8 @@ pub fn walk(
         has_addr: dev6.is_some_and(|d| !d.addrs.is_empty()),
         has_unreachable: has_unreachable(&ns, p.dst),
         dropped,
+        in_dev: ns.dev_name(ens6),
+        reverse_dev,
     }
 }
 

@@ -171,6 +171,19 @@ fn the_walk_follows_the_namespace_and_the_toggles() {
     assert!(w.steps.iter().any(|s| s.text.contains("no_addr")));
     assert!(!w.has_addr);
     assert!(w.pod_state.as_deref().unwrap_or("").contains("deleted"));
+    // The asymmetry rp_filter compares: in on ens6, the route back by ens5
+    // (the step-through's reverse lookup says the same).
+    assert_eq!(
+        (w.in_dev.as_str(), w.reverse_dev.as_deref()),
+        ("ens6", Some("ens5"))
+    );
+    assert!(
+        w.steps
+            .iter()
+            .any(|s| s.values.iter().any(|(_, v)| v.contains("dev ens5"))),
+        "{:?}",
+        w.steps
+    );
     // An address on ens6 with loose rp_filter: forwarded out of ens5.
     let t = Toggles {
         ens6_addr: Some(true),

@@ -10,6 +10,7 @@
 use super::app::{Action, Ctx};
 use super::page::Page;
 use super::util;
+use crate::explain::kernel::KernelWalk;
 use crate::run::{Moment, RunRecord};
 use crate::sim::cluster::Phase;
 use crate::sim::metrics::{Global, PerNode};
@@ -179,6 +180,10 @@ pub fn draw(page: &Page, canvas: &HtmlCanvasElement, selected: Option<u32>) {
     });
     let _ = c.set_transform(dpr * scale, 0.0, 0.0, dpr * scale, 0.0, 0.0);
     paint_packets(rec, t, page.clock.speed, &c, &layout, &p, selected);
+    let walk = page.walk.as_ref().filter(|w| Some(w.packet) == selected);
+    if let Some((w, q)) = walk.and_then(|w| Some((w, rec.packets.get(w.packet as usize)?))) {
+        reverse_path(&c, &layout, &p, q.node as usize, w);
+    }
 }
 
 /// The 2D context of a canvas.
@@ -227,6 +232,7 @@ fn paint_background(
     c.fill_rect(0.0, 0.0, geo::WIDTH, layout.height);
     // The second in progress at `t` (the series' last completed one).
     let sec = t.secs() as usize;
+    let martians = geo::martians_by_node(&rec.series, t);
 
     // Route 53 strip.
     c.set_fill_style_str(p.box_);
@@ -347,6 +353,25 @@ fn paint_background(
         c.fill();
         c.set_fill_style_str(p.muted);
         let _ = c.fill_text(&format!("rp_filter {rp}"), gx - 12.0, gy + 30.0);
+        // Martian drops at the gate: a ring while they come (thicker the
+        // more in the last second) and the run's count so far.
+        let (total, burst) = martians.get(n).copied().unwrap_or((0, 0));
+        if burst > 0 {
+            c.set_stroke_style_str(p.drop);
+            c.set_line_width(1.5 + ((burst as f64).log2() / 4.0).clamp(0.0, 2.0));
+            c.begin_path();
+            let _ = c.arc(gx, gy, 12.0, 0.0, std::f64::consts::TAU);
+            c.stroke();
+        }
+        if total > 0 {
+            c.set_fill_style_str(p.drop);
+            // Right of the gate, above the pods, clear of the node's title.
+            let _ = c.fill_text(
+                &format!("✕ {} martians", crate::format::grouped(total as f64, 0)),
+                gx + 16.0,
+                gy - 12.0,
+            );
+        }
         let (e5x, e5y) = layout.ens5(n);
         c.set_fill_style_str(p.muted);
         let _ = c.fill_text("ens5", e5x - 30.0, e5y + 3.0);
@@ -530,6 +555,60 @@ fn paint_packets(
     DOTS.with(|d| *d.borrow_mut() = dots);
 }
 
+/// The asymmetry rp_filter judges, for the selected SYN once its kernel
+/// walk is known: it came in on `ens6`, and the route back to its source
+/// leaves by `ens5`; an arrow from the gate along the route back, and the
+/// comparison beside the gate.
+fn reverse_path(
+    c: &CanvasRenderingContext2d,
+    layout: &Layout,
+    p: &Palette,
+    n: usize,
+    w: &KernelWalk,
+) {
+    let (gx, gy) = layout.gate(n);
+    let back = w.reverse_dev.as_deref();
+    let to = match back {
+        Some("ens5") => Some(layout.ens5(n)),
+        Some("ens6") => Some(layout.ens6(n)),
+        _ => None,
+    };
+    if let Some((tx, ty)) = to {
+        c.set_stroke_style_str(p.warn);
+        c.set_line_width(2.0);
+        let _ = c.set_line_dash(&js_sys::Array::of2(&2.0.into(), &3.0.into()));
+        c.begin_path();
+        c.move_to(gx - 6.0, gy + 4.0);
+        c.line_to(tx + 8.0, ty);
+        c.stroke();
+        let _ = c.set_line_dash(&js_sys::Array::new());
+        // The arrowhead, pointing along the line.
+        let (dx, dy) = (tx + 8.0 - (gx - 6.0), ty - (gy + 4.0));
+        let len = (dx * dx + dy * dy).sqrt().max(1.0);
+        let (ux, uy) = (dx / len, dy / len);
+        c.set_fill_style_str(p.warn);
+        c.begin_path();
+        c.move_to(tx + 8.0, ty);
+        c.line_to(tx + 8.0 - 7.0 * ux + 4.0 * uy, ty - 7.0 * uy - 4.0 * ux);
+        c.line_to(tx + 8.0 - 7.0 * ux - 4.0 * uy, ty - 7.0 * uy + 4.0 * ux);
+        c.close_path();
+        c.fill();
+    }
+    let text = format!(
+        "in {} · back by {} → {}",
+        w.in_dev,
+        back.unwrap_or("no route"),
+        if w.dropped { "drop" } else { "pass" }
+    );
+    c.set_font("bold 10px system-ui, sans-serif");
+    let width = c.measure_text(&text).map(|m| m.width()).unwrap_or(120.0);
+    let (lx, ly) = (gx - 40.0, gy + 46.0);
+    c.set_fill_style_str(p.bg);
+    c.fill_rect(lx - 3.0, ly - 10.0, width + 6.0, 13.0);
+    c.set_fill_style_str(p.warn);
+    let _ = c.fill_text(&text, lx, ly);
+}
+
 /// Top of a node's box relative to its centre.
 const NODE_TOP: f64 = 32.0;
 
@@ -597,6 +676,31 @@ pub fn topology(props: &TopologyProps) -> Html {
         None => (0, 0, 0.0, 0.0),
     };
     let exact = page.moment().is_some_and(|(m, exact)| exact && m.at == now);
+    // What the canvas draws, for tests and for reading: the selected SYN's
+    // way in and way back, and the martian drops counted at each gate.
+    let selected = ctx.view.selected;
+    let reverse = page
+        .walk
+        .as_ref()
+        .filter(|w| Some(w.packet) == selected)
+        .map(|w| {
+            format!(
+                "{}>{}",
+                w.in_dev,
+                w.reverse_dev.as_deref().unwrap_or("none")
+            )
+        })
+        .unwrap_or_default();
+    let martians = page
+        .record()
+        .map(|rec| {
+            geo::martians_by_node(&rec.series, now)
+                .iter()
+                .map(|(total, _)| total.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
     let alt = format!(
         "Topology at {}: {saturated} of {full} nodes dropping new flows for the VPC conntrack allowance; {syn_dead:.0} SYNs per second to deleted pods' IPs. The event log lists every sampled packet and its fate.",
         crate::format::sim_time_at(now)
@@ -607,7 +711,7 @@ pub fn topology(props: &TopologyProps) -> Html {
             <h2>{ "Topology" }</h2>
             <canvas ref={props.canvas.clone()} class="topology" id="topology" role="img" aria-label={alt} onclick={onclick}
                 data-vpc-fill={format!("{vpc_fill:.3}")} data-saturated-nodes={saturated.to_string()}
-                data-exact={exact.to_string()} />
+                data-exact={exact.to_string()} data-reverse-path={reverse} data-martians={martians} />
             <div class="legend" aria-hidden="true">
                 { for [("sw-syn", "SYN"), ("sw-synack", "SYN-ACK"), ("sw-rst", "RST"), ("sw-icmp", "ICMP"), ("sw-dns", "DNS")].iter().map(|(cls, l)| html! {
                     <span class="legend__item"><i class={*cls} />{ *l }</span>

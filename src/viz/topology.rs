@@ -9,6 +9,8 @@
 //! least a fixed stretch of wall-clock time, scaled by the playback speed
 //! (non-linear time: the trace itself keeps the true times).
 
+use crate::sim::metrics::{Metrics, PerNode};
+use crate::sim::time::SimTime;
 use crate::sim::trace::{Fate, PacketKind, PacketRecord};
 
 /// Logical width of the canvas.
@@ -272,6 +274,20 @@ pub fn dots(
     (out, shown, stride)
 }
 
+/// Martian drops at each node's gate as of `t`: the total over the seconds
+/// closed by then and the last closed second's count (the burst the gate
+/// shows), from the per-node series (`node_martian_drops`).
+pub fn martians_by_node(series: &Metrics, t: SimTime) -> Vec<(u64, u64)> {
+    let closed = (t.secs() as usize).min(series.seconds());
+    (0..series.nodes())
+        .map(|n| {
+            let v = &series.node(n, PerNode::MartianDrops)[..closed];
+            let total: f64 = v.iter().sum();
+            (total as u64, v.last().copied().unwrap_or(0.0) as u64)
+        })
+        .collect()
+}
+
 /// Index of the first packet sent at or after `t_us` (packets are stored in
 /// non-decreasing `sent` order).
 pub fn first_sent_at_or_after(packets: &[PacketRecord], t_us: u64) -> usize {
@@ -281,6 +297,39 @@ pub fn first_sent_at_or_after(packets: &[PacketRecord], t_us: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gates_count_every_martian_drop_of_the_run_so_far() {
+        use crate::sim::metrics::Global;
+        let sc = crate::scenario::Scenario {
+            set: [("duration_s", "240"), ("rollout_start_s", "30")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..crate::scenario::Scenario::preset("incident")
+        };
+        let mut sim = crate::sim::Sim::new(&sc.params().unwrap(), sc.seed);
+        sim.run_to_end();
+        let m = &sim.metrics;
+        for t_s in [0u64, 30, 100, 239] {
+            let by_node = martians_by_node(m, SimTime::from_secs(t_s));
+            let closed = t_s as usize;
+            let global: f64 = m.global(Global::MartianDrops)[..closed].iter().sum();
+            let sum: u64 = by_node.iter().map(|n| n.0).sum();
+            assert_eq!(sum, global as u64, "at {t_s} s");
+            let last: f64 = m.global(Global::MartianDrops)[..closed]
+                .last()
+                .copied()
+                .unwrap_or(0.0);
+            assert_eq!(
+                by_node.iter().map(|n| n.1).sum::<u64>(),
+                last as u64,
+                "at {t_s} s"
+            );
+        }
+        let end = martians_by_node(m, SimTime::from_secs(240));
+        assert!(end.iter().filter(|n| n.0 > 0).count() >= 2, "{end:?}");
+    }
 
     #[test]
     fn positions_walk_the_path_and_stop_at_the_drop() {

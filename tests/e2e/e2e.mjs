@@ -338,6 +338,14 @@ while (await page.$('#step-next')) {
 check(followed, 'the step-through shows (and focuses) its newest step after every click');
 const verdict = await page.textContent('#verdict');
 check(verdict.includes('martian source'), `the step-through ends in the martian drop ("${verdict.trim().slice(0, 60)}…")`);
+// The topology draws the same walk's asymmetry: in on ens6, back by ens5.
+const reverse = await page.waitForFunction(() => document.querySelector('#topology')?.dataset.reversePath || null, null, { timeout: 10000 })
+  .then((h) => h.jsonValue()).catch(() => '');
+check(reverse === 'ens6>ens5', `the topology draws the dropped SYN in on ens6 and the route back by ens5, as its step-through reads (${reverse})`);
+// Each gate counts its martian drops: together, every one of the run so far.
+const gates = (await page.getAttribute('#topology', 'data-martians')).split(',').map(Number);
+check(gates.length === 8 && gates.filter((n) => n > 0).length >= 2 && gates.every((n) => Number.isInteger(n)),
+  `the gates count martian drops per node (${gates.join(', ')})`);
 check((await page.textContent('#why')).includes('Why it was sent'), 'the inspector explains why the SYN was sent');
 await page.fill('#log-search', 'rp_filter');
 await page.waitForFunction(() => Number(document.querySelector('#log-count').textContent.split(' ')[0]) > 0);

@@ -7,8 +7,8 @@
 use super::page::{Page, PageRef, Which};
 use super::util;
 use super::{
-    assumptions, charts, controls, eventlog, exports, inspector, kernel, lab, topology, tour,
-    transport,
+    assumptions, charts, controls, eventlog, exports, inspector, kernel, lab, story, topology,
+    tour, transport,
 };
 use crate::explain::compare;
 use crate::scenario::url::{self, ViewState};
@@ -77,6 +77,8 @@ pub struct View {
     pub errors: Vec<String>,
     /// Preset to compare with, side by side.
     pub compare: Option<String>,
+    /// Steps of the kernel step-through shown (all if `None`).
+    pub kernel_step: Option<usize>,
 }
 
 /// Changes to the view.
@@ -105,6 +107,8 @@ pub enum Action {
     DismissErrors,
     /// Compare with a preset (or stop comparing).
     Compare(Option<String>),
+    /// Show this many steps of the kernel step-through (all if `None`).
+    KernelStep(Option<usize>),
 }
 
 impl Reducible for View {
@@ -156,6 +160,7 @@ impl Reducible for View {
             Action::Error(e) => v.errors.push(e),
             Action::DismissErrors => v.errors.clear(),
             Action::Compare(c) => v.compare = c,
+            Action::KernelStep(n) => v.kernel_step = n,
         }
         Rc::new(v)
     }
@@ -228,6 +233,7 @@ fn initial_view() -> (View, f64, f64) {
             help: false,
             errors,
             compare: vs.compare,
+            kernel_step: None,
         },
         vs.t,
         vs.speed,
@@ -599,32 +605,33 @@ pub fn app() -> Html {
                     <EmbedButton />
                     <button class="btn" aria-label="Keyboard shortcuts" onclick={ let v = view.clone(); Callback::from(move |_| v.dispatch(Action::Help(true))) }>{ "?" }</button>
                 </header>
+                <story::Story />
                 { errors }
                 <transport::Transport compact={false} />
                 <tour::Tour />
                 <main class="grid">
-                    <section class={classes!(focus("topology"), "area-topology")} aria-label="Topology">
+                    <section id="panel-topology" class={classes!(focus("topology"), "area-topology")} aria-label="Topology">
                         <topology::Topology canvas={topo_ref.clone()} />
                     </section>
-                    <section class={classes!(focus("controls"), "area-controls")} aria-label="What-if controls">
+                    <section id="panel-controls" class={classes!(focus("controls"), "area-controls")} aria-label="What-if controls">
                         <controls::Controls />
                     </section>
-                    <section class={classes!(focus("kernel"), "area-kernel")} aria-label="Kernel step-through">
+                    <section id="panel-kernel" class={classes!(focus("kernel"), "area-kernel")} aria-label="Kernel step-through">
                         <kernel::KernelStepThrough />
                     </section>
-                    <section class={classes!(focus("inspector"), "area-inspector")} aria-label="Packet inspector">
+                    <section id="panel-inspector" class={classes!(focus("inspector"), "area-inspector")} aria-label="Packet inspector">
                         <inspector::Inspector />
                     </section>
-                    <section class={classes!(focus("charts"), "area-charts")} aria-label="Charts">
+                    <section id="panel-charts" class={classes!(focus("charts"), "area-charts")} aria-label="Charts">
                         <charts::Charts />
                     </section>
-                    <section class={classes!(focus("log"), "area-log")} aria-label="Event log">
+                    <section id="panel-log" class={classes!(focus("log"), "area-log")} aria-label="Event log">
                         <eventlog::EventLog />
                     </section>
-                    <section class={classes!(focus("assumptions"), "area-assumptions")} aria-label="Assumptions">
+                    <section id="panel-assumptions" class={classes!(focus("assumptions"), "area-assumptions")} aria-label="Assumptions">
                         <assumptions::Assumptions />
                     </section>
-                    <section class={classes!(focus("lab"), "area-lab")} aria-label="Lab terminal">
+                    <section id="panel-lab" class={classes!(focus("lab"), "area-lab")} aria-label="Lab terminal">
                         <lab::LabTerminal />
                     </section>
                 </main>

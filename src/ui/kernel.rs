@@ -35,7 +35,6 @@ fn step_html(i: usize, s: &StepView) -> Html {
 pub fn kernel_step_through() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let toggles = use_state(Toggles::default);
-    let shown = use_state(|| usize::MAX);
     let steps_ref = use_node_ref();
     // The newest step comes into view and takes the keyboard focus whenever
     // the reader takes a step, so the checks that decide (no_addr,
@@ -74,7 +73,6 @@ pub fn kernel_step_through() -> Html {
     let pick = {
         let page = ctx.page.clone();
         let view = view.clone();
-        let shown = shown.clone();
         let refresh = ctx.refresh.clone();
         Callback::from(move |_| {
             let mut p = page.borrow_mut();
@@ -91,7 +89,7 @@ pub fn kernel_step_through() -> Html {
                         p.seek(sent);
                     }
                     drop(p);
-                    shown.set(1);
+                    view.dispatch(Action::KernelStep(Some(1)));
                     view.dispatch(Action::Select(Some(id)));
                     view.dispatch(Action::Focus(Some("kernel".into())));
                     refresh.emit(());
@@ -160,20 +158,20 @@ pub fn kernel_step_through() -> Html {
     };
     drop(page);
     let steps = &w.steps;
-    let n = (*shown).min(steps.len());
+    let n = view.kernel_step.unwrap_or(usize::MAX).min(steps.len());
     let more = n < steps.len();
 
     let step_btn = {
-        let shown = shown.clone();
-        Callback::from(move |_| shown.set((n + 1).max(1)))
+        let view = view.clone();
+        Callback::from(move |_| view.dispatch(Action::KernelStep(Some((n + 1).max(1)))))
     };
     let all_btn = {
-        let shown = shown.clone();
-        Callback::from(move |_| shown.set(usize::MAX))
+        let view = view.clone();
+        Callback::from(move |_| view.dispatch(Action::KernelStep(None)))
     };
     let restart = {
-        let shown = shown.clone();
-        Callback::from(move |_| shown.set(1))
+        let view = view.clone();
+        Callback::from(move |_| view.dispatch(Action::KernelStep(Some(1))))
     };
     let toggle_rp = |which: &'static str| {
         let toggles = toggles.clone();

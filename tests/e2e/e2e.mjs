@@ -145,6 +145,45 @@ const n2 = await clockS();
 check(rollout && Math.abs(n1 - rollout[1]) < 0.06, `n from t = 0 goes to the rollout's start (${n1} s, the mark says ${rollout?.[1]})`);
 check(firstDelete && Math.abs(n2 - firstDelete[1]) < 0.06, `then n goes to the first pod deletion (${n2} s, the mark says ${firstDelete?.[1]})`);
 
+// 2b. The story header: what happened, its source (links only to documented
+// addresses, opened apart), and "Show me the moment": on a phone, the clock
+// goes to a SYN to a deleted pod dropped by rp_filter before 3:00, the
+// inspector shows it and the kernel panel, scrolled into view, its walk.
+const storyText = await page.textContent('.story');
+const links = await page.$$eval('.story a', (as) => as.map((a) => [a.href, a.rel, a.target]));
+check(/rollout/.test(storyText) && /gRPC/.test(storyText) && storyText.includes('ens6') && /reverse-path filter/.test(storyText)
+  && /connection-tracking/.test(storyText) && /DNS/.test(storyText),
+  'the story header says what happened: rollout, gRPC reconnects, ens6 and the reverse-path filter, VPC conntrack, DNS');
+check(storyText.includes('except when it\'s not') && storyText.includes('Laurent Bernaille') && storyText.includes('David Lentz')
+  && storyText.includes('13 April 2022') && storyText.includes('Datadog'), 'the story header cites the post by title, authors and date');
+check(links.length === 2 && links[0][0] === 'https://www.usenix.org/conference/srecon23americas/presentation/malla'
+  && links[1][0] === 'https://github.com/cilium/cilium/issues/13451' && links.every((l) => l[1] === 'noopener' && l[2] === '_blank'),
+  `the story header links the SREcon23 talk and the Cilium issue, rel="noopener" (${JSON.stringify(links)})`);
+await page.setViewportSize({ width: 390, height: 844 });
+await page.evaluate(() => window.scrollTo(0, 0));
+await page.click('#story-moment');
+await page.waitForSelector('#fate', { timeout: 10000 });
+const momentS = await clockS();
+const momentFate = await page.textContent('#fate');
+const momentSrc = (await page.textContent('#inspector-fields tr:nth-child(2) td')).trim();
+const momentKind = (await page.textContent('#inspector-fields tr:nth-child(1) td')).trim();
+check(momentS >= 120 && momentS < 180 && momentFate.includes('martian (rp_filter, no_addr)') && momentKind.includes('SYN'),
+  `"Show me the moment" sets the clock before 3:00 (${momentS} s) and selects a SYN (${momentKind}) dropped by rp_filter ("${momentFate.trim()}")`);
+await page.waitForSelector('#verdict', { timeout: 30000 });
+const momentInView = await page.waitForFunction(() => {
+  const k = document.querySelector('#panel-kernel').getBoundingClientRect();
+  const v = document.querySelector('#verdict').getBoundingClientRect();
+  return k.top >= 0 && k.top < innerHeight / 2 && document.querySelectorAll('#steps .step').length > 3 && v.top < innerHeight * 3;
+}, null, { timeout: 5000, polling: 50 }).then(() => true, () => false);
+const momentPacket = await page.textContent('.kernel__packet');
+const momentVerdict = await page.textContent('#verdict');
+check(momentInView && momentPacket.includes(momentSrc) && momentVerdict.includes('martian source'),
+  `the kernel panel scrolls into view and walks the same SYN (${momentSrc}) to its martian drop (in view: ${momentInView})`);
+await page.screenshot({ path: path.join(out, 'story-moment-390x844.png') });
+await page.setViewportSize({ width: 1440, height: 1000 });
+await page.evaluate(() => window.scrollTo(0, 0));
+await shot('.story', 'story');
+
 // 3. Frame times while playing at 1x and 10x (topology, log and charts on screen).
 const frames = async (ms) => page.evaluate((ms) => new Promise((res) => {
   const d = []; let last = performance.now(); const end = last + ms;
@@ -429,7 +468,7 @@ await page.goto(`${base}?embed=chart:error-rate&t=200`);
 await page.waitForSelector('#chart-error-rate');
 await known();
 await chartsDone();
-check((await page.$$('.chart')).length === 1, 'embed mode shows only the requested chart');
+check((await page.$$('.chart')).length === 1 && !(await page.$('.story')), 'embed mode shows only the requested chart (no story header)');
 await page.screenshot({ path: path.join(out, 'embed-error-rate.png') });
 const fullHref = await page.getAttribute('#embed-full', 'href');
 check(!!fullHref && !fullHref.includes('embed') && fullHref.includes('t=200'), `an embed links to the whole page at the same state (${fullHref})`);

@@ -451,13 +451,53 @@ const lab = await page.textContent('#lab-out');
 check(lab.includes('RTNETLINK answers: Invalid cross-device link'), 'the lab prints the EXDEV error, then succeeds after the address');
 await shot('.area-lab', 'lab');
 
-// 10. The guided tour and keyboard.
+// 10. The guided tour and keyboard. Started on another preset at another
+// moment: every step brings its panel into view, the why-chain step has a
+// packet to explain, the fix is compared with the incident, and Close puts
+// back what was there before.
+await page.$eval('#scrubber', (el) => { el.value = '333'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+await page.waitForFunction(() => new URLSearchParams(location.search).get('t') === '333');
+const beforeTour = new URLSearchParams(new URL(page.url()).search);
 await page.click('#tour-start');
 await page.waitForSelector('#tour-title');
 check((await page.textContent('#tour-title')).includes('It looks like DNS'), 'the tour starts with the DNS symptoms');
-await page.click('#tour-next');
-await shot('.tour', 'tour');
+const tourPanels = ['charts', 'charts', 'topology', 'charts', 'kernel', 'lab', 'inspector', 'controls', 'charts'];
+const tourSeen = [];
+for (let i = 0; i < tourPanels.length; i++) {
+  if (i > 0) await page.click('#tour-next');
+  await page.waitForFunction((n) => document.querySelector('#tour-title')?.textContent.startsWith(`${n}.`), i + 1);
+  const seen = await page.waitForFunction((id) => {
+    const r = document.querySelector(`#panel-${id}`).getBoundingClientRect();
+    // Its top below the sticky transport, in the upper part of the window
+    // (or the whole panel in view: the last row cannot scroll higher).
+    const bar = document.querySelector('.transport').getBoundingClientRect().bottom;
+    return r.top >= bar - 2 && (r.top < innerHeight * 0.6 || r.bottom <= innerHeight) && document.querySelector(`#panel-${id}`).classList.contains('panel--focus');
+  }, tourPanels[i], { timeout: 5000, polling: 50 }).then(() => true, () => false);
+  tourSeen.push(seen ? tourPanels[i] : `${tourPanels[i]} NOT IN VIEW`);
+  if (tourPanels[i] === 'inspector') {
+    const why = await page.waitForFunction(() => (document.querySelector('#why')?.children.length || 0) > 2
+      && (document.querySelector('#fate')?.textContent || '').includes('rp_filter'), null, { timeout: 10000 }).then(() => true, () => false);
+    check(why, 'the tour\'s why-chain step selects a SYN to a deleted pod, and the inspector explains it');
+  }
+  if (i === tourPanels.length - 1) {
+    await page.waitForSelector('#compare-summary', { timeout: 60000 });
+    const q = new URLSearchParams(new URL(page.url()).search);
+    check(q.get('preset') === 'incident' && q.get('compare') === 'fix-default-backoff'
+      && (await page.textContent('#compare-summary')).includes('fix-default-backoff'),
+      `the tour's last step compares the incident with the fix (preset=${q.get('preset')}, compare=${q.get('compare')})`);
+    await shot('.tour', 'tour');
+    await page.screenshot({ path: path.join(out, 'tour-fix.png') });
+  }
+}
+check(tourSeen.every((s) => !s.includes('NOT')), `each of the tour's nine steps brings its panel into view (${tourSeen.join(', ')})`);
 await axeCheck('the guided tour open');
+await page.click('#tour-close');
+await page.waitForFunction(() => !document.querySelector('#tour-title'));
+await page.waitForFunction(() => !new URLSearchParams(location.search).has('tour'));
+const afterTour = new URLSearchParams(new URL(page.url()).search);
+check(afterTour.get('preset') === beforeTour.get('preset') && afterTour.get('preset') === 'cilium-unreachable-route'
+  && !afterTour.has('compare') && afterTour.get('t') === beforeTour.get('t') && (await clockS()) === 333,
+  `closing the tour puts back the scenario, comparison and clock from before it (${afterTour.toString()})`);
 await page.keyboard.press('?');
 check(!!(await page.$('[aria-label="Keyboard shortcuts"][role="dialog"]')), '"?" shows the shortcuts');
 await axeCheck('the shortcuts dialog open');

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cost;
 pub mod presets;
 pub mod sensitivity;
+pub mod toggles;
 pub mod url;
 
 use crate::sim::params::Params;

@@ -11,7 +11,8 @@ use super::{
     tour, transport,
 };
 use crate::explain::compare;
-use crate::scenario::url::{self, ViewState};
+use crate::scenario::toggles::Toggles;
+use crate::scenario::url::{self, LogFilter, ViewState};
 use crate::scenario::Scenario;
 use crate::sim::time::{SimDuration, SimTime};
 use gloo::events::EventListener;
@@ -79,6 +80,12 @@ pub struct View {
     pub compare: Option<String>,
     /// Steps of the kernel step-through shown (all if `None`).
     pub kernel_step: Option<usize>,
+    /// The kernel step-through's what-if toggles.
+    pub toggles: Toggles,
+    /// The event log's search text.
+    pub log_query: String,
+    /// The event log's filters.
+    pub log_filter: LogFilter,
 }
 
 /// Changes to the view.
@@ -109,6 +116,12 @@ pub enum Action {
     Compare(Option<String>),
     /// Show this many steps of the kernel step-through (all if `None`).
     KernelStep(Option<usize>),
+    /// Set the kernel step-through's what-ifs.
+    Toggles(Toggles),
+    /// Search the event log.
+    LogQuery(String),
+    /// Filter the event log.
+    LogFilter(LogFilter),
 }
 
 impl Reducible for View {
@@ -161,6 +174,9 @@ impl Reducible for View {
             Action::DismissErrors => v.errors.clear(),
             Action::Compare(c) => v.compare = c,
             Action::KernelStep(n) => v.kernel_step = n,
+            Action::Toggles(t) => v.toggles = t,
+            Action::LogQuery(q) => v.log_query = q,
+            Action::LogFilter(f) => v.log_filter = f,
         }
         Rc::new(v)
     }
@@ -233,7 +249,10 @@ fn initial_view() -> (View, f64, f64) {
             help: false,
             errors,
             compare: vs.compare,
-            kernel_step: None,
+            kernel_step: vs.step,
+            toggles: vs.toggles,
+            log_query: vs.log_query,
+            log_filter: vs.log_filter,
         },
         vs.t,
         vs.speed,
@@ -251,6 +270,10 @@ fn view_state(v: &View, p: &Page) -> ViewState {
         speed: p.clock.speed,
         tour: v.tour,
         compare: v.compare.clone(),
+        toggles: v.toggles,
+        step: v.kernel_step,
+        log_query: v.log_query.clone(),
+        log_filter: v.log_filter,
     }
 }
 

@@ -404,6 +404,63 @@ await shot('.area-charts', 'charts');
 await shot('.area-controls', 'controls');
 await page.screenshot({ path: path.join(out, 'page.png'), fullPage: true });
 
+// 6b. A link carries what the reader set in the panels: the kernel
+// what-ifs and step, the log's search and filters. Opened in a new tab, the
+// panels show the same thing.
+await page.goto(`${base}?t=175`);
+await known();
+await page.click('#next-deleted-syn');
+await page.waitForSelector('#steps');
+await page.selectOption('#kt-rp-all', '0');
+await page.selectOption('#kt-rp-ens6', '0');
+await page.click('#kt-addr');
+await page.waitForFunction(() => document.querySelector('#kt-addr')?.checked && document.querySelectorAll('#steps .step').length === 1);
+await page.click('#step-next');
+await page.click('#step-next');
+await page.fill('#log-search', 'rp_filter');
+await page.click('#log-events');
+await page.click('#log-drops');
+await page.waitForFunction(() => {
+  const q = new URLSearchParams(location.search);
+  return q.get('kt') && q.get('step') === '3' && q.get('q') === 'rp_filter' && q.get('log');
+}, null, { timeout: 5000 }).catch(() => {});
+const panelsNow = async (pg) => pg.evaluate(() => ({
+  rpAll: document.querySelector('#kt-rp-all')?.value,
+  rpEns6: document.querySelector('#kt-rp-ens6')?.value,
+  addr: document.querySelector('#kt-addr')?.checked,
+  unreach: document.querySelector('#kt-unreach')?.checked,
+  steps: [...document.querySelectorAll('#steps .step')].map((s) => s.textContent),
+  packet: document.querySelector('.kernel__packet')?.textContent,
+  inspector: document.querySelector('.area-inspector h2')?.textContent,
+  search: document.querySelector('#log-search')?.value,
+  filters: ['#log-events', '#log-syn', '#log-replies', '#log-drops'].map((id) => document.querySelector(id)?.checked),
+  count: document.querySelector('#log-count')?.textContent,
+  rows: [...document.querySelectorAll('#log .row')].map((r) => r.textContent).sort(),
+  clock: document.querySelector('#sim-time')?.textContent,
+  banner: !!document.querySelector('.banner'),
+}));
+const set = await panelsNow(page);
+const link = page.url();
+check(set.rpAll === '0' && set.rpEns6 === '0' && set.addr && set.steps.length === 3 && set.search === 'rp_filter'
+  && JSON.stringify(set.filters) === '[false,true,true,true]' && /kt=/.test(link) && /step=3/.test(link) && /q=rp_filter/.test(link) && /log=/.test(link),
+  `the URL carries the kernel what-ifs, the step, the log's search and filters (${link.replace(base, '')})`);
+const tabContext = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+tabContext.on('request', (r) => requests.push(r.url()));
+const tab = await tabContext.newPage();
+tab.on('pageerror', (e) => errors.push(String(e)));
+tab.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+await tab.goto(link);
+await tab.waitForFunction(() => document.querySelector('#sim-time')?.dataset.finished === 'true', null, { timeout: 60000, polling: 100 });
+await tab.waitForFunction(() => document.querySelectorAll('#steps .step').length === 3, null, { timeout: 30000 }).catch(() => {});
+await tab.waitForTimeout(300);
+const reopened = await panelsNow(tab);
+const differs = Object.keys(set).filter((k) => JSON.stringify(set[k]) !== JSON.stringify(reopened[k]));
+check(differs.length === 0 && !reopened.banner && reopened.steps.length === 3 && Number(reopened.count.split(' ')[0]) > 0,
+  `opened in a new tab, the link shows the same what-ifs, steps, packet, log search, filters and rows`
+  + (differs.length ? ` (differs: ${differs.map((k) => `${k}: ${JSON.stringify(set[k])} vs ${JSON.stringify(reopened[k])}`).join('; ')})` : ''));
+await tab.screenshot({ path: path.join(out, 'permalink-reopened.png') });
+await tabContext.close();
+
 // 7. Seeking once the run is known: on the 100 ms track the state is there at
 // once; anywhere else (here: stepping to the next sampled packet, whose time
 // is to the microsecond) the worker answers from its nearest checkpoint.

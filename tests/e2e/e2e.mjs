@@ -506,6 +506,21 @@ await page.click('#lab-post');
 await page.waitForFunction(() => document.querySelector('#lab-out').textContent.includes('cache iif ens6'));
 const lab = await page.textContent('#lab-out');
 check(lab.includes('RTNETLINK answers: Invalid cross-device link'), 'the lab prints the EXDEV error, then succeeds after the address');
+// The output follows its newest lines: scrolled to the bottom after the
+// post's script (longer than the panel), and again after a typed command.
+const atBottom = () => page.$eval('#lab-out', (el) => ({
+  over: el.scrollHeight > el.clientHeight + 20,
+  bottom: el.scrollTop + el.clientHeight >= el.scrollHeight - 2,
+  last: el.lastElementChild?.textContent || '',
+}));
+const labScrolled = await atBottom();
+check(labScrolled.over && labScrolled.bottom, `the lab's output, longer than its panel, is scrolled to its newest line after the script (${JSON.stringify(labScrolled)})`);
+await page.$eval('#lab-out', (el) => { el.scrollTop = 0; });
+await page.fill('#lab-input', 'sysctl net.ipv4.conf.ens6.rp_filter');
+await page.press('#lab-input', 'Enter');
+await page.waitForFunction(() => (document.querySelector('#lab-out').lastElementChild?.textContent || '').includes('net.ipv4.conf.ens6.rp_filter = 2'), null, { timeout: 5000 }).catch(() => {});
+const labTyped = await atBottom();
+check(labTyped.bottom && labTyped.last.includes('net.ipv4.conf.ens6.rp_filter = 2'), `after a typed command the output is scrolled to its answer ("${labTyped.last}")`);
 await shot('.area-lab', 'lab');
 
 // 10. The guided tour and keyboard. Started on another preset at another

@@ -267,6 +267,26 @@ impl RunRecord {
         (visible.and_then(|i| self.route53.get(i)), pending)
     }
 
+    /// The latest sampled SYN sent before `before` to a pod's IP after the
+    /// pod was deleted that the node's reverse-path filter dropped: the
+    /// moment the story header shows ("Show me the moment").
+    pub fn rp_filter_drop_to_deleted_pod(&self, before: SimTime) -> Option<&PacketRecord> {
+        let upto = self.first_packet_at_or_after(before);
+        self.packets[..upto].iter().rev().find(|p| {
+            matches!(p.fate, crate::sim::trace::Fate::RpFilter { .. })
+                && matches!(
+                    p.kind,
+                    crate::sim::trace::PacketKind::Syn
+                        | crate::sim::trace::PacketKind::SynRetransmit
+                )
+                && self
+                    .pods
+                    .get(p.pod as usize)
+                    .and_then(|q| q.deleted_at)
+                    .is_some_and(|d| d <= p.arrives)
+        })
+    }
+
     /// The latest sampled SYN sent at or before `t` to a pod's IP after the
     /// pod was deleted, among those that reached the node's kernel (not
     /// dropped by the VPC first); failing that, the first such SYN of the

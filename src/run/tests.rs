@@ -301,3 +301,34 @@ fn the_track_step_keeps_long_wide_runs_within_budget() {
     assert!(bytes as usize <= runner::TRACK_BUDGET_BYTES, "{step:?}");
     assert_eq!(step.micros() % 100_000, 0);
 }
+
+#[test]
+fn the_story_moment_is_the_latest_rp_filter_drop_to_a_deleted_pod_before_its_bound() {
+    let (rec, _) = record_of(small("incident", 5));
+    let before = crate::sim::time::SimTime::from_secs(120);
+    let p = rec
+        .rp_filter_drop_to_deleted_pod(before)
+        .expect("the incident drops SYNs to deleted pods at rp_filter");
+    assert!(p.sent < before);
+    assert!(matches!(p.fate, Fate::RpFilter { .. }), "{:?}", p.fate);
+    let deleted = rec.pods[p.pod as usize].deleted_at.expect("a deleted pod");
+    assert!(deleted <= p.arrives);
+    // No later packet before the bound is one.
+    let later = rec.packets[p.id as usize + 1..rec.first_packet_at_or_after(before)]
+        .iter()
+        .filter(|q| {
+            matches!(q.fate, Fate::RpFilter { .. })
+                && rec.pods[q.pod as usize]
+                    .deleted_at
+                    .is_some_and(|d| d <= q.arrives)
+        })
+        .count();
+    assert_eq!(later, 0);
+    // Before the first pod deletion there is none.
+    assert!(rec
+        .rp_filter_drop_to_deleted_pod(crate::sim::time::SimTime::from_secs(30))
+        .is_none());
+    // Without the rollout, none either.
+    let (calm, _) = record_of(small("no-rollout", 5));
+    assert!(calm.rp_filter_drop_to_deleted_pod(before).is_none());
+}

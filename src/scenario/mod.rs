@@ -8,6 +8,7 @@ pub mod cost;
 pub mod presets;
 pub mod sensitivity;
 pub mod sweep;
+pub mod toggles;
 pub mod url;
 
 use crate::sim::params::Params;

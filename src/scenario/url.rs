@@ -2,6 +2,9 @@
 //! panel in a postmortem) reopens exactly the same scenario, moment and view.
 //!
 //! `?preset=incident&seed=1&set=base_delay_ms:1000,rp_filter_ens6:1&t=312.5&pkt=4711&panel=kernel&embed=kernel&speed=2`
+//! and what the reader set in the panels: the kernel step-through's what-ifs
+//! and step (`kt=a0,addr1&step=3`), the event log's search and filters
+//! (`q=rp_filter&log=syn,drops`).
 //!
 //! A sweep (`scenario::sweep`) is its axes and its figure:
 //! `&sweep=max_delay_ms:100..120000:log:12*lb_policy:round_robin,pick_first&metric=error_rate_peak`
@@ -11,8 +14,63 @@
 //! Decoding never fails: each bad piece is dropped with a message saying
 //! what was wrong, and the rest is used.
 
+use super::toggles::Toggles;
 use super::{catalog, presets, Scenario};
 use crate::scenario::sweep::{axes_text, Axis, Metric, Sweep};
+
+/// The event log's filters: which rows it lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogFilter {
+    /// Notable events.
+    pub events: bool,
+    /// SYNs.
+    pub syn: bool,
+    /// Every other packet.
+    pub replies: bool,
+    /// Only dropped packets.
+    pub drops_only: bool,
+}
+
+impl Default for LogFilter {
+    fn default() -> Self {
+        LogFilter {
+            events: true,
+            syn: true,
+            replies: true,
+            drops_only: false,
+        }
+    }
+}
+
+/// The names of [`LogFilter`]'s switches in a URL (`log=events,syn`).
+const LOG_FILTERS: &[&str] = &["events", "syn", "replies", "drops"];
+
+impl LogFilter {
+    fn switch(&mut self, name: &str) -> Option<&mut bool> {
+        match name {
+            "events" => Some(&mut self.events),
+            "syn" => Some(&mut self.syn),
+            "replies" => Some(&mut self.replies),
+            "drops" => Some(&mut self.drops_only),
+            _ => None,
+        }
+    }
+
+    /// The switches that are on, by name (`none` if none is).
+    fn encode(&self) -> String {
+        let mut f = *self;
+        let on: Vec<&str> = LOG_FILTERS
+            .iter()
+            .copied()
+            .filter(|n| f.switch(n).is_some_and(|v| *v))
+            .collect();
+        if on.is_empty() {
+            "none".into()
+        } else {
+            on.join(",")
+        }
+    }
+}
 
 /// Everything a URL can carry.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +91,14 @@ pub struct ViewState {
     pub tour: Option<usize>,
     /// Compare against this preset, side by side.
     pub compare: Option<String>,
+    /// The kernel step-through's what-if toggles.
+    pub toggles: Toggles,
+    /// How many steps of the kernel step-through are shown (all if `None`).
+    pub step: Option<usize>,
+    /// The event log's search text.
+    pub log_query: String,
+    /// The event log's filters.
+    pub log_filter: LogFilter,
     /// A sweep over the scenario.
     pub sweep: Option<SweepView>,
 }
@@ -58,6 +124,10 @@ impl Default for ViewState {
             tour: None,
             compare: None,
             sweep: None,
+            toggles: Toggles::default(),
+            step: None,
+            log_query: String::new(),
+            log_filter: LogFilter::default(),
         }
     }
 }
@@ -213,6 +283,48 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
                 Ok(m) => metric = Some(m),
                 Err(e) => errors.push(format!("{e}; ignored")),
             },
+            "kt" => match Toggles::decode(&val) {
+                Ok(t) => v.toggles = t,
+                Err(e) => errors.push(format!("{e}; the kernel what-ifs were ignored")),
+            },
+            "step" => match val.parse::<usize>() {
+                Ok(n) if (1..1000).contains(&n) => v.step = Some(n),
+                _ => errors.push(format!(
+                    "kernel step {val_q} is not a step number; showing every step"
+                )),
+            },
+            "q" => {
+                if val.chars().count() <= 200 {
+                    v.log_query = val;
+                } else {
+                    errors.push("the log search is over 200 characters; ignored".into());
+                }
+            }
+            "log" => {
+                let mut f = LogFilter {
+                    events: false,
+                    syn: false,
+                    replies: false,
+                    drops_only: false,
+                };
+                let mut ok = val == "none";
+                for name in val.split(',').filter(|x| !x.is_empty() && *x != "none") {
+                    match f.switch(name) {
+                        Some(on) => {
+                            *on = true;
+                            ok = true;
+                        }
+                        None => errors.push(format!(
+                            "unknown log filter {}; ignored (filters: {})",
+                            super::quoted(name),
+                            LOG_FILTERS.join(", ")
+                        )),
+                    }
+                }
+                if ok {
+                    v.log_filter = f;
+                }
+            }
             other => errors.push(format!(
                 "unknown URL parameter {}; ignored",
                 super::quoted(other)
@@ -327,6 +439,18 @@ pub fn encode(v: &ViewState) -> String {
             parts.push(format!("metric={}", sw.metric.name()));
         }
     }
+    if !v.toggles.is_default() {
+        parts.push(format!("kt={}", encode_component(&v.toggles.encode())));
+    }
+    if let Some(n) = v.step {
+        parts.push(format!("step={n}"));
+    }
+    if !v.log_query.is_empty() {
+        parts.push(format!("q={}", encode_component(&v.log_query)));
+    }
+    if v.log_filter != LogFilter::default() {
+        parts.push(format!("log={}", encode_component(&v.log_filter.encode())));
+    }
     parts.join("&")
 }
 
@@ -347,10 +471,81 @@ mod tests {
         v.embed = Some("chart:error-rate".into());
         v.speed = 2.0;
         v.tour = Some(3);
+        v.compare = Some("fix-default-backoff".into());
+        v.toggles = Toggles {
+            rp_all: Some(0),
+            rp_ens6: Some(2),
+            ens6_addr: Some(true),
+            unreachable: Some(false),
+        };
+        v.step = Some(4);
+        v.log_query = "rp_filter & 10.0.1.7:443 → ?".into();
+        v.log_filter = LogFilter {
+            events: false,
+            syn: true,
+            replies: false,
+            drops_only: true,
+        };
         let q = encode(&v);
         let (back, errors) = decode(&q);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(back, v);
+    }
+
+    #[test]
+    fn the_panels_settings_round_trip_one_by_one_and_defaults_are_omitted() {
+        assert_eq!(encode(&ViewState::default()), "preset=incident");
+        let every_off = ViewState {
+            log_filter: LogFilter {
+                events: false,
+                syn: false,
+                replies: false,
+                drops_only: false,
+            },
+            ..ViewState::default()
+        };
+        let q = encode(&every_off);
+        assert!(q.contains("log=none"), "{q}");
+        assert_eq!(decode(&q), (every_off, vec![]));
+        let one = ViewState {
+            toggles: Toggles {
+                ens6_addr: Some(true),
+                ..Toggles::default()
+            },
+            ..ViewState::default()
+        };
+        let q = encode(&one);
+        assert!(q.contains("kt=addr1"), "{q}");
+        assert_eq!(decode(&q), (one, vec![]));
+        let (v, errs) = decode("?q=DNS+TCP+SYN&step=2&log=syn%2Cdrops");
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!((v.log_query.as_str(), v.step), ("DNS TCP SYN", Some(2)));
+        assert!(v.log_filter.syn && v.log_filter.drops_only && !v.log_filter.events);
+    }
+
+    #[test]
+    fn bad_panel_settings_are_dropped_with_a_message() {
+        let long = "x".repeat(201);
+        let (v, errors) = decode(&format!("?kt=a7,addr1&step=0&log=syn,frob&q={long}&pkt=3"));
+        assert_eq!(v.toggles, Toggles::default());
+        assert_eq!(v.step, None);
+        assert_eq!(v.log_query, "");
+        // The good filter is kept, the unknown one named.
+        assert!(v.log_filter.syn && !v.log_filter.events);
+        assert_eq!(v.packet, Some(3));
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.contains("kernel toggle")),
+            "{errors:?}"
+        );
+        assert!(errors.iter().any(|e| e.contains("\"frob\"")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.contains("kernel step")),
+            "{errors:?}"
+        );
+        let (v, errors) = decode("?step=x&log=,");
+        assert_eq!((v.step, v.log_filter), (None, LogFilter::default()));
+        assert_eq!(errors.len(), 1, "{errors:?}");
     }
 
     #[test]

@@ -7,11 +7,12 @@
 use super::page::{Page, PageRef, Which};
 use super::util;
 use super::{
-    assumptions, charts, controls, eventlog, exports, inspector, kernel, lab, topology, tour,
-    transport,
+    assumptions, charts, controls, eventlog, exports, inspector, kernel, lab, story, topology,
+    tour, transport,
 };
 use crate::explain::compare;
-use crate::scenario::url::{self, ViewState};
+use crate::scenario::toggles::Toggles;
+use crate::scenario::url::{self, LogFilter, ViewState};
 use crate::scenario::Scenario;
 use crate::sim::time::{SimDuration, SimTime};
 use gloo::events::EventListener;
@@ -77,6 +78,14 @@ pub struct View {
     pub errors: Vec<String>,
     /// Preset to compare with, side by side.
     pub compare: Option<String>,
+    /// Steps of the kernel step-through shown (all if `None`).
+    pub kernel_step: Option<usize>,
+    /// The kernel step-through's what-if toggles.
+    pub toggles: Toggles,
+    /// The event log's search text.
+    pub log_query: String,
+    /// The event log's filters.
+    pub log_filter: LogFilter,
 }
 
 /// Changes to the view.
@@ -105,6 +114,14 @@ pub enum Action {
     DismissErrors,
     /// Compare with a preset (or stop comparing).
     Compare(Option<String>),
+    /// Show this many steps of the kernel step-through (all if `None`).
+    KernelStep(Option<usize>),
+    /// Set the kernel step-through's what-ifs.
+    Toggles(Toggles),
+    /// Search the event log.
+    LogQuery(String),
+    /// Filter the event log.
+    LogFilter(LogFilter),
 }
 
 impl Reducible for View {
@@ -156,6 +173,10 @@ impl Reducible for View {
             Action::Error(e) => v.errors.push(e),
             Action::DismissErrors => v.errors.clear(),
             Action::Compare(c) => v.compare = c,
+            Action::KernelStep(n) => v.kernel_step = n,
+            Action::Toggles(t) => v.toggles = t,
+            Action::LogQuery(q) => v.log_query = q,
+            Action::LogFilter(f) => v.log_filter = f,
         }
         Rc::new(v)
     }
@@ -228,6 +249,10 @@ fn initial_view() -> (View, f64, f64) {
             help: false,
             errors,
             compare: vs.compare,
+            kernel_step: vs.step,
+            toggles: vs.toggles,
+            log_query: vs.log_query,
+            log_filter: vs.log_filter,
         },
         vs.t,
         vs.speed,
@@ -247,6 +272,10 @@ fn view_state(v: &View, p: &Page) -> ViewState {
         compare: v.compare.clone(),
         // The page does not show sweeps yet; its links carry none.
         sweep: None,
+        toggles: v.toggles,
+        step: v.kernel_step,
+        log_query: v.log_query.clone(),
+        log_filter: v.log_filter,
     }
 }
 
@@ -601,32 +630,33 @@ pub fn app() -> Html {
                     <EmbedButton />
                     <button class="btn" aria-label="Keyboard shortcuts" onclick={ let v = view.clone(); Callback::from(move |_| v.dispatch(Action::Help(true))) }>{ "?" }</button>
                 </header>
+                <story::Story />
                 { errors }
                 <transport::Transport compact={false} />
                 <tour::Tour />
                 <main class="grid">
-                    <section class={classes!(focus("topology"), "area-topology")} aria-label="Topology">
+                    <section id="panel-topology" class={classes!(focus("topology"), "area-topology")} aria-label="Topology">
                         <topology::Topology canvas={topo_ref.clone()} />
                     </section>
-                    <section class={classes!(focus("controls"), "area-controls")} aria-label="What-if controls">
+                    <section id="panel-controls" class={classes!(focus("controls"), "area-controls")} aria-label="What-if controls">
                         <controls::Controls />
                     </section>
-                    <section class={classes!(focus("kernel"), "area-kernel")} aria-label="Kernel step-through">
+                    <section id="panel-kernel" class={classes!(focus("kernel"), "area-kernel")} aria-label="Kernel step-through">
                         <kernel::KernelStepThrough />
                     </section>
-                    <section class={classes!(focus("inspector"), "area-inspector")} aria-label="Packet inspector">
+                    <section id="panel-inspector" class={classes!(focus("inspector"), "area-inspector")} aria-label="Packet inspector">
                         <inspector::Inspector />
                     </section>
-                    <section class={classes!(focus("charts"), "area-charts")} aria-label="Charts">
+                    <section id="panel-charts" class={classes!(focus("charts"), "area-charts")} aria-label="Charts">
                         <charts::Charts />
                     </section>
-                    <section class={classes!(focus("log"), "area-log")} aria-label="Event log">
+                    <section id="panel-log" class={classes!(focus("log"), "area-log")} aria-label="Event log">
                         <eventlog::EventLog />
                     </section>
-                    <section class={classes!(focus("assumptions"), "area-assumptions")} aria-label="Assumptions">
+                    <section id="panel-assumptions" class={classes!(focus("assumptions"), "area-assumptions")} aria-label="Assumptions">
                         <assumptions::Assumptions />
                     </section>
-                    <section class={classes!(focus("lab"), "area-lab")} aria-label="Lab terminal">
+                    <section id="panel-lab" class={classes!(focus("lab"), "area-lab")} aria-label="Lab terminal">
                         <lab::LabTerminal />
                     </section>
                 </main>

@@ -6,6 +6,7 @@
 
 use super::app::{Action, Ctx};
 use super::util;
+use crate::scenario::url::LogFilter as Filter;
 use crate::sim::time::SimTime;
 use crate::sim::trace::PacketKind;
 use std::cell::{Cell, RefCell};
@@ -30,14 +31,6 @@ struct LogCache {
     rows: Vec<Row>,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-struct Filter {
-    notable: bool,
-    syn: bool,
-    replies: bool,
-    drops_only: bool,
-}
-
 thread_local! {
     /// A scroll position for the log waiting for the next animation frame.
     static PENDING_SCROLL: RefCell<Option<(web_sys::Element, i32)>> = const { RefCell::new(None) };
@@ -57,19 +50,15 @@ pub fn event_log() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let scroll = use_state(|| 0.0f64);
     let follow = use_state(|| true);
-    let query = use_state(String::new);
-    let filter = use_state(|| Filter {
-        notable: true,
-        syn: true,
-        replies: true,
-        drops_only: false,
-    });
+    // The search and the filters are in the view state (a link carries them).
+    let query = ctx.view.log_query.clone();
+    let filter = ctx.view.log_filter;
     let list_ref = use_node_ref();
     let cache = use_mut_ref(LogCache::default);
 
     let page = ctx.page.borrow();
     let q = query.to_lowercase();
-    let f = *filter;
+    let f = filter;
     let empty = (Vec::new(), Vec::new());
     let (events, packets, gen) = match page.record() {
         Some(r) => (&r.events, &r.packets, r.id().gen),
@@ -93,7 +82,7 @@ pub fn event_log() -> Html {
         let take_event = j >= pk_end || (i < ev_end && events[i].at <= packets[j].sent);
         if take_event {
             let ev = &events[i];
-            if f.notable && !f.drops_only && (q.is_empty() || ev.text.to_lowercase().contains(&q)) {
+            if f.events && !f.drops_only && (q.is_empty() || ev.text.to_lowercase().contains(&q)) {
                 cache.rows.push(Row::Event(i));
             }
             i += 1;
@@ -211,16 +200,16 @@ pub fn event_log() -> Html {
         });
     }
     let on_query = {
-        let query = query.clone();
-        Callback::from(move |e: InputEvent| query.set(util::input_value(&e)))
+        let view = ctx.view.clone();
+        Callback::from(move |e: InputEvent| view.dispatch(Action::LogQuery(util::input_value(&e))))
     };
     let check = |label: &'static str, id: &'static str, on: bool, set: fn(&mut Filter, bool)| {
-        let filter = filter.clone();
+        let view = ctx.view.clone();
         html! {
             <label><input type="checkbox" id={id} checked={on} onchange={Callback::from(move |e: Event| {
-                let mut f = *filter;
+                let mut f = filter;
                 set(&mut f, util::input_checked(&e));
-                filter.set(f);
+                view.dispatch(Action::LogFilter(f));
             })} />{ label }</label>
         }
     };
@@ -228,8 +217,8 @@ pub fn event_log() -> Html {
         <>
             <h2>{ "Event log" }</h2>
             <div class="log__filters" role="group" aria-label="Filters">
-                <input type="search" id="log-search" placeholder="search: IP, reason, pod…" aria-label="Search the log" value={(*query).clone()} oninput={on_query} />
-                { check(" events", "log-events", f.notable, |f, v| f.notable = v) }
+                <input type="search" id="log-search" placeholder="search: IP, reason, pod…" aria-label="Search the log" value={query.clone()} oninput={on_query} />
+                { check(" events", "log-events", f.events, |f, v| f.events = v) }
                 { check(" SYNs", "log-syn", f.syn, |f, v| f.syn = v) }
                 { check(" replies", "log-replies", f.replies, |f, v| f.replies = v) }
                 { check(" drops only", "log-drops", f.drops_only, |f, v| f.drops_only = v) }

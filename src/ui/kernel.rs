@@ -34,8 +34,7 @@ fn step_html(i: usize, s: &StepView) -> Html {
 #[component(KernelStepThrough)]
 pub fn kernel_step_through() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
-    let toggles = use_state(Toggles::default);
-    let shown = use_state(|| usize::MAX);
+    let toggles = ctx.view.toggles;
     let steps_ref = use_node_ref();
     // The newest step comes into view and takes the keyboard focus whenever
     // the reader takes a step, so the checks that decide (no_addr,
@@ -74,7 +73,6 @@ pub fn kernel_step_through() -> Html {
     let pick = {
         let page = ctx.page.clone();
         let view = view.clone();
-        let shown = shown.clone();
         let refresh = ctx.refresh.clone();
         Callback::from(move |_| {
             let mut p = page.borrow_mut();
@@ -91,7 +89,7 @@ pub fn kernel_step_through() -> Html {
                         p.seek(sent);
                     }
                     drop(p);
-                    shown.set(1);
+                    view.dispatch(Action::KernelStep(Some(1)));
                     view.dispatch(Action::Select(Some(id)));
                     view.dispatch(Action::Focus(Some("kernel".into())));
                     refresh.emit(());
@@ -117,7 +115,7 @@ pub fn kernel_step_through() -> Html {
         let page = ctx.page.clone();
         let want = selected
             .filter(kernel::reached_kernel)
-            .map(|p| (gen, p.id, *toggles));
+            .map(|p| (gen, p.id, toggles));
         use_effect_with(want, move |w| {
             if let Some((_, id, t)) = w {
                 page.borrow_mut().ask_walk(*id, *t);
@@ -155,56 +153,56 @@ pub fn kernel_step_through() -> Html {
             </>
         };
     }
-    let Some(w) = page.walk_of(p.id, *toggles).cloned() else {
+    let Some(w) = page.walk_of(p.id, toggles).cloned() else {
         return html! { <>{ header }{ packet_line }<p class="muted" role="status">{ "Walking the packet through the node's kernel…" }</p></> };
     };
     drop(page);
     let steps = &w.steps;
-    let n = (*shown).min(steps.len());
+    let n = view.kernel_step.unwrap_or(usize::MAX).min(steps.len());
     let more = n < steps.len();
 
     let step_btn = {
-        let shown = shown.clone();
-        Callback::from(move |_| shown.set((n + 1).max(1)))
+        let view = view.clone();
+        Callback::from(move |_| view.dispatch(Action::KernelStep(Some((n + 1).max(1)))))
     };
     let all_btn = {
-        let shown = shown.clone();
-        Callback::from(move |_| shown.set(usize::MAX))
+        let view = view.clone();
+        Callback::from(move |_| view.dispatch(Action::KernelStep(None)))
     };
     let restart = {
-        let shown = shown.clone();
-        Callback::from(move |_| shown.set(1))
+        let view = view.clone();
+        Callback::from(move |_| view.dispatch(Action::KernelStep(Some(1))))
     };
     let toggle_rp = |which: &'static str| {
-        let toggles = toggles.clone();
+        let view = view.clone();
         Callback::from(move |ev: Event| {
             let v: i32 = super::util::input_value(&ev).parse().unwrap_or(0);
-            let mut t = *toggles;
+            let mut t = toggles;
             if which == "all" {
                 t.rp_all = Some(v);
             } else {
                 t.rp_ens6 = Some(v);
             }
-            toggles.set(t);
+            view.dispatch(Action::Toggles(t));
         })
     };
     let toggle_bool = |which: &'static str| {
-        let toggles = toggles.clone();
+        let view = view.clone();
         Callback::from(move |ev: Event| {
             let v = super::util::input_checked(&ev);
-            let mut t = *toggles;
+            let mut t = toggles;
             if which == "addr" {
                 t.ens6_addr = Some(v);
             } else {
                 t.unreachable = Some(v);
             }
-            toggles.set(t);
+            view.dispatch(Action::Toggles(t));
         })
     };
     let changed = !toggles.is_default();
     let reset = {
-        let toggles = toggles.clone();
-        Callback::from(move |_| toggles.set(Toggles::default()))
+        let view = view.clone();
+        Callback::from(move |_| view.dispatch(Action::Toggles(Toggles::default())))
     };
     let sel = |v: i32, cur: i32| html! { <option value={v.to_string()} selected={v == cur}>{ v }</option> };
     html! {

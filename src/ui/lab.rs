@@ -1,6 +1,8 @@
 //! The lab terminal: the same `ip`/`sysctl` lab as `incident-sim lab`, on
 //! the page. Errors are shown as iproute2 prints them; `--explain` output
 //! (the kernel step-through as text) follows each `ip route get … iif`.
+//! The output follows its newest lines: after each command it is scrolled
+//! to the bottom.
 
 use super::app::ViewCtx as Ctx;
 use super::util;
@@ -38,6 +40,18 @@ pub fn lab_terminal() -> Html {
     let input = use_state(String::new);
     let history = use_mut_ref(Vec::<String>::new);
     let hist_pos = use_mut_ref(|| 0usize);
+    let out_ref = use_node_ref();
+    // After each command (the transcript grew or was cleared), the newest
+    // output comes into view.
+    {
+        let out_ref = out_ref.clone();
+        use_effect_with(lines.len(), move |_| {
+            if let Some(el) = out_ref.cast::<web_sys::Element>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+            || ()
+        });
+    }
 
     let run = {
         let lab = lab.clone();
@@ -119,7 +133,7 @@ pub fn lab_terminal() -> Html {
                 <button class="btn" onclick={reset}>{ "Reset the node" }</button>
             </div>
             // Focusable, so a long transcript scrolls from the keyboard.
-            <pre class="term" id="lab-out" role="log" aria-live="polite" tabindex="0" aria-label="Lab output">
+            <pre class="term" id="lab-out" ref={out_ref} role="log" aria-live="polite" tabindex="0" aria-label="Lab output">
                 { for lines.iter().map(|l| html! { <div class={l.cls}>{ l.text.clone() }</div> }) }
             </pre>
             <input class="term__input" id="lab-input" type="text" spellcheck="false" autocomplete="off"

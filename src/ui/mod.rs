@@ -29,6 +29,7 @@ mod inspector;
 mod kernel;
 mod lab;
 mod page;
+mod story;
 mod topology;
 mod tour;
 mod transport;

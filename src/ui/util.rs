@@ -87,6 +87,26 @@ pub fn reduced_motion() -> bool {
     MEDIA.with(|m| m.as_ref().is_some_and(|(reduce, _)| reduce.matches()))
 }
 
+/// Scrolls the element with this id into view, its top at the top of the
+/// window (below the sticky transport: `scroll-margin-top` in the CSS),
+/// smoothly unless the reader asked for reduced motion.
+pub fn scroll_to_id(id: &str) {
+    let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+    else {
+        return;
+    };
+    let opts = web_sys::ScrollIntoViewOptions::new();
+    opts.set_block(web_sys::ScrollLogicalPosition::Start);
+    opts.set_behavior(if reduced_motion() {
+        web_sys::ScrollBehavior::Instant
+    } else {
+        web_sys::ScrollBehavior::Smooth
+    });
+    el.scroll_into_view_with_scroll_into_view_options(&opts);
+}
+
 /// True if the page is in dark mode.
 pub fn dark_mode() -> bool {
     MEDIA.with(|m| m.as_ref().is_some_and(|(_, dark)| dark.matches()))

@@ -145,6 +145,45 @@ const n2 = await clockS();
 check(rollout && Math.abs(n1 - rollout[1]) < 0.06, `n from t = 0 goes to the rollout's start (${n1} s, the mark says ${rollout?.[1]})`);
 check(firstDelete && Math.abs(n2 - firstDelete[1]) < 0.06, `then n goes to the first pod deletion (${n2} s, the mark says ${firstDelete?.[1]})`);
 
+// 2b. The story header: what happened, its source (links only to documented
+// addresses, opened apart), and "Show me the moment": on a phone, the clock
+// goes to a SYN to a deleted pod dropped by rp_filter before 3:00, the
+// inspector shows it and the kernel panel, scrolled into view, its walk.
+const storyText = await page.textContent('.story');
+const links = await page.$$eval('.story a', (as) => as.map((a) => [a.href, a.rel, a.target]));
+check(/rollout/.test(storyText) && /gRPC/.test(storyText) && storyText.includes('ens6') && /reverse-path filter/.test(storyText)
+  && /connection-tracking/.test(storyText) && /DNS/.test(storyText),
+  'the story header says what happened: rollout, gRPC reconnects, ens6 and the reverse-path filter, VPC conntrack, DNS');
+check(storyText.includes('except when it\'s not') && storyText.includes('Laurent Bernaille') && storyText.includes('David Lentz')
+  && storyText.includes('13 April 2022') && storyText.includes('Datadog'), 'the story header cites the post by title, authors and date');
+check(links.length === 2 && links[0][0] === 'https://www.usenix.org/conference/srecon23americas/presentation/malla'
+  && links[1][0] === 'https://github.com/cilium/cilium/issues/13451' && links.every((l) => l[1] === 'noopener' && l[2] === '_blank'),
+  `the story header links the SREcon23 talk and the Cilium issue, rel="noopener" (${JSON.stringify(links)})`);
+await page.setViewportSize({ width: 390, height: 844 });
+await page.evaluate(() => window.scrollTo(0, 0));
+await page.click('#story-moment');
+await page.waitForSelector('#fate', { timeout: 10000 });
+const momentS = await clockS();
+const momentFate = await page.textContent('#fate');
+const momentSrc = (await page.textContent('#inspector-fields tr:nth-child(2) td')).trim();
+const momentKind = (await page.textContent('#inspector-fields tr:nth-child(1) td')).trim();
+check(momentS >= 120 && momentS < 180 && momentFate.includes('martian (rp_filter, no_addr)') && momentKind.includes('SYN'),
+  `"Show me the moment" sets the clock before 3:00 (${momentS} s) and selects a SYN (${momentKind}) dropped by rp_filter ("${momentFate.trim()}")`);
+await page.waitForSelector('#verdict', { timeout: 30000 });
+const momentInView = await page.waitForFunction(() => {
+  const k = document.querySelector('#panel-kernel').getBoundingClientRect();
+  const v = document.querySelector('#verdict').getBoundingClientRect();
+  return k.top >= 0 && k.top < innerHeight / 2 && document.querySelectorAll('#steps .step').length > 3 && v.top < innerHeight * 3;
+}, null, { timeout: 5000, polling: 50 }).then(() => true, () => false);
+const momentPacket = await page.textContent('.kernel__packet');
+const momentVerdict = await page.textContent('#verdict');
+check(momentInView && momentPacket.includes(momentSrc) && momentVerdict.includes('martian source'),
+  `the kernel panel scrolls into view and walks the same SYN (${momentSrc}) to its martian drop (in view: ${momentInView})`);
+await page.screenshot({ path: path.join(out, 'story-moment-390x844.png') });
+await page.setViewportSize({ width: 1440, height: 1000 });
+await page.evaluate(() => window.scrollTo(0, 0));
+await shot('.story', 'story');
+
 // 3. Frame times while playing at 1x and 10x (topology, log and charts on screen).
 const frames = async (ms) => page.evaluate((ms) => new Promise((res) => {
   const d = []; let last = performance.now(); const end = last + ms;
@@ -373,6 +412,63 @@ await shot('.area-charts', 'charts');
 await shot('.area-controls', 'controls');
 await page.screenshot({ path: path.join(out, 'page.png'), fullPage: true });
 
+// 6b. A link carries what the reader set in the panels: the kernel
+// what-ifs and step, the log's search and filters. Opened in a new tab, the
+// panels show the same thing.
+await page.goto(`${base}?t=175`);
+await known();
+await page.click('#next-deleted-syn');
+await page.waitForSelector('#steps');
+await page.selectOption('#kt-rp-all', '0');
+await page.selectOption('#kt-rp-ens6', '0');
+await page.click('#kt-addr');
+await page.waitForFunction(() => document.querySelector('#kt-addr')?.checked && document.querySelectorAll('#steps .step').length === 1);
+await page.click('#step-next');
+await page.click('#step-next');
+await page.fill('#log-search', 'rp_filter');
+await page.click('#log-events');
+await page.click('#log-drops');
+await page.waitForFunction(() => {
+  const q = new URLSearchParams(location.search);
+  return q.get('kt') && q.get('step') === '3' && q.get('q') === 'rp_filter' && q.get('log');
+}, null, { timeout: 5000 }).catch(() => {});
+const panelsNow = async (pg) => pg.evaluate(() => ({
+  rpAll: document.querySelector('#kt-rp-all')?.value,
+  rpEns6: document.querySelector('#kt-rp-ens6')?.value,
+  addr: document.querySelector('#kt-addr')?.checked,
+  unreach: document.querySelector('#kt-unreach')?.checked,
+  steps: [...document.querySelectorAll('#steps .step')].map((s) => s.textContent),
+  packet: document.querySelector('.kernel__packet')?.textContent,
+  inspector: document.querySelector('.area-inspector h2')?.textContent,
+  search: document.querySelector('#log-search')?.value,
+  filters: ['#log-events', '#log-syn', '#log-replies', '#log-drops'].map((id) => document.querySelector(id)?.checked),
+  count: document.querySelector('#log-count')?.textContent,
+  rows: [...document.querySelectorAll('#log .row')].map((r) => r.textContent).sort(),
+  clock: document.querySelector('#sim-time')?.textContent,
+  banner: !!document.querySelector('.banner'),
+}));
+const set = await panelsNow(page);
+const link = page.url();
+check(set.rpAll === '0' && set.rpEns6 === '0' && set.addr && set.steps.length === 3 && set.search === 'rp_filter'
+  && JSON.stringify(set.filters) === '[false,true,true,true]' && /kt=/.test(link) && /step=3/.test(link) && /q=rp_filter/.test(link) && /log=/.test(link),
+  `the URL carries the kernel what-ifs, the step, the log's search and filters (${link.replace(base, '')})`);
+const tabContext = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+tabContext.on('request', (r) => requests.push(r.url()));
+const tab = await tabContext.newPage();
+tab.on('pageerror', (e) => errors.push(String(e)));
+tab.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+await tab.goto(link);
+await tab.waitForFunction(() => document.querySelector('#sim-time')?.dataset.finished === 'true', null, { timeout: 60000, polling: 100 });
+await tab.waitForFunction(() => document.querySelectorAll('#steps .step').length === 3, null, { timeout: 30000 }).catch(() => {});
+await tab.waitForTimeout(300);
+const reopened = await panelsNow(tab);
+const differs = Object.keys(set).filter((k) => JSON.stringify(set[k]) !== JSON.stringify(reopened[k]));
+check(differs.length === 0 && !reopened.banner && reopened.steps.length === 3 && Number(reopened.count.split(' ')[0]) > 0,
+  `opened in a new tab, the link shows the same what-ifs, steps, packet, log search, filters and rows`
+  + (differs.length ? ` (differs: ${differs.map((k) => `${k}: ${JSON.stringify(set[k])} vs ${JSON.stringify(reopened[k])}`).join('; ')})` : ''));
+await tab.screenshot({ path: path.join(out, 'permalink-reopened.png') });
+await tabContext.close();
+
 // 7. Seeking once the run is known: on the 100 ms track the state is there at
 // once; anywhere else (here: stepping to the next sampled packet, whose time
 // is to the microsecond) the worker answers from its nearest checkpoint.
@@ -418,15 +514,70 @@ await page.click('#lab-post');
 await page.waitForFunction(() => document.querySelector('#lab-out').textContent.includes('cache iif ens6'));
 const lab = await page.textContent('#lab-out');
 check(lab.includes('RTNETLINK answers: Invalid cross-device link'), 'the lab prints the EXDEV error, then succeeds after the address');
+// The output follows its newest lines: scrolled to the bottom after the
+// post's script (longer than the panel), and again after a typed command.
+const atBottom = () => page.$eval('#lab-out', (el) => ({
+  over: el.scrollHeight > el.clientHeight + 20,
+  bottom: el.scrollTop + el.clientHeight >= el.scrollHeight - 2,
+  last: el.lastElementChild?.textContent || '',
+}));
+const labScrolled = await atBottom();
+check(labScrolled.over && labScrolled.bottom, `the lab's output, longer than its panel, is scrolled to its newest line after the script (${JSON.stringify(labScrolled)})`);
+await page.$eval('#lab-out', (el) => { el.scrollTop = 0; });
+await page.fill('#lab-input', 'sysctl net.ipv4.conf.ens6.rp_filter');
+await page.press('#lab-input', 'Enter');
+await page.waitForFunction(() => (document.querySelector('#lab-out').lastElementChild?.textContent || '').includes('net.ipv4.conf.ens6.rp_filter = 2'), null, { timeout: 5000 }).catch(() => {});
+const labTyped = await atBottom();
+check(labTyped.bottom && labTyped.last.includes('net.ipv4.conf.ens6.rp_filter = 2'), `after a typed command the output is scrolled to its answer ("${labTyped.last}")`);
 await shot('.area-lab', 'lab');
 
-// 10. The guided tour and keyboard.
+// 10. The guided tour and keyboard. Started on another preset at another
+// moment: every step brings its panel into view, the why-chain step has a
+// packet to explain, the fix is compared with the incident, and Close puts
+// back what was there before.
+await page.$eval('#scrubber', (el) => { el.value = '333'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+await page.waitForFunction(() => new URLSearchParams(location.search).get('t') === '333');
+const beforeTour = new URLSearchParams(new URL(page.url()).search);
 await page.click('#tour-start');
 await page.waitForSelector('#tour-title');
 check((await page.textContent('#tour-title')).includes('It looks like DNS'), 'the tour starts with the DNS symptoms');
-await page.click('#tour-next');
-await shot('.tour', 'tour');
+const tourPanels = ['charts', 'charts', 'topology', 'charts', 'kernel', 'lab', 'inspector', 'controls', 'charts'];
+const tourSeen = [];
+for (let i = 0; i < tourPanels.length; i++) {
+  if (i > 0) await page.click('#tour-next');
+  await page.waitForFunction((n) => document.querySelector('#tour-title')?.textContent.startsWith(`${n}.`), i + 1);
+  const seen = await page.waitForFunction((id) => {
+    const r = document.querySelector(`#panel-${id}`).getBoundingClientRect();
+    // Its top below the sticky transport, in the upper part of the window
+    // (or the whole panel in view: the last row cannot scroll higher).
+    const bar = document.querySelector('.transport').getBoundingClientRect().bottom;
+    return r.top >= bar - 2 && (r.top < innerHeight * 0.6 || r.bottom <= innerHeight) && document.querySelector(`#panel-${id}`).classList.contains('panel--focus');
+  }, tourPanels[i], { timeout: 5000, polling: 50 }).then(() => true, () => false);
+  tourSeen.push(seen ? tourPanels[i] : `${tourPanels[i]} NOT IN VIEW`);
+  if (tourPanels[i] === 'inspector') {
+    const why = await page.waitForFunction(() => (document.querySelector('#why')?.children.length || 0) > 2
+      && (document.querySelector('#fate')?.textContent || '').includes('rp_filter'), null, { timeout: 10000 }).then(() => true, () => false);
+    check(why, 'the tour\'s why-chain step selects a SYN to a deleted pod, and the inspector explains it');
+  }
+  if (i === tourPanels.length - 1) {
+    await page.waitForSelector('#compare-summary', { timeout: 60000 });
+    const q = new URLSearchParams(new URL(page.url()).search);
+    check(q.get('preset') === 'incident' && q.get('compare') === 'fix-default-backoff'
+      && (await page.textContent('#compare-summary')).includes('fix-default-backoff'),
+      `the tour's last step compares the incident with the fix (preset=${q.get('preset')}, compare=${q.get('compare')})`);
+    await shot('.tour', 'tour');
+    await page.screenshot({ path: path.join(out, 'tour-fix.png') });
+  }
+}
+check(tourSeen.every((s) => !s.includes('NOT')), `each of the tour's nine steps brings its panel into view (${tourSeen.join(', ')})`);
 await axeCheck('the guided tour open');
+await page.click('#tour-close');
+await page.waitForFunction(() => !document.querySelector('#tour-title'));
+await page.waitForFunction(() => !new URLSearchParams(location.search).has('tour'));
+const afterTour = new URLSearchParams(new URL(page.url()).search);
+check(afterTour.get('preset') === beforeTour.get('preset') && afterTour.get('preset') === 'cilium-unreachable-route'
+  && !afterTour.has('compare') && afterTour.get('t') === beforeTour.get('t') && (await clockS()) === 333,
+  `closing the tour puts back the scenario, comparison and clock from before it (${afterTour.toString()})`);
 await page.keyboard.press('?');
 check(!!(await page.$('[aria-label="Keyboard shortcuts"][role="dialog"]')), '"?" shows the shortcuts');
 await axeCheck('the shortcuts dialog open');
@@ -437,7 +588,7 @@ await page.goto(`${base}?embed=chart:error-rate&t=200`);
 await page.waitForSelector('#chart-error-rate');
 await known();
 await chartsDone();
-check((await page.$$('.chart')).length === 1, 'embed mode shows only the requested chart');
+check((await page.$$('.chart')).length === 1 && !(await page.$('.story')), 'embed mode shows only the requested chart (no story header)');
 await page.screenshot({ path: path.join(out, 'embed-error-rate.png') });
 const fullHref = await page.getAttribute('#embed-full', 'href');
 check(!!fullHref && !fullHref.includes('embed') && fullHref.includes('t=200'), `an embed links to the whole page at the same state (${fullHref})`);

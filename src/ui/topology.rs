@@ -343,7 +343,17 @@ fn paint_background(
             ey + 16.0,
         );
         let (gx, gy) = layout.gate(n);
-        c.set_fill_style_str(if rp > 0 { p.warn } else { p.muted });
+        // Martian drops at the gate: the gate turns red in a second that
+        // had any, and the run's count so far sits under the node's SYN
+        // rate, where the SYNs come from.
+        let (total, burst) = martians.get(n).copied().unwrap_or((0, 0));
+        c.set_fill_style_str(if burst > 0 {
+            p.drop
+        } else if rp > 0 {
+            p.warn
+        } else {
+            p.muted
+        });
         c.begin_path();
         c.move_to(gx, gy - 8.0);
         c.line_to(gx + 8.0, gy);
@@ -353,24 +363,15 @@ fn paint_background(
         c.fill();
         c.set_fill_style_str(p.muted);
         let _ = c.fill_text(&format!("rp_filter {rp}"), gx - 12.0, gy + 30.0);
-        // Martian drops at the gate: a ring while they come (thicker the
-        // more in the last second) and the run's count so far.
-        let (total, burst) = martians.get(n).copied().unwrap_or((0, 0));
-        if burst > 0 {
-            c.set_stroke_style_str(p.drop);
-            c.set_line_width(1.5 + ((burst as f64).log2() / 4.0).clamp(0.0, 2.0));
-            c.begin_path();
-            let _ = c.arc(gx, gy, 12.0, 0.0, std::f64::consts::TAU);
-            c.stroke();
-        }
         if total > 0 {
             c.set_fill_style_str(p.drop);
-            // Right of the gate, above the pods, clear of the node's title.
+            c.set_text_align("right");
             let _ = c.fill_text(
                 &format!("✕ {} martians", crate::format::grouped(total as f64, 0)),
-                gx + 16.0,
-                gy - 12.0,
+                311.0,
+                gy + 13.0,
             );
+            c.set_text_align("left");
         }
         let (e5x, e5y) = layout.ens5(n);
         c.set_fill_style_str(p.muted);

@@ -5,7 +5,7 @@
 // what a reader would check, that panels agree with each other and with a
 // fresh load, saves screenshots and measures the page (tests/e2e/out/perf.json).
 import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
-import { execSync } from 'node:child_process';
+import { rendererMb } from './rss.mjs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -708,11 +708,12 @@ check(overflow <= 0, `no horizontal overflow at 390 px (${overflow} px)`);
 await page.screenshot({ path: path.join(out, 'phone-390x844.png') });
 await page.setViewportSize({ width: 1440, height: 1000 });
 
-// 14. Memory: the renderer process (page and workers) with every checkpoint.
+// 14. Memory: this browser's renderer (page and workers) at the end of the
+// whole test, after every page above (scripts/bench-memory.sh measures one
+// load on its own).
 try {
-  const rss = execSync("ps -eo rss,args | grep -- '--type=renderer' | grep -v grep | awk '$1>m{m=$1} END {print m}'").toString().trim();
-  perf.renderer_rss_mb = Math.round(Number(rss) / 1024);
-} catch (e) { perf.renderer_rss_mb = null; }
+  perf.renderer_rss_mb_after_the_e2e = rendererMb();
+} catch (e) { perf.renderer_rss_mb_after_the_e2e = null; }
 
 const origin = new URL(base).origin;
 const outside = [...new Set(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')))];

@@ -274,17 +274,17 @@ impl RunRecord {
         let upto = self.first_packet_at_or_after(before);
         self.packets[..upto].iter().rev().find(|p| {
             matches!(p.fate, crate::sim::trace::Fate::RpFilter { .. })
-                && matches!(
-                    p.kind,
-                    crate::sim::trace::PacketKind::Syn
-                        | crate::sim::trace::PacketKind::SynRetransmit
-                )
-                && self
-                    .pods
-                    .get(p.pod as usize)
-                    .and_then(|q| q.deleted_at)
-                    .is_some_and(|d| d <= p.arrives)
+                && crate::explain::kernel::reached_kernel(p)
+                && self.to_deleted_pod(p)
         })
+    }
+
+    /// True if `p` reached its node after its pod was deleted.
+    fn to_deleted_pod(&self, p: &PacketRecord) -> bool {
+        self.pods
+            .get(p.pod as usize)
+            .and_then(|q| q.deleted_at)
+            .is_some_and(|d| d <= p.arrives)
     }
 
     /// The latest sampled SYN sent at or before `t` to a pod's IP after the
@@ -292,14 +292,8 @@ impl RunRecord {
     /// dropped by the VPC first); failing that, the first such SYN of the
     /// run. Where the kernel step-through starts when nothing is selected.
     pub fn syn_to_deleted_pod(&self, t: SimTime) -> Option<&PacketRecord> {
-        let wanted = |p: &&PacketRecord| {
-            crate::explain::kernel::reached_kernel(p)
-                && self
-                    .pods
-                    .get(p.pod as usize)
-                    .and_then(|q| q.deleted_at)
-                    .is_some_and(|d| d <= p.arrives)
-        };
+        let wanted =
+            |p: &&PacketRecord| crate::explain::kernel::reached_kernel(p) && self.to_deleted_pod(p);
         let upto = self.first_packet_at_or_after(SimTime(t.micros() + 1));
         self.packets[..upto]
             .iter()

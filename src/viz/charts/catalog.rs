@@ -4,21 +4,230 @@ use super::*;
 use crate::sim::metrics::{Global, PerNode};
 use crate::sim::trace::Notable;
 
-/// Ids of the charts [`chart_specs`] returns, in its order.
-pub const CHART_IDS: [&str; 12] = [
-    "error-rate",
-    "latency",
-    "nodelocaldns-rejects",
-    "dns-queries",
-    "nodelocaldns-healthcheck-failures",
-    "throughput",
-    "tcp-retransmits",
-    "conntrack-allowance-exceeded",
-    "vpc-conntrack",
-    "linux-conntrack",
-    "flowlog-old-ip",
-    "syn-rate",
+/// Where a chart's lines come from.
+enum Source {
+    /// Run-wide series, one line each: (name, hue, style, metric).
+    Global(&'static [(&'static str, Hue, SeriesStyle, Global)]),
+    /// A per-node metric as its maximum over the nodes (drawn with this hue
+    /// and style) and its mean (see [`per_node_chart`]).
+    PerNode(PerNode, Hue, SeriesStyle),
+    /// The users' error rate: errors / requests, in %.
+    ErrorRate,
+}
+
+/// A horizontal line: a limit from the parameters or a fixed figure.
+enum Limit {
+    /// This value.
+    Fixed(f64),
+    /// The instance's conntrack allowance (`conntrack_allowance`).
+    Allowance,
+    /// `nf_conntrack_max`.
+    NfConntrackMax,
+}
+
+/// One of the responders' charts, as data.
+struct Entry {
+    id: &'static str,
+    title: &'static str,
+    y_label: &'static str,
+    unit: &'static str,
+    source: Source,
+    log_y: bool,
+    /// A limit, its label, and whether the y range must include it.
+    threshold: Option<(Limit, &'static str, bool)>,
+    /// Which of the run's milestones it marks ([`run_markers`]).
+    markers: &'static [MarkerKind],
+    /// What the table cannot say: a title from the parameters, a series
+    /// computed from others, markers of its own.
+    finish: Option<fn(&RunView<'_>, &mut ChartSpec)>,
+}
+
+use MarkerKind::{Conntrack as MC, Dns as MD, Martian as MM, Pods as MP, Rollout as MR};
+use SeriesStyle::{Area, Bars, Line};
+
+/// Every chart the responders saw, in the page's order.
+const CATALOG: [Entry; 12] = [
+    Entry {
+        id: "error-rate",
+        title: "Request error rate",
+        y_label: "errors / requests, %",
+        unit: "%",
+        source: Source::ErrorRate,
+        log_y: false,
+        threshold: Some((Limit::Fixed(1.0), "1 %", true)),
+        markers: &[MR, MP, MC, MD],
+        finish: None,
+    },
+    Entry {
+        id: "latency",
+        title: "Request latency",
+        y_label: "ms (log scale)",
+        unit: "ms",
+        source: Source::Global(&[
+            ("p90", Hue::Blue, Line, Global::P90LatencyMs),
+            ("p99", Hue::Vermillion, Line, Global::P99LatencyMs),
+        ]),
+        log_y: true,
+        threshold: None,
+        markers: &[MR, MP, MC, MD],
+        finish: None,
+    },
+    Entry {
+        id: "nodelocaldns-rejects",
+        title: "node-local-dns rejected queries (max_concurrent)",
+        y_label: "queries/s, all nodes",
+        unit: "queries/s",
+        source: Source::Global(&[("rejected", Hue::Vermillion, Bars, Global::NldRejects)]),
+        log_y: false,
+        threshold: None,
+        markers: &[MR, MC, MD],
+        finish: None,
+    },
+    Entry {
+        id: "dns-queries",
+        title: "DNS queries per node",
+        y_label: "queries/s",
+        unit: "queries/s",
+        source: Source::PerNode(PerNode::DnsQueries, Hue::Blue, Line),
+        log_y: false,
+        threshold: None,
+        markers: &[MR, MP, MD],
+        finish: None,
+    },
+    Entry {
+        id: "nodelocaldns-healthcheck-failures",
+        title: "node-local-dns health checks failed",
+        y_label: "failures/s, all nodes",
+        unit: "failures/s",
+        source: Source::Global(&[(
+            "failed health checks",
+            Hue::Purple,
+            Bars,
+            Global::NldHealthcheckFailures,
+        )]),
+        log_y: false,
+        threshold: None,
+        markers: &[MR, MC, MD],
+        finish: None,
+    },
+    Entry {
+        id: "throughput",
+        title: "Throughput per node",
+        y_label: "Mbit/s",
+        unit: "Mbit/s",
+        source: Source::PerNode(PerNode::ThroughputMbps, Hue::Blue, Line),
+        log_y: false,
+        threshold: None,
+        markers: &[MR, MP],
+        finish: Some(|v, c| {
+            c.title = format!(
+                "Throughput per node (requests x {} KB, an assumed size: response_kb)",
+                v.params.response_kb
+            );
+        }),
+    },
+    Entry {
+        id: "tcp-retransmits",
+        title: "TCP retransmits per node (node-local-dns's dial SYNs, simulated)",
+        y_label: "segments/s",
+        unit: "segments/s",
+        source: Source::PerNode(PerNode::TcpRetransmits, Hue::Orange, Line),
+        log_y: false,
+        threshold: None,
+        markers: &[MR, MP, MC],
+        finish: None,
+    },
+    Entry {
+        id: "conntrack-allowance-exceeded",
+        title: "conntrack_allowance_exceeded",
+        y_label: "packets dropped/s, all nodes",
+        unit: "packets/s",
+        source: Source::Global(&[(
+            "allowance exceeded",
+            Hue::Vermillion,
+            Area,
+            Global::ConntrackAllowanceExceeded,
+        )]),
+        log_y: false,
+        threshold: None,
+        markers: &[MR, MP, MM, MC],
+        finish: None,
+    },
+    Entry {
+        id: "vpc-conntrack",
+        title: "VPC conntrack entries vs the allowance",
+        y_label: "entries per instance",
+        unit: "entries",
+        source: Source::PerNode(PerNode::VpcConntrack, Hue::Blue, Area),
+        log_y: false,
+        threshold: Some((Limit::Allowance, "allowance", true)),
+        markers: &[MR, MP, MM, MC],
+        finish: None,
+    },
+    Entry {
+        id: "linux-conntrack",
+        title: "Linux conntrack entries (nf_conntrack)",
+        y_label: "entries per node",
+        unit: "entries",
+        source: Source::PerNode(PerNode::LinuxConntrack, Hue::Purple, Line),
+        log_y: false,
+        threshold: Some((Limit::NfConntrackMax, "nf_conntrack_max", false)),
+        markers: &[MR, MP],
+        finish: Some(|v, c| {
+            c.series.push(Series::new(
+                RST_DELETED_SERIES,
+                Hue::Vermillion,
+                Line,
+                rst_deleted_in_close(v),
+            ));
+        }),
+    },
+    Entry {
+        id: "flowlog-old-ip",
+        title: "VPC flow logs to a terminated pod's IP (none in this run)",
+        y_label: "records/s, flows",
+        unit: "records/s",
+        source: Source::Global(&[
+            ("SYN", Hue::Vermillion, Line, Global::FlowLogSyn),
+            ("FIN", Hue::Orange, Line, Global::FlowLogFin),
+            ("established", Hue::Blue, Area, Global::FlowLogEstablished),
+        ]),
+        log_y: false,
+        threshold: None,
+        markers: &[],
+        finish: Some(flowlog_pod),
+    },
+    Entry {
+        id: "syn-rate",
+        title: "SYNs sent by the clients",
+        y_label: "SYN/s, all clients",
+        unit: "SYN/s",
+        source: Source::Global(&[
+            ("SYNs sent", Hue::Blue, Line, Global::SynSent),
+            (
+                "to deleted pods' IPs",
+                Hue::Vermillion,
+                Area,
+                Global::SynToDeletedIp,
+            ),
+        ]),
+        log_y: false,
+        threshold: None,
+        markers: &[MR, MP, MM, MC],
+        finish: None,
+    },
 ];
+
+/// Ids of the charts [`chart_specs`] returns, in its order.
+pub const CHART_IDS: [&str; CATALOG.len()] = {
+    let mut ids = [""; CATALOG.len()];
+    let mut i = 0;
+    while i < CATALOG.len() {
+        ids[i] = CATALOG[i].id;
+        i += 1;
+    }
+    ids
+};
 
 /// Pod deletions less than this apart belong to one wave (one marker).
 pub(super) const WAVE_GAP_S: f64 = 10.0;
@@ -27,234 +236,64 @@ pub(super) const WAVE_GAP_S: f64 = 10.0;
 /// whole run (`0..duration_s`), no cursor.
 pub fn chart_specs<'a>(run: impl Into<RunView<'a>>) -> Vec<ChartSpec> {
     let v = &run.into();
-    let m = v.metrics;
-    let window = (0.0, (v.params.duration_s as f64).max(m.seconds() as f64));
     let markers = run_markers(v);
-    let pick = |kinds: &[MarkerKind]| -> Vec<Marker> {
-        markers
-            .iter()
-            .filter(|mk| kinds.contains(&mk.kind))
-            .cloned()
-            .collect()
+    CATALOG.iter().map(|e| build(v, e, &markers)).collect()
+}
+
+/// One catalogue entry drawn from a run whose milestones are `markers`.
+fn build(v: &RunView<'_>, e: &Entry, markers: &[Marker]) -> ChartSpec {
+    let m = v.metrics;
+    let mut c = match &e.source {
+        Source::PerNode(metric, hue, style) => per_node_chart(
+            v,
+            (e.id, e.title, e.y_label, e.unit),
+            *metric,
+            (*hue, *style),
+        ),
+        Source::Global(lines) => {
+            let mut c = ChartSpec::new(e.id, e.title, e.y_label, e.unit);
+            for (name, hue, style, metric) in lines.iter() {
+                c.series
+                    .push(Series::new(name, *hue, *style, m.global(*metric).to_vec()));
+            }
+            c
+        }
+        Source::ErrorRate => {
+            let rate = m
+                .global(Global::Requests)
+                .iter()
+                .zip(m.global(Global::RequestErrors))
+                .map(|(r, e)| if *r > 0.0 { 100.0 * e / r } else { 0.0 })
+                .collect();
+            let mut c = ChartSpec::new(e.id, e.title, e.y_label, e.unit);
+            c.series
+                .push(Series::new("error rate", Hue::Vermillion, Line, rate));
+            c
+        }
     };
-    use MarkerKind as K;
-    use SeriesStyle::{Area, Bars, Line};
-
-    let mut out = Vec::new();
-
-    // Error rate.
-    let req = m.global(Global::Requests);
-    let err = m.global(Global::RequestErrors);
-    let rate: Vec<f64> = req
-        .iter()
-        .zip(err)
-        .map(|(r, e)| if *r > 0.0 { 100.0 * e / r } else { 0.0 })
-        .collect();
-    let mut c = ChartSpec::new(
-        "error-rate",
-        "Request error rate",
-        "errors / requests, %",
-        "%",
-    );
-    c.series
-        .push(Series::new("error rate", Hue::Vermillion, Line, rate));
-    c.thresholds.push(Threshold {
-        value: 1.0,
-        label: "1 %".into(),
-        fit: true,
-    });
-    c.markers = pick(&[K::Rollout, K::Pods, K::Conntrack, K::Dns]);
-    out.push(c);
-
-    // Latency.
-    let mut c = ChartSpec::new("latency", "Request latency", "ms (log scale)", "ms");
-    c.series.push(Series::new(
-        "p90",
-        Hue::Blue,
-        Line,
-        m.global(Global::P90LatencyMs).to_vec(),
-    ));
-    c.series.push(Series::new(
-        "p99",
-        Hue::Vermillion,
-        Line,
-        m.global(Global::P99LatencyMs).to_vec(),
-    ));
-    c.log_y = true;
-    c.markers = pick(&[K::Rollout, K::Pods, K::Conntrack, K::Dns]);
-    out.push(c);
-
-    // node-local-dns rejects.
-    let mut c = ChartSpec::new(
-        "nodelocaldns-rejects",
-        "node-local-dns rejected queries (max_concurrent)",
-        "queries/s, all nodes",
-        "queries/s",
-    );
-    c.series.push(Series::new(
-        "rejected",
-        Hue::Vermillion,
-        Bars,
-        m.global(Global::NldRejects).to_vec(),
-    ));
-    c.markers = pick(&[K::Rollout, K::Conntrack, K::Dns]);
-    out.push(c);
-
-    // DNS queries per node.
-    let mut c = per_node_chart(
-        v,
-        (
-            "dns-queries",
-            "DNS queries per node",
-            "queries/s",
-            "queries/s",
-        ),
-        PerNode::DnsQueries,
-        (Hue::Blue, Line),
-    );
-    c.markers = pick(&[K::Rollout, K::Pods, K::Dns]);
-    out.push(c);
-
-    // Health-check failures.
-    let mut c = ChartSpec::new(
-        "nodelocaldns-healthcheck-failures",
-        "node-local-dns health checks failed",
-        "failures/s, all nodes",
-        "failures/s",
-    );
-    c.series.push(Series::new(
-        "failed health checks",
-        Hue::Purple,
-        Bars,
-        m.global(Global::NldHealthcheckFailures).to_vec(),
-    ));
-    c.markers = pick(&[K::Rollout, K::Conntrack, K::Dns]);
-    out.push(c);
-
-    // Throughput per node.
-    let throughput_title = format!(
-        "Throughput per node (requests x {} KB, an assumed size: response_kb)",
-        v.params.response_kb
-    );
-    let mut c = per_node_chart(
-        v,
-        ("throughput", &throughput_title, "Mbit/s", "Mbit/s"),
-        PerNode::ThroughputMbps,
-        (Hue::Blue, Line),
-    );
-    c.markers = pick(&[K::Rollout, K::Pods]);
-    out.push(c);
-
-    // TCP retransmits per node.
-    let mut c = per_node_chart(
-        v,
-        (
-            "tcp-retransmits",
-            "TCP retransmits per node (node-local-dns's dial SYNs, simulated)",
-            "segments/s",
-            "segments/s",
-        ),
-        PerNode::TcpRetransmits,
-        (Hue::Orange, Line),
-    );
-    c.markers = pick(&[K::Rollout, K::Pods, K::Conntrack]);
-    out.push(c);
-
-    // conntrack_allowance_exceeded.
-    let mut c = ChartSpec::new(
-        "conntrack-allowance-exceeded",
-        "conntrack_allowance_exceeded",
-        "packets dropped/s, all nodes",
-        "packets/s",
-    );
-    c.series.push(Series::new(
-        "allowance exceeded",
-        Hue::Vermillion,
-        Area,
-        m.global(Global::ConntrackAllowanceExceeded).to_vec(),
-    ));
-    c.markers = pick(&[K::Rollout, K::Pods, K::Martian, K::Conntrack]);
-    out.push(c);
-
-    // VPC conntrack vs the allowance.
-    let mut c = per_node_chart(
-        v,
-        (
-            "vpc-conntrack",
-            "VPC conntrack entries vs the allowance",
-            "entries per instance",
-            "entries",
-        ),
-        PerNode::VpcConntrack,
-        (Hue::Blue, Area),
-    );
-    c.thresholds.push(Threshold {
-        value: v.params.conntrack_allowance as f64,
-        label: "allowance".into(),
-        fit: true,
-    });
-    c.markers = pick(&[K::Rollout, K::Pods, K::Martian, K::Conntrack]);
-    out.push(c);
-
-    // Linux conntrack.
-    let mut c = per_node_chart(
-        v,
-        (
-            "linux-conntrack",
-            "Linux conntrack entries (nf_conntrack)",
-            "entries per node",
-            "entries",
-        ),
-        PerNode::LinuxConntrack,
-        (Hue::Purple, Line),
-    );
-    c.thresholds.push(Threshold {
-        value: v.params.nf_conntrack_max as f64,
-        label: "nf_conntrack_max".into(),
-        fit: false,
-    });
-    c.series.push(Series::new(
-        RST_DELETED_SERIES,
-        Hue::Vermillion,
-        SeriesStyle::Line,
-        rst_deleted_in_close(v),
-    ));
-    c.markers = pick(&[K::Rollout, K::Pods]);
-    out.push(c);
-
-    // Flow logs to the tracked old IP.
-    out.push(flowlog_spec(v));
-
-    // SYN rate and SYNs to deleted IPs.
-    let mut c = ChartSpec::new(
-        "syn-rate",
-        "SYNs sent by the clients",
-        "SYN/s, all clients",
-        "SYN/s",
-    );
-    c.series.push(Series::new(
-        "SYNs sent",
-        Hue::Blue,
-        Line,
-        m.global(Global::SynSent).to_vec(),
-    ));
-    c.series.push(Series::new(
-        "to deleted pods' IPs",
-        Hue::Vermillion,
-        Area,
-        m.global(Global::SynToDeletedIp).to_vec(),
-    ));
-    c.markers = pick(&[K::Rollout, K::Pods, K::Martian, K::Conntrack]);
-    out.push(c);
-
-    for c in &mut out {
-        c.window = window;
+    c.log_y = e.log_y;
+    if let Some((limit, label, fit)) = &e.threshold {
+        let value = match limit {
+            Limit::Fixed(x) => *x,
+            Limit::Allowance => v.params.conntrack_allowance as f64,
+            Limit::NfConntrackMax => v.params.nf_conntrack_max as f64,
+        };
+        c.thresholds.push(Threshold {
+            value,
+            label: (*label).into(),
+            fit: *fit,
+        });
     }
-    debug_assert_eq!(
-        out.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-        CHART_IDS
-    );
-    out
+    c.markers = markers
+        .iter()
+        .filter(|mk| e.markers.contains(&mk.kind))
+        .cloned()
+        .collect();
+    if let Some(finish) = e.finish {
+        finish(v, &mut c);
+    }
+    c.window = (0.0, (v.params.duration_s as f64).max(m.seconds() as f64));
+    c
 }
 
 /// The chart with this id (see [`CHART_IDS`], and `dns-queries-node-<n>` for
@@ -264,7 +303,8 @@ pub fn chart_spec<'a>(run: impl Into<RunView<'a>>, id: &str) -> Option<ChartSpec
     if id.starts_with("dns-queries-node-") {
         return dns_per_node_specs(v).into_iter().find(|c| c.id == id);
     }
-    chart_specs(v).into_iter().find(|c| c.id == id)
+    let e = CATALOG.iter().find(|e| e.id == id)?;
+    Some(build(&v, e, &run_markers(&v)))
 }
 
 /// Small multiples: DNS queries of each node (`dns-queries-node-<n>`), all on
@@ -447,55 +487,31 @@ pub(super) fn run_markers(v: &RunView<'_>) -> Vec<Marker> {
     out
 }
 
-/// VPC flow-log records to the old IP of the first pod to terminate, with
-/// that pod's own milestones as markers.
-pub(super) fn flowlog_spec(v: &RunView<'_>) -> ChartSpec {
-    let m = v.metrics;
-    let pod = v.tracked.as_ref();
-    let title = match pod {
-        Some(p) => format!("VPC flow logs to the old IP {}", p.ip),
-        None => "VPC flow logs to a terminated pod's IP (none in this run)".to_string(),
+/// The flow-log chart follows the old IP of the first pod to terminate:
+/// its title names the IP, its markers are that pod's own milestones.
+fn flowlog_pod(v: &RunView<'_>, c: &mut ChartSpec) {
+    let Some(p) = v.tracked.as_ref() else {
+        return;
     };
-    let mut c = ChartSpec::new("flowlog-old-ip", &title, "records/s, flows", "records/s");
-    c.series.push(Series::new(
-        "SYN",
-        Hue::Vermillion,
-        SeriesStyle::Line,
-        m.global(Global::FlowLogSyn).to_vec(),
-    ));
-    c.series.push(Series::new(
-        "FIN",
-        Hue::Orange,
-        SeriesStyle::Line,
-        m.global(Global::FlowLogFin).to_vec(),
-    ));
-    c.series.push(Series::new(
-        "established",
-        Hue::Blue,
-        SeriesStyle::Area,
-        m.global(Global::FlowLogEstablished).to_vec(),
-    ));
-    if let Some(p) = pod {
-        let mut push = |at: Option<crate::sim::time::SimTime>, label: &str| {
-            if let Some(at) = at {
-                c.markers.push(Marker {
-                    at: at.as_secs_f64(),
-                    label: label.into(),
-                    kind: MarkerKind::Pods,
-                });
-            }
-        };
-        push(p.terminated_at, "SIGTERM");
-        push(p.deleted_at, "deleted");
-        if let Some(first) = v
-            .events
-            .iter()
-            .find(|e| matches!(e.what, Notable::FirstMartian { pod } if pod == p.index))
-        {
-            push(Some(first.at), "first martian");
+    c.title = format!("VPC flow logs to the old IP {}", p.ip);
+    let mut push = |at: Option<crate::sim::time::SimTime>, label: &str| {
+        if let Some(at) = at {
+            c.markers.push(Marker {
+                at: at.as_secs_f64(),
+                label: label.into(),
+                kind: MarkerKind::Pods,
+            });
         }
-        push(p.last_syn_after_delete, "last SYN");
-        c.markers.sort_by(|a, b| a.at.total_cmp(&b.at));
+    };
+    push(p.terminated_at, "SIGTERM");
+    push(p.deleted_at, "deleted");
+    if let Some(first) = v
+        .events
+        .iter()
+        .find(|e| matches!(e.what, Notable::FirstMartian { pod } if pod == p.index))
+    {
+        push(Some(first.at), "first martian");
     }
-    c
+    push(p.last_syn_after_delete, "last SYN");
+    c.markers.sort_by(|a, b| a.at.total_cmp(&b.at));
 }

@@ -20,6 +20,8 @@ use super::rng::SimRng;
 use super::time::{SimDuration, SimTime};
 use super::trace::Trace;
 
+pub use super::checkpoint::Checkpoint;
+
 /// What can happen. Events about a subchannel carry its generation `gen`
 /// (see [`Sub::gen`]) and are ignored when the subchannel has moved on.
 #[derive(Clone, Copy, Debug)]
@@ -103,34 +105,6 @@ pub(crate) enum ReplyKind {
     Icmp,
 }
 
-/// A saved state to seek back to (see [`Sim::checkpoint`]).
-#[derive(Clone)]
-pub struct Checkpoint {
-    /// When it was taken.
-    pub at: SimTime,
-    packets: usize,
-    events: usize,
-    klog: usize,
-    sampled_state: super::trace::SampleState,
-    sim: Sim,
-}
-
-impl Checkpoint {
-    /// Events the run had done when it was taken.
-    pub fn events(&self) -> u64 {
-        self.sim.events_done
-    }
-
-    /// Cuts a later trace of the same run back to what it held here.
-    fn cut(&self, trace: &mut super::trace::Trace) {
-        trace.packets.truncate(self.packets);
-        trace.events.truncate(self.events);
-        trace.kernel_log.truncate(self.klog);
-        trace.recount();
-        trace.set_sample_state(self.sampled_state.clone());
-    }
-}
-
 /// Totals the summary needs.
 #[derive(Clone, Debug, Default)]
 pub struct Totals {
@@ -206,10 +180,10 @@ pub struct Sim {
     pub seed: u64,
     pub(crate) version: KernelVersion,
     pub(crate) now: SimTime,
-    end: SimTime,
+    pub(super) end: SimTime,
     pub(crate) queue: EventQueue<Ev>,
-    events_done: u64,
-    digest: u64,
+    pub(super) events_done: u64,
+    pub(super) digest: u64,
     /// Service nodes.
     pub nodes: Vec<Node>,
     /// Every pod that ever existed.
@@ -246,7 +220,7 @@ pub struct Sim {
     pub(crate) reconnects_fold: bool,
     /// The queue slot whose events' subchannels were last read ahead
     /// (see `Sim::warm_subchannels`).
-    warmed_slot: u64,
+    pub(super) warmed_slot: u64,
 }
 
 impl Sim {
@@ -534,47 +508,6 @@ impl Sim {
         self.schedule(SimDuration::from_secs(1), Ev::Second);
     }
 
-    /// Heap bytes the state holds, roughly, without the trace: what a
-    /// [`Checkpoint`] costs (the page keeps its checkpoints within a byte
-    /// budget).
-    pub fn approx_bytes(&self) -> usize {
-        use std::mem::size_of;
-        let clients: usize = self
-            .clients
-            .iter()
-            .map(|c| size_of::<Client>() + c.subs.capacity() * 8)
-            .sum();
-        let pods: usize = self
-            .pods
-            .iter()
-            .map(|p| {
-                size_of::<Pod>() + (p.syn_per_sec.capacity() + p.established_per_sec.capacity()) * 4
-            })
-            .sum();
-        let nodes: usize = self.nodes.iter().map(|n| n.approx_bytes()).sum();
-        let nld: usize = self.nld.iter().map(|d| d.approx_bytes()).sum();
-        let series = (self.metrics.seconds() + 1)
-            * (Global::ALL.len() + self.metrics.nodes() * PerNode::ALL.len())
-            * 8;
-        let dns: usize = self
-            .route53
-            .versions
-            .iter()
-            .map(|v| 48 + v.pods.capacity() * 4)
-            .sum();
-        size_of::<Sim>()
-            + self.subs.capacity() * size_of::<Sub>()
-            + self.free_subs.capacity() * 4
-            + clients
-            + pods
-            + nodes
-            + nld
-            + series
-            + dns
-            + self.client_dns.capacity() * size_of::<CachedAnswer>()
-            + self.queue.approx_bytes()
-    }
-
     /// Channels currently pointing at a deleted pod's IP.
     pub fn stale_subs_now(&self) -> u64 {
         self.stale_subs
@@ -583,80 +516,6 @@ impl Sim {
     /// Subchannel slots in use (including free ones awaiting reuse).
     pub fn subs_len(&self) -> usize {
         self.subs.len() - self.free_subs.len()
-    }
-
-    /// A copy of the state at this instant for seeking back later. The trace
-    /// only grows and the run is deterministic, so the copy leaves the trace's
-    /// contents out and remembers their lengths.
-    pub fn checkpoint(&self) -> Checkpoint {
-        let sim = self.clone_without_trace();
-        Checkpoint {
-            at: self.now,
-            packets: self.trace.packets.len(),
-            events: self.trace.events.len(),
-            klog: self.trace.kernel_log.len(),
-            sampled_state: self.trace.sample_state(),
-            sim,
-        }
-    }
-
-    fn clone_without_trace(&self) -> Sim {
-        let trace = Trace::new(self.trace.per_second_cap);
-        let mut copy = Sim {
-            p: self.p.clone(),
-            seed: self.seed,
-            version: self.version,
-            now: self.now,
-            end: self.end,
-            queue: self.queue.clone(),
-            events_done: self.events_done,
-            digest: self.digest,
-            nodes: self.nodes.clone(),
-            pods: self.pods.clone(),
-            clients: self.clients.clone(),
-            subs: self.subs.clone(),
-            free_subs: self.free_subs.clone(),
-            route53: self.route53.clone(),
-            client_dns: self.client_dns.clone(),
-            nld: self.nld.clone(),
-            rng_cluster: self.rng_cluster.clone(),
-            rng_net: self.rng_net.clone(),
-            metrics: self.metrics.clone(),
-            trace,
-            totals: self.totals.clone(),
-            rollout_done: self.rollout_done,
-            ready_subs: self.ready_subs,
-            stale_subs: self.stale_subs,
-            tracked_pod: self.tracked_pod,
-            syn_retx_ms: self.syn_retx_ms.clone(),
-            dns_batch: Vec::new(),
-            reconnects_fold: self.reconnects_fold,
-            warmed_slot: self.warmed_slot,
-        };
-        copy.trace.max_packets = self.trace.max_packets;
-        copy.trace.max_log_lines = self.trace.max_log_lines;
-        copy
-    }
-
-    /// Goes back to a checkpoint taken from this run (same scenario and
-    /// seed): the state is the checkpoint's, the trace is cut back to what it
-    /// held then; running forward regenerates the rest identically.
-    pub fn restore(&mut self, cp: &Checkpoint) {
-        let mut trace = std::mem::take(&mut self.trace);
-        cp.cut(&mut trace);
-        *self = cp.sim.clone_without_trace();
-        self.trace = trace;
-    }
-
-    /// The run as it was at `cp`, its trace the part of `trace` (the run's
-    /// own, from later) recorded by then: [`Sim::restore`] without first
-    /// copying the whole later run.
-    pub fn from_checkpoint(cp: &Checkpoint, trace: &super::trace::Trace) -> Sim {
-        let mut trace = trace.prefix(cp.packets, cp.events, cp.klog);
-        cp.cut(&mut trace);
-        let mut s = cp.sim.clone_without_trace();
-        s.trace = trace;
-        s
     }
 
     /// Before any pod terminates, which old pod the flow-log chart will

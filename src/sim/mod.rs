@@ -9,6 +9,7 @@
 //! | module | holds |
 //! |---|---|
 //! | [`engine`] | `Sim`: the state of the system, the event loop, `step`/`run_until` |
+//! | `checkpoint` | copies of the state to seek back to, and what they cost in bytes |
 //! | [`params`] | every knob, with the incident's values as defaults |
 //! | [`cluster`] | the rollout, pods, Cilium's part, external-dns and Route 53 |
 //! | [`client`] | gRPC channels, subchannel states, backoff, the DNS resolver |
@@ -28,6 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod backoff;
+mod checkpoint;
 pub mod client;
 pub mod cluster;
 pub mod engine;

@@ -150,9 +150,17 @@ type Key = (u64, Iface, u8, Ipv4Addr, u16, Ipv4Addr, u16, bool);
 ///
 /// Spec: Amazon VPC User Guide, "Flow log records" (see the module doc).
 pub fn records(sim: &Sim, opts: Options) -> Vec<Record> {
+    records_of(sim.seed, &sim.trace.packets, opts)
+}
+
+/// The flow log records of sampled packets `packets` of the run with seed
+/// `seed` (which keys the made-up ports of ICMP-free frames), as
+/// [`records`]: the page's lenses call it on the packets it holds, so the
+/// flow-log lens and the flow-log download are the same records.
+pub fn records_of(seed: u64, packets: &[PacketRecord], opts: Options) -> Vec<Record> {
     let mut flows: BTreeMap<Key, Record> = BTreeMap::new();
-    for p in &sim.trace.packets {
-        let Some(r) = record_of(sim, p, opts) else {
+    for p in packets {
+        let Some(r) = record_of(seed, packets, p, opts) else {
             continue;
         };
         let window = r.start / INTERVAL_S;
@@ -183,7 +191,12 @@ pub fn records(sim: &Sim, opts: Options) -> Vec<Record> {
 }
 
 /// A one-packet record, or None if the ENI's flow log would not see it.
-fn record_of(sim: &Sim, p: &PacketRecord, opts: Options) -> Option<Record> {
+fn record_of(
+    seed: u64,
+    packets: &[PacketRecord],
+    p: &PacketRecord,
+    opts: Options,
+) -> Option<Record> {
     let (iface, at) = capture_point(p);
     // Allowance drops, of a client's SYN on its way in or of the node's own
     // DNS packet on its way out, are logged only if asked for.
@@ -206,7 +219,7 @@ fn record_of(sim: &Sim, p: &PacketRecord, opts: Options) -> Option<Record> {
     } else {
         (eni_addr, p.dst)
     };
-    let f = frame(sim.seed, &sim.trace.packets, p);
+    let f = frame(seed, packets, p);
     // Ports as written in the frame (ICMP has none: 0).
     let l4 = &f.bytes[ETH_LEN + 20..];
     let (srcport, dstport) = match p.kind {

@@ -1,0 +1,119 @@
+//! The lens switch: the page seen from one team's vantage point (issue 22).
+//! What each lens's tools print is computed in [`crate::viz::lens`]; which
+//! panels and charts it records is [`crate::scenario::lens`]. Here: the
+//! switch (in the order the responders looked), the tools' output at the
+//! clock, its download, and the attributes that dim the rest.
+//!
+//! A dimmed panel is `inert` as well as faded: it stays in view (what the
+//! team could not see is still there, greyed), but it cannot be focused or
+//! read out, so no faded text is left for a reader to strain at, and the
+//! contrast rules apply only to what stays readable.
+
+use super::app::{Action, Ctx, View};
+use super::util;
+use crate::scenario::lens::Lens;
+use crate::sim::time::SimTime;
+use crate::viz::lens::{self as vl, LensView};
+use yew::prelude::*;
+
+/// Lines of a tool's output shown on the page (the download has them all).
+const SHOWN_LINES: usize = 40;
+
+/// The classes of panel `id`'s section under the view's lens.
+pub fn dim(view: &View, id: &str) -> Option<&'static str> {
+    (!view.lens.shows_panel(id)).then_some("panel--dimmed")
+}
+
+/// True if panel `id`'s section is `inert` under the view's lens.
+pub fn inert(view: &View, id: &str) -> bool {
+    dim(view, id).is_some()
+}
+
+/// True if chart `id` is `inert` under `lens`.
+pub fn chart_inert(lens: Lens, id: &str) -> bool {
+    !lens.shows_chart(id)
+}
+
+/// What the panel last computed: (run generation, lens, moment) and the view.
+type Cached = Option<((u32, Lens, SimTime), LensView)>;
+
+/// The lens panel: the switch, then what the chosen vantage point recorded.
+#[component(LensPanel)]
+pub fn lens_panel() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let lens = ctx.view.lens;
+    let cache = use_mut_ref(|| None as Cached);
+    let computed = {
+        let p = ctx.page.borrow();
+        let t = p.clock.t;
+        p.record().filter(|r| r.finished()).map(|r| {
+            let key = (r.id().gen, lens, t);
+            let mut c = cache.borrow_mut();
+            if c.as_ref().map(|(k, _)| *k) != Some(key) {
+                *c = Some((key, vl::view(r, lens, t)));
+            }
+            c.as_ref().map(|(_, v)| v.clone()).expect("just set")
+        })
+    };
+    let buttons = Lens::ALL.iter().enumerate().map(|(i, l)| {
+        let view = ctx.view.clone();
+        let l = *l;
+        let onclick = Callback::from(move |_| view.dispatch(Action::Lens(l)));
+        let step = if l == Lens::Truth {
+            String::new()
+        } else {
+            format!("{} ", i + 1)
+        };
+        html! {
+            <button class={classes!("btn", "lens__btn", (l == lens).then_some("lens__btn--on"))}
+                id={format!("lens-{}", l.name())} aria-pressed={(l == lens).to_string()} {onclick}>
+                <span class="lens__step" aria-hidden="true">{ step }</span>{ l.label() }
+            </button>
+        }
+    });
+    let download = {
+        let page = ctx.page.clone();
+        Callback::from(move |_| {
+            let p = page.borrow();
+            if let Some(r) = p.record().filter(|r| r.finished()) {
+                let v = vl::view(r, lens, p.clock.t);
+                let text = vl::export_text(r, &v);
+                util::download(&vl::file_name(r, lens, p.clock.t), "text/plain", text.as_bytes());
+            }
+        })
+    };
+    let body = match &computed {
+        None => html! { <p class="muted">{ "The run is being computed…" }</p> },
+        Some(v) => html! { <>
+            { for v.blocks.iter().enumerate().map(|(i, b)| {
+                let (shown, hidden) = vl::tail(&b.text, SHOWN_LINES);
+                html! {
+                    <figure class="lens__block">
+                        <figcaption>{ &b.caption }</figcaption>
+                        <code class="lens__cmd">{ format!("$ {}", b.command) }</code>
+                        <pre class="lens__out" id={format!("lens-out-{i}")} tabindex="0"
+                            aria-label={b.caption.clone()}>{ shown }</pre>
+                        { if hidden > 0 { html! {
+                            <p class="lens__more muted">{ format!("{hidden} earlier lines are in the download.") }</p>
+                        } } else { html! {} } }
+                    </figure>
+                }
+            }) }
+        </> },
+    };
+    let figures = computed.as_ref().map(|v| v.figures_attr()).unwrap_or_default();
+    let at = computed.as_ref().map(|v| v.at.micros().to_string()).unwrap_or_default();
+    html! {
+        <section id="panel-lens" class="panel lens" aria-label="Lens: what each team could see"
+            data-lens={lens.name()} data-figures={figures} data-at-us={at}>
+            <div class="lens__head">
+                <h2>{ "What each team could see" }</h2>
+                <button class="btn" id="lens-download" onclick={download} disabled={computed.is_none()}
+                    title="Download what this lens shows, every line up to the clock">{ "Download" }</button>
+            </div>
+            <div class="lens__switch" role="group" aria-label="Lens">{ for buttons }</div>
+            <p class="lens__order muted">{ "Numbered in the order the responders looked (the guided investigation's order); the kernel's counter was there all along. Panels this vantage point did not record are dimmed." }</p>
+            { body }
+        </section>
+    }
+}

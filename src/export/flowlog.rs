@@ -154,15 +154,31 @@ pub fn records(sim: &Sim, opts: Options) -> Vec<Record> {
 }
 
 /// The flow log records of sampled packets `packets` of the run with seed
-/// `seed` (which keys the made-up ports of ICMP-free frames), as
-/// [`records`]: the page's lenses call it on the packets it holds, so the
-/// flow-log lens and the flow-log download are the same records.
+/// `seed` (which keys the frames' made-up numbers), as [`records`].
 pub fn records_of(seed: u64, packets: &[PacketRecord], opts: Options) -> Vec<Record> {
+    aggregate(
+        packets
+            .iter()
+            .filter_map(|p| record_of(seed, packets, p, opts)),
+    )
+}
+
+/// Each sampled packet's one-packet record (`None` if the flow log would
+/// not see it), in the packets' order: what [`aggregate`] sums. The page's
+/// flow-log lens makes these once per run and aggregates those sent up to
+/// its clock, so the lens and the download are the same records.
+pub fn packet_records(seed: u64, packets: &[PacketRecord], opts: Options) -> Vec<Option<Record>> {
+    packets
+        .iter()
+        .map(|p| record_of(seed, packets, p, opts))
+        .collect()
+}
+
+/// One-packet records summed into flows: one record per ENI, 5-tuple,
+/// action and aggregation interval, in interval, ENI, start-time order.
+pub fn aggregate(one_packet: impl IntoIterator<Item = Record>) -> Vec<Record> {
     let mut flows: BTreeMap<Key, Record> = BTreeMap::new();
-    for p in packets {
-        let Some(r) = record_of(seed, packets, p, opts) else {
-            continue;
-        };
+    for r in one_packet {
         let window = r.start / INTERVAL_S;
         let key = (
             window,

@@ -95,7 +95,11 @@ impl Lens {
                 "dns-queries",
                 "nodelocaldns-healthcheck-failures",
             ],
-            Lens::Ena => &["conntrack-allowance-exceeded", "vpc-conntrack", "throughput"],
+            Lens::Ena => &[
+                "conntrack-allowance-exceeded",
+                "vpc-conntrack",
+                "throughput",
+            ],
             Lens::FlowLogs => &["flowlog-old-ip"],
             Lens::Kernel => &["tcp-retransmits", "linux-conntrack"],
             Lens::Truth => &[],
@@ -132,7 +136,10 @@ mod tests {
             assert_eq!(Lens::parse(l.name()), Ok(l));
         }
         let e = Lens::parse("wireshark").unwrap_err();
-        assert!(e.contains("\"wireshark\"") && e.contains("kernel, truth"), "{e}");
+        assert!(
+            e.contains("\"wireshark\"") && e.contains("kernel, truth"),
+            "{e}"
+        );
     }
 
     #[test]

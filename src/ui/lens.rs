@@ -14,10 +14,11 @@ use super::util;
 use crate::scenario::lens::Lens;
 use crate::sim::time::SimTime;
 use crate::viz::lens::{self as vl, LensView};
+use std::rc::Rc;
 use yew::prelude::*;
 
 /// Lines of a tool's output shown on the page (the download has them all).
-const SHOWN_LINES: usize = 40;
+const SHOWN_LINES: usize = 80;
 
 /// The classes of panel `id`'s section under the view's lens.
 pub fn dim(view: &View, id: &str) -> Option<&'static str> {
@@ -34,25 +35,62 @@ pub fn chart_inert(lens: Lens, id: &str) -> bool {
     !lens.shows_chart(id)
 }
 
-/// What the panel last computed: (run generation, lens, moment) and the view.
-type Cached = Option<((u32, Lens, SimTime), LensView)>;
+/// A computed view's run generation, lens and moment.
+type Key = (u32, Lens, SimTime);
+
+/// What the panel keeps: the run generation its [`vl::Prepared`] belongs
+/// to, that, and the last view with its key (generation, lens, moment) and
+/// when (wall ms) it was computed.
+#[derive(Default)]
+struct Kept {
+    gen: Option<u32>,
+    prep: vl::Prepared,
+    last: Option<(Key, Rc<LensView>, f64)>,
+}
+
+/// While the clock runs, the lens is computed again at most this often
+/// (wall ms): the flow-log lens aggregates every sampled packet so far.
+const PLAYING_EVERY_MS: f64 = 1000.0;
 
 /// The lens panel: the switch, then what the chosen vantage point recorded.
 #[component(LensPanel)]
 pub fn lens_panel() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let lens = ctx.view.lens;
-    let cache = use_mut_ref(|| None as Cached);
+    let kept = use_mut_ref(Kept::default);
     let computed = {
         let p = ctx.page.borrow();
         let t = p.clock.t;
+        let playing = p.clock.playing;
         p.record().filter(|r| r.finished()).map(|r| {
-            let key = (r.id().gen, lens, t);
-            let mut c = cache.borrow_mut();
-            if c.as_ref().map(|(k, _)| *k) != Some(key) {
-                *c = Some((key, vl::view(r, lens, t)));
+            let gen = r.id().gen;
+            let key = (gen, lens, t);
+            let mut k = kept.borrow_mut();
+            if k.gen != Some(gen) {
+                *k = Kept {
+                    gen: Some(gen),
+                    ..Kept::default()
+                };
             }
-            c.as_ref().map(|(_, v)| v.clone()).expect("just set")
+            let now = util::now_ms();
+            let fresh = match &k.last {
+                Some((have, _, at)) => {
+                    *have == key
+                        || (playing
+                            && have.0 == gen
+                            && have.1 == lens
+                            && now - at < PLAYING_EVERY_MS)
+                }
+                None => false,
+            };
+            if !fresh {
+                let v = vl::view_with(r, lens, t, &mut k.prep);
+                k.last = Some((key, Rc::new(v), now));
+            }
+            k.last
+                .as_ref()
+                .map(|(_, v, _)| v.clone())
+                .expect("just set")
         })
     };
     let buttons = Lens::ALL.iter().enumerate().map(|(i, l)| {
@@ -78,7 +116,11 @@ pub fn lens_panel() -> Html {
             if let Some(r) = p.record().filter(|r| r.finished()) {
                 let v = vl::view(r, lens, p.clock.t);
                 let text = vl::export_text(r, &v);
-                util::download(&vl::file_name(r, lens, p.clock.t), "text/plain", text.as_bytes());
+                util::download(
+                    &vl::file_name(r, lens, p.clock.t),
+                    "text/plain",
+                    text.as_bytes(),
+                );
             }
         })
     };
@@ -101,8 +143,14 @@ pub fn lens_panel() -> Html {
             }) }
         </> },
     };
-    let figures = computed.as_ref().map(|v| v.figures_attr()).unwrap_or_default();
-    let at = computed.as_ref().map(|v| v.at.micros().to_string()).unwrap_or_default();
+    let figures = computed
+        .as_ref()
+        .map(|v| v.figures_attr())
+        .unwrap_or_default();
+    let at = computed
+        .as_ref()
+        .map(|v| v.at.micros().to_string())
+        .unwrap_or_default();
     html! {
         <section id="panel-lens" class="panel lens" aria-label="Lens: what each team could see"
             data-lens={lens.name()} data-figures={figures} data-at-us={at}>

@@ -14,6 +14,6 @@
 //! | [`lens`] | what each vantage point recorded of the run (`nstat`, `ethtool -S`, flow logs, logs), as its tool prints it |
 
 pub mod charts;
+pub mod lens;
 pub mod timeline;
 pub mod topology;
-pub mod lens;

@@ -18,6 +18,7 @@ mod node;
 mod tests;
 
 use crate::export::clock::rfc3339;
+use crate::export::flowlog;
 use crate::export::ident::hostname;
 use crate::run::RunRecord;
 use crate::scenario::lens::Lens;
@@ -88,13 +89,31 @@ pub(crate) fn sum_to(v: &[f64], n: usize) -> f64 {
     v[..n.min(v.len())].iter().sum()
 }
 
+/// What a lens reuses between moments of one run, made on first use: each
+/// sampled packet's one-packet flow-log record (building a packet's frame
+/// to read its length and ports is the costly part of the flow-log lens).
+#[derive(Default)]
+pub struct Prepared {
+    flow: Option<Vec<Option<flowlog::Record>>>,
+}
+
 /// What `lens` records of the run up to `t`.
 pub fn view(rec: &RunRecord, lens: Lens, t: SimTime) -> LensView {
+    view_with(rec, lens, t, &mut Prepared::default())
+}
+
+/// [`view`], reusing `prep` (which must have been used with `rec` only).
+pub fn view_with(rec: &RunRecord, lens: Lens, t: SimTime, prep: &mut Prepared) -> LensView {
     let (blocks, figures) = match lens {
         Lens::Application => application(rec, t),
         Lens::NodeLocalDns => node_local_dns(rec, t),
         Lens::Ena => node::ena(rec, t),
-        Lens::FlowLogs => node::flow_logs(rec, t),
+        Lens::FlowLogs => {
+            let flow = prep.flow.get_or_insert_with(|| {
+                flowlog::packet_records(rec.id().scenario.seed, &rec.packets, Default::default())
+            });
+            node::flow_logs(rec, t, flow)
+        }
         Lens::Kernel => node::kernel(rec, t),
         Lens::Truth => truth(rec, t),
     };
@@ -154,6 +173,9 @@ pub fn tail(text: &str, max: usize) -> (String, usize) {
 /// link-local address Kubernetes' NodeLocal DNSCache documentation uses.
 pub const NODE_LOCAL_DNS: &str = "169.254.20.10";
 
+/// How many of the gRPC clients' warnings the application lens keeps.
+const GRPC_LINES: usize = 200;
+
 /// A data-store name the service resolves (the model counts lookups, not
 /// names; the name is made up).
 const DATASTORE: &str = "datastore.service.internal.";
@@ -202,8 +224,13 @@ fn application(rec: &RunRecord, t: SimTime) -> (Vec<Block>, Vec<(String, f64)>) 
     if logs.is_empty() {
         logs.push_str("(no errors logged)\n");
     }
-    let mut grpc = String::new();
-    for p in rec.packets.iter().take_while(|p| p.sent <= t) {
+    // The latest GRPC_LINES sampled first SYNs to deleted pods that failed.
+    let upto = rec.first_packet_at_or_after(SimTime(t.micros() + 1));
+    let mut failed: Vec<String> = Vec::new();
+    for p in rec.packets[..upto].iter().rev() {
+        if failed.len() == GRPC_LINES {
+            break;
+        }
         if p.kind != PacketKind::Syn || !to_deleted_pod(rec, p) {
             continue;
         }
@@ -213,17 +240,17 @@ fn application(rec: &RunRecord, t: SimTime) -> (Vec<Block>, Vec<(String, f64)>) 
             _ => "i/o timeout",
         };
         let ts = rfc3339(p.sent);
-        let _ = writeln!(
-            grpc,
-            "WARNING: {} {} [core] grpc: addrConn.createTransport failed to connect to {}:{}. Err: connection error: desc = \"transport: Error while dialing dial tcp {}:{}: {why}\"",
+        failed.push(format!(
+            "WARNING: {} {} [core] grpc: addrConn.createTransport failed to connect to {}:{}. Err: connection error: desc = \"transport: Error while dialing dial tcp {}:{}: {why}\"\n",
             ts[..10].replace('-', "/"),
             &ts[11..19],
             p.dst,
             p.dport,
             p.dst,
             p.dport
-        );
+        ));
     }
+    let mut grpc: String = failed.into_iter().rev().collect();
     if grpc.is_empty() {
         grpc.push_str("(no failed connection attempt to a deleted pod among the sampled ones)\n");
     }
@@ -245,7 +272,7 @@ fn application(rec: &RunRecord, t: SimTime) -> (Vec<Block>, Vec<(String, f64)>) 
                 text: logs,
             },
             Block {
-                caption: "The gRPC clients' log, for the sampled first SYNs to deleted pods that got no answer (stamped when the SYN left; the dial fails at its deadline)".into(),
+                caption: format!("The gRPC clients' log for the latest {GRPC_LINES} sampled first SYNs to deleted pods that got no answer (stamped when the SYN left; the dial fails at its deadline)"),
                 command: "kubectl logs deploy/clients | grep createTransport".into(),
                 text: grpc,
             },
@@ -344,20 +371,56 @@ fn truth(rec: &RunRecord, t: SimTime) -> (Vec<Block>, Vec<(String, f64)>) {
     let n = seconds_to(rec, t);
     let g = |m: Global| sum_to(rec.series.global(m), n);
     let rows: [(&str, Global, &str); 7] = [
-        ("SYNs sent by the gRPC clients", Global::SynSent, "nobody (the clients' kernels)"),
-        ("SYNs that reached a node for a deleted pod's IP", Global::SynToDeletedIp, "nobody"),
-        ("… dropped by rp_filter (ens6 has no IPv4 address)", Global::MartianDrops, "kernel counters: TcpExtIPReversePathFilter"),
-        ("packets dropped for the VPC conntrack allowance", Global::ConntrackAllowanceExceeded, "ENA: conntrack_allowance_exceeded"),
-        ("queries node-local-dns refused at max_concurrent", Global::NldRejects, "node-local-dns: errors log, metrics"),
-        ("failed health checks to cluster DNS", Global::NldHealthcheckFailures, "node-local-dns: metrics"),
-        ("failed service requests", Global::RequestErrors, "application: error rate, logs"),
+        (
+            "SYNs sent by the gRPC clients",
+            Global::SynSent,
+            "nobody (the clients' kernels)",
+        ),
+        (
+            "SYNs that reached a node for a deleted pod's IP",
+            Global::SynToDeletedIp,
+            "nobody",
+        ),
+        (
+            "… dropped by rp_filter (ens6 has no IPv4 address)",
+            Global::MartianDrops,
+            "kernel counters: TcpExtIPReversePathFilter",
+        ),
+        (
+            "packets dropped for the VPC conntrack allowance",
+            Global::ConntrackAllowanceExceeded,
+            "ENA: conntrack_allowance_exceeded",
+        ),
+        (
+            "queries node-local-dns refused at max_concurrent",
+            Global::NldRejects,
+            "node-local-dns: errors log, metrics",
+        ),
+        (
+            "failed health checks to cluster DNS",
+            Global::NldHealthcheckFailures,
+            "node-local-dns: metrics",
+        ),
+        (
+            "failed service requests",
+            Global::RequestErrors,
+            "application: error rate, logs",
+        ),
     ];
     let mut text = String::new();
-    let _ = writeln!(text, "{:<52} {:>10}  who could see it", "what happened", "count");
+    let _ = writeln!(
+        text,
+        "{:<52} {:>10}  who could see it",
+        "what happened", "count"
+    );
     let mut figures = Vec::new();
     for (what, m, who) in rows {
         let v = g(m);
-        let _ = writeln!(text, "{what:<52} {:>10}  {who}", crate::format::grouped(v, 0));
+        let _ = writeln!(
+            text,
+            "{what:<52} {:>10}  {who}",
+            crate::format::grouped(v, 0)
+        );
         figures.push((m.name().to_string(), v));
     }
     (

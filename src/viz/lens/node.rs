@@ -2,7 +2,7 @@
 //! and log, the ENA driver's allowance counters, and the VPC flow logs.
 
 use super::{seconds_to, sum_to, tail, Block};
-use crate::export::flowlog::{self, FIELDS};
+use crate::export::flowlog::{self, Record, FIELDS};
 use crate::export::ident::hostname;
 use crate::export::klog;
 use crate::run::RunRecord;
@@ -158,18 +158,17 @@ fn flag_words(f: u8) -> String {
     w.join("+")
 }
 
-/// VPC flow logs: the flow-log export's own records (the same function,
-/// [`flowlog::records_of`], on the sampled packets sent up to the moment),
+/// VPC flow logs: the flow-log export's own records (the same functions,
+/// [`flowlog::packet_records`] and [`flowlog::aggregate`], on the sampled
+/// packets sent up to the moment),
 /// grouped by `tcp-flags` as a query over them would (records and packets
 /// per value); SYN-only records with no reverse SYN-ACK record are the
 /// unanswered connection attempts. Then the latest records as delivered.
-pub(super) fn flow_logs(rec: &RunRecord, t: SimTime) -> Out {
-    let upto = rec.first_packet_at_or_after(SimTime(t.micros() + 1));
-    let records = flowlog::records_of(
-        rec.id().scenario.seed,
-        &rec.packets[..upto],
-        Default::default(),
-    );
+pub(super) fn flow_logs(rec: &RunRecord, t: SimTime, one_packet: &[Option<Record>]) -> Out {
+    let upto = rec
+        .first_packet_at_or_after(SimTime(t.micros() + 1))
+        .min(one_packet.len());
+    let records = flowlog::aggregate(one_packet[..upto].iter().flatten().cloned());
     let mut by_flags: BTreeMap<u8, (u64, u64)> = BTreeMap::new();
     type Ends = (Ipv4Addr, u16, Ipv4Addr, u16);
     let mut answered: BTreeSet<Ends> = BTreeSet::new();
@@ -216,8 +215,8 @@ pub(super) fn flow_logs(rec: &RunRecord, t: SimTime) -> Out {
             },
             Block {
                 caption: "The latest records, as delivered to S3 (the flow-log download holds them all)".into(),
-                command: format!("tail -n 20 flowlogs.txt   # fields: {FIELDS}"),
-                text: if latest.is_empty() { "(no record yet)\n".into() } else { latest },
+                command: "head -n 1 flowlogs.txt; tail -n 20 flowlogs.txt".into(),
+                text: format!("{FIELDS}\n{latest}"),
             },
         ],
         vec![

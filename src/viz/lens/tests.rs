@@ -120,7 +120,10 @@ fn the_ena_lens_is_the_allowance_series_and_the_tables_room() {
     let m = rec.tracked_moment(T).unwrap();
     let mut room = 0.0;
     for node in 0..rec.series.nodes() {
-        let own = sum_to(rec.series.node(node, PerNode::ConntrackAllowanceExceeded), n);
+        let own = sum_to(
+            rec.series.node(node, PerNode::ConntrackAllowanceExceeded),
+            n,
+        );
         assert!(v.blocks[0]
             .text
             .contains(&format!("     conntrack_allowance_exceeded: {own}\n")));
@@ -147,7 +150,9 @@ fn the_flow_log_lens_groups_the_downloads_records_by_tcp_flags() {
     assert_eq!(v.figure("flowlog_syn_only_records"), Some(syn_only as f64));
     let unanswered = v.figure("flowlog_unanswered").unwrap();
     assert!(unanswered > 0.0 && unanswered <= syn_only as f64);
-    assert!(v.blocks[0].text.contains(&format!("{:>9}  {syn_only:>7}", 2)));
+    assert!(v.blocks[0]
+        .text
+        .contains(&format!("{:>9}  {syn_only:>7}", 2)));
     // The latest records are the download's last lines.
     let last = export.last().unwrap().to_string();
     assert!(v.blocks[1].text.ends_with(&format!("{last}\n")));
@@ -159,7 +164,10 @@ fn node_local_dns_and_the_application_show_their_own_series() {
     // fails and rejects too.
     let sc = small(
         "incident",
-        &[("conntrack_allowance", "4000"), ("nld_max_concurrent", "10")],
+        &[
+            ("conntrack_allowance", "4000"),
+            ("nld_max_concurrent", "10"),
+        ],
     );
     let rec = record_of(&sc);
     let end = rec.end();
@@ -187,7 +195,10 @@ fn node_local_dns_and_the_application_show_their_own_series() {
         .iter()
         .filter(|e| **e > 0.0)
         .count();
-    assert_eq!(a.figure("error_log_lines"), Some(seconds_with_errors as f64));
+    assert_eq!(
+        a.figure("error_log_lines"),
+        Some(seconds_with_errors as f64)
+    );
     assert!(errors > 0.0, "the incident's users see errors");
     assert!(a.blocks[2].text.contains("createTransport failed"));
 }
@@ -204,7 +215,10 @@ fn ground_truth_puts_every_count_beside_who_saw_it_and_the_download_holds_it_all
     for l in Lens::ALL {
         let v = view(&rec, l, T);
         let text = export_text(&rec, &v);
-        assert!(text.starts_with(&format!("# {} lens of the run incident (seed 3)", l.label())));
+        assert!(text.starts_with(&format!(
+            "# {} lens of the run incident (seed 3)",
+            l.label()
+        )));
         for b in &v.blocks {
             assert!(text.contains(&b.text), "{l:?}");
         }
@@ -217,4 +231,3 @@ fn tail_keeps_the_last_lines_and_counts_the_rest() {
     assert_eq!(tail("a\nb\nc\n", 2), ("b\nc\n".to_string(), 1));
     assert_eq!(tail("", 2), (String::new(), 0));
 }
-

@@ -635,6 +635,7 @@ pub fn app() -> Html {
                         <span class="app__subtitle">{ "a Kubernetes rollout outage, packet by packet" }</span>
                     </div>
                     <exports::Exports />
+                    <lens::LensSwitch />
                     <EmbedButton />
                     <button class="btn" aria-label="Keyboard shortcuts" onclick={ let v = view.clone(); Callback::from(move |_| v.dispatch(Action::Help(true))) }>{ "?" }</button>
                 </header>
@@ -642,7 +643,7 @@ pub fn app() -> Html {
                 { errors }
                 <transport::Transport compact={false} />
                 <tour::Tour />
-                <lens::LensPanel />
+                <lens::LensPanel below={false} />
                 <main class="grid">
                     <section id="panel-topology" class={classes!(focus("topology"), "area-topology")} inert={lens::inert(&view, "topology")} aria-label="Topology">
                         <topology::Topology canvas={topo_ref.clone()} />
@@ -669,6 +670,7 @@ pub fn app() -> Html {
                         <lab::LabTerminal />
                     </section>
                 </main>
+                <lens::LensPanel below={true} />
                 { help }
             </div>
         </ContextProvider<ViewCtx>>

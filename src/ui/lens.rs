@@ -35,12 +35,13 @@ pub fn chart_inert(lens: Lens, id: &str) -> bool {
     !lens.shows_chart(id)
 }
 
-/// A computed view's run generation, lens and moment.
-type Key = (u32, Lens, SimTime);
+/// A computed view's run generation, how far that run was known, the lens
+/// and the moment.
+type Key = (u32, SimTime, Lens, SimTime);
 
 /// What the panel keeps: the run generation its [`vl::Prepared`] belongs
-/// to, that, and the last view with its key (generation, lens, moment) and
-/// when (wall ms) it was computed.
+/// to, that, and the last view with its key and when (wall ms) it was
+/// computed.
 #[derive(Default)]
 struct Kept {
     gen: Option<u32>,
@@ -48,23 +49,73 @@ struct Kept {
     last: Option<(Key, Rc<LensView>, f64)>,
 }
 
-/// While the clock runs, the lens is computed again at most this often
-/// (wall ms): the flow-log lens aggregates every sampled packet so far.
-const PLAYING_EVERY_MS: f64 = 1000.0;
+/// While the clock runs or the run streams in, the lens is computed again
+/// at most this often (wall ms): the flow-log lens aggregates every sampled
+/// packet so far.
+const BUSY_EVERY_MS: f64 = 1000.0;
 
-/// The lens panel: the switch, then what the chosen vantage point recorded.
+/// The lens switch in the page's header: one choice, numbered in the order
+/// the responders looked. In the header it takes no room of its own, so
+/// the page below lays out as before while the ground truth is shown.
+#[component(LensSwitch)]
+pub fn lens_switch() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let lens = ctx.view.lens;
+    let onchange = {
+        let view = ctx.view.clone();
+        Callback::from(move |ev: Event| {
+            if let Ok(l) = Lens::parse(&util::input_value(&ev)) {
+                view.dispatch(Action::Lens(l));
+            }
+        })
+    };
+    html! {
+        <label class="lens__pick">{ "Seen by " }
+            <select id="lens" onchange={onchange} title="What each team could see: the rest of the page is dimmed">
+                { for Lens::ALL.iter().enumerate().map(|(i, l)| html! {
+                    <option value={l.name()} selected={*l == lens}>{ option_text(i, *l) }</option>
+                }) }
+            </select>
+        </label>
+    }
+}
+
+/// An option's text: its place in the responders' order, then its label.
+fn option_text(i: usize, l: Lens) -> String {
+    if l == Lens::Truth {
+        l.label().to_string()
+    } else {
+        format!("{} {}", i + 1, l.label())
+    }
+}
+
+/// Where a [`LensPanel`] sits.
+#[derive(Properties, PartialEq)]
+pub struct LensPanelProps {
+    /// Above the panels (a team's lens) or below them (the ground truth,
+    /// which leaves the page above laid out as without lenses).
+    pub below: bool,
+}
+
+/// What the chosen vantage point recorded, with the responders' order as a
+/// strip of buttons. A team's lens is shown above the (dimmed) panels, the
+/// ground truth below them. It shows the run as far as it is known.
 #[component(LensPanel)]
-pub fn lens_panel() -> Html {
+pub fn lens_panel(props: &LensPanelProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let lens = ctx.view.lens;
     let kept = use_mut_ref(Kept::default);
-    let computed = {
+    let here = (lens == Lens::Truth) == props.below;
+    let computed = if !here {
+        None
+    } else {
         let p = ctx.page.borrow();
         let t = p.clock.t;
-        let playing = p.clock.playing;
-        p.record().filter(|r| r.finished()).map(|r| {
+        p.record().map(|r| {
             let gen = r.id().gen;
-            let key = (gen, lens, t);
+            let known = if r.finished() { r.end() } else { r.done_to };
+            let key = (gen, known, lens, t);
+            let busy = p.clock.playing || !r.finished();
             let mut k = kept.borrow_mut();
             if k.gen != Some(gen) {
                 *k = Kept {
@@ -76,10 +127,7 @@ pub fn lens_panel() -> Html {
             let fresh = match &k.last {
                 Some((have, _, at)) => {
                     *have == key
-                        || (playing
-                            && have.0 == gen
-                            && have.1 == lens
-                            && now - at < PLAYING_EVERY_MS)
+                        || (busy && (have.0, have.2) == (gen, lens) && now - at < BUSY_EVERY_MS)
                 }
                 None => false,
             };
@@ -87,12 +135,17 @@ pub fn lens_panel() -> Html {
                 let v = vl::view_with(r, lens, t, &mut k.prep);
                 k.last = Some((key, Rc::new(v), now));
             }
-            k.last
-                .as_ref()
-                .map(|(_, v, _)| v.clone())
-                .expect("just set")
+            let (have, v, _) = k.last.as_ref().expect("just set");
+            // Computed from the whole run (what the end-to-end test waits for).
+            let whole = r.finished() && have.1 == r.end();
+            (v.clone(), whole)
         })
     };
+    if !here {
+        return html! {};
+    }
+    let whole = computed.as_ref().is_some_and(|c| c.1);
+    let computed = computed.map(|c| c.0);
     let buttons = Lens::ALL.iter().enumerate().map(|(i, l)| {
         let view = ctx.view.clone();
         let l = *l;
@@ -113,7 +166,7 @@ pub fn lens_panel() -> Html {
         let page = ctx.page.clone();
         Callback::from(move |_| {
             let p = page.borrow();
-            if let Some(r) = p.record().filter(|r| r.finished()) {
+            if let Some(r) = p.record() {
                 let v = vl::view(r, lens, p.clock.t);
                 let text = vl::export_text(r, &v);
                 util::download(
@@ -153,7 +206,7 @@ pub fn lens_panel() -> Html {
         .unwrap_or_default();
     html! {
         <section id="panel-lens" class="panel lens" aria-label="Lens: what each team could see"
-            data-lens={lens.name()} data-figures={figures} data-at-us={at}>
+            data-lens={lens.name()} data-figures={figures} data-at-us={at} data-whole-run={whole.to_string()}>
             <div class="lens__head">
                 <h2>{ "What each team could see" }</h2>
                 <button class="btn" id="lens-download" onclick={download} disabled={computed.is_none()}

@@ -710,10 +710,11 @@ await page.setViewportSize({ width: 1440, height: 1000 });
 
 // ===== 15. Lenses (issue 22): what each team could see. =====================
 // This whole block is the lenses' (kept in one piece). For each lens: switch
-// to it, check which panels and charts are dimmed (faded and inert), that its
-// figures equal the run's own counters (the CSV and flow-log downloads of the
-// same moment, made by the worker from its own run), that the URL carries
-// lens= and that a fresh load of that URL restores it; a screenshot of each.
+// to it (the header's choice), check which panels and charts are dimmed
+// (faded and inert), that its figures equal the run's own counters (the CSV
+// and flow-log downloads of the same moment, made by the worker from its own
+// run), that the URL carries lens= and that a fresh load of that URL restores
+// it; a screenshot of each.
 {
   const lensT = 240;
   const lensLit = {
@@ -731,7 +732,7 @@ await page.setViewportSize({ width: 1440, height: 1000 });
   };
   await page.goto(`${base}?t=${lensT}`);
   await known();
-  await page.waitForSelector('#panel-lens[data-figures*="="]', { timeout: 30000 });
+  await page.waitForSelector('#panel-lens[data-whole-run="true"][data-figures*="="]', { timeout: 30000 });
   // The run's own counters up to the moment: every CSV column summed.
   const csv = (await download('#export-csv')).text.trim().split(/\r?\n/);
   const cols = csv[0].split(',');
@@ -791,9 +792,10 @@ await page.setViewportSize({ width: 1440, height: 1000 });
     check(name === 'truth' ? s.lensParam === null : s.lensParam === name, `lens ${name} (${how}): the URL carries lens=${s.lensParam}`);
   };
   for (const name of Object.keys(lensLit)) {
-    await page.click(`#lens-${name}`);
+    await page.selectOption('#lens', name);
     await page.waitForFunction((n) => document.querySelector('#panel-lens')?.dataset.lens === n
       && (new URLSearchParams(location.search).get('lens') || 'truth') === n
+      && document.querySelector('#panel-lens')?.dataset.wholeRun === 'true'
       && (document.querySelector('#panel-lens')?.dataset.figures || '').includes('='), name, { timeout: 30000 });
     await checkLens(name, 'switched');
     const dl = await download('#lens-download');
@@ -806,9 +808,14 @@ await page.setViewportSize({ width: 1440, height: 1000 });
     const url = page.url();
     await page.goto(url);
     await known();
-    await page.waitForSelector('#panel-lens[data-figures*="="]', { timeout: 30000 });
+    await page.waitForSelector('#panel-lens[data-whole-run="true"][data-figures*="="]', { timeout: 30000 });
     await checkLens(name, 'fresh load');
   }
+  // The responders' order as a strip on the lens panel: a click switches too.
+  await page.click('#lens-application');
+  await page.waitForFunction(() => document.querySelector('#panel-lens')?.dataset.lens === 'application'
+    && document.querySelector('#lens').value === 'application', null, { timeout: 10000 });
+  check(true, 'the lens panel\'s strip (the responders\' order) switches the lens, and the header\'s choice follows');
   // Accessibility with panels dimmed, light and dark; and a phone.
   await page.goto(`${base}?t=${lensT}&lens=kernel`);
   await known();
@@ -817,7 +824,7 @@ await page.setViewportSize({ width: 1440, height: 1000 });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}?t=${lensT}&lens=flow-logs`);
   await known();
-  await page.waitForSelector('#panel-lens[data-figures*="="]', { timeout: 30000 });
+  await page.waitForSelector('#panel-lens[data-whole-run="true"][data-figures*="="]', { timeout: 30000 });
   const lensOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   check(lensOverflow <= 0, `the flow-log lens at 390 px: no horizontal overflow (${lensOverflow} px)`);
   await page.evaluate(() => document.querySelector('#panel-lens').scrollIntoView());

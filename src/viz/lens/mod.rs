@@ -89,12 +89,18 @@ pub(crate) fn sum_to(v: &[f64], n: usize) -> f64 {
     v[..n.min(v.len())].iter().sum()
 }
 
+/// How many packets a [`Prepared`] was made from, and whether the run had
+/// finished.
+type MadeFrom = (usize, bool);
+
 /// What a lens reuses between moments of one run, made on first use: each
 /// sampled packet's one-packet flow-log record (building a packet's frame
 /// to read its length and ports is the costly part of the flow-log lens).
+/// They are made again when the record has grown or finished since (a
+/// record still streaming in may resend the fates of its last packets).
 #[derive(Default)]
 pub struct Prepared {
-    flow: Option<Vec<Option<flowlog::Record>>>,
+    flow: Option<(MadeFrom, Vec<Option<flowlog::Record>>)>,
 }
 
 /// What `lens` records of the run up to `t`.
@@ -109,9 +115,13 @@ pub fn view_with(rec: &RunRecord, lens: Lens, t: SimTime, prep: &mut Prepared) -
         Lens::NodeLocalDns => node_local_dns(rec, t),
         Lens::Ena => node::ena(rec, t),
         Lens::FlowLogs => {
-            let flow = prep.flow.get_or_insert_with(|| {
-                flowlog::packet_records(rec.id().scenario.seed, &rec.packets, Default::default())
-            });
+            let made_from = (rec.packets.len(), rec.finished());
+            if prep.flow.as_ref().map(|f| f.0) != Some(made_from) {
+                let seed = rec.id().scenario.seed;
+                let one = flowlog::packet_records(seed, &rec.packets, Default::default());
+                prep.flow = Some((made_from, one));
+            }
+            let flow = prep.flow.as_ref().map(|f| f.1.as_slice()).unwrap_or(&[]);
             node::flow_logs(rec, t, flow)
         }
         Lens::Kernel => node::kernel(rec, t),
@@ -379,7 +389,7 @@ fn truth(rec: &RunRecord, t: SimTime) -> (Vec<Block>, Vec<(String, f64)>) {
         (
             "SYNs that reached a node for a deleted pod's IP",
             Global::SynToDeletedIp,
-            "nobody",
+            "VPC flow logs: SYN-only records (sampled)",
         ),
         (
             "… dropped by rp_filter (ens6 has no IPv4 address)",

@@ -231,3 +231,36 @@ fn tail_keeps_the_last_lines_and_counts_the_rest() {
     assert_eq!(tail("a\nb\nc\n", 2), ("b\nc\n".to_string(), 1));
     assert_eq!(tail("", 2), (String::new(), 0));
 }
+
+#[test]
+fn a_lens_kept_while_the_run_streams_in_ends_equal_to_one_made_on_the_whole_run() {
+    let sc = small("incident", &[]);
+    let mut svc = Service::default();
+    let mut rec = None;
+    for r in svc.request(Request::Start(RunId {
+        gen: 1,
+        scenario: sc.clone(),
+    })) {
+        if let Reply::Started(meta) = r {
+            rec = Some(RunRecord::new(*meta));
+        }
+    }
+    let mut rec = rec.expect("started");
+    let mut prep = Prepared::default();
+    let mut partial = 0;
+    while svc.busy() {
+        for r in svc.work() {
+            if let Reply::Progress { chunk, .. } = r {
+                rec.apply(*chunk);
+            }
+        }
+        if !rec.finished() {
+            // The page shows the run as far as it is known.
+            let _ = view_with(&rec, Lens::FlowLogs, rec.done_to, &mut prep);
+            partial += 1;
+        }
+    }
+    assert!(partial > 0, "the run came in several chunks");
+    let kept = view_with(&rec, Lens::FlowLogs, T, &mut prep);
+    assert_eq!(kept, view(&rec, Lens::FlowLogs, T));
+}

@@ -158,6 +158,10 @@ mod tests {
         let (v, errors) = url::decode("?lens=kernel&t=100");
         assert_eq!((v.lens, v.t), (Lens::Kernel, 100.0));
         assert!(errors.is_empty());
+        // An embedded panel is shown whole; its link to the page keeps the lens.
+        let snippet = url::embed_snippet("https://x/", &v, "charts");
+        assert!(!snippet.contains("lens="), "{snippet}");
+        assert!(url::full_page_query(&v).contains("lens=kernel"));
     }
 
     #[test]

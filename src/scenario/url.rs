@@ -388,6 +388,7 @@ pub fn embed_snippet(page: &str, v: &ViewState, panel: &str) -> String {
     e.embed = Some(panel.to_string());
     e.panel = None;
     e.tour = None;
+    e.lens = Lens::Truth;
     let src = format!("{page}?{}", encode(&e))
         .replace('&', "&amp;")
         .replace('"', "&quot;");

@@ -217,7 +217,11 @@ fn draw_some(
 #[component(Charts)]
 pub fn charts(props: &ChartsProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
-    let lens = ctx.view.lens;
+    // An embedded chart is shown whole, whatever lens the page had.
+    let lens = match ctx.view.embed {
+        Some(_) => crate::scenario::lens::Lens::Truth,
+        None => ctx.view.lens,
+    };
     let ids: Vec<&'static str> = match &props.only {
         Some(id) => vc::CHART_IDS
             .iter()

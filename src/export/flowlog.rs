@@ -150,11 +150,35 @@ type Key = (u64, Iface, u8, Ipv4Addr, u16, Ipv4Addr, u16, bool);
 ///
 /// Spec: Amazon VPC User Guide, "Flow log records" (see the module doc).
 pub fn records(sim: &Sim, opts: Options) -> Vec<Record> {
+    records_of(sim.seed, &sim.trace.packets, opts)
+}
+
+/// The flow log records of sampled packets `packets` of the run with seed
+/// `seed` (which keys the frames' made-up numbers), as [`records`].
+pub fn records_of(seed: u64, packets: &[PacketRecord], opts: Options) -> Vec<Record> {
+    aggregate(
+        packets
+            .iter()
+            .filter_map(|p| record_of(seed, packets, p, opts)),
+    )
+}
+
+/// Each sampled packet's one-packet record (`None` if the flow log would
+/// not see it), in the packets' order: what [`aggregate`] sums. The page's
+/// flow-log lens makes these once per run and aggregates those sent up to
+/// its clock, so the lens and the download are the same records.
+pub fn packet_records(seed: u64, packets: &[PacketRecord], opts: Options) -> Vec<Option<Record>> {
+    packets
+        .iter()
+        .map(|p| record_of(seed, packets, p, opts))
+        .collect()
+}
+
+/// One-packet records summed into flows: one record per ENI, 5-tuple,
+/// action and aggregation interval, in interval, ENI, start-time order.
+pub fn aggregate(one_packet: impl IntoIterator<Item = Record>) -> Vec<Record> {
     let mut flows: BTreeMap<Key, Record> = BTreeMap::new();
-    for p in &sim.trace.packets {
-        let Some(r) = record_of(sim, p, opts) else {
-            continue;
-        };
+    for r in one_packet {
         let window = r.start / INTERVAL_S;
         let key = (
             window,
@@ -183,7 +207,12 @@ pub fn records(sim: &Sim, opts: Options) -> Vec<Record> {
 }
 
 /// A one-packet record, or None if the ENI's flow log would not see it.
-fn record_of(sim: &Sim, p: &PacketRecord, opts: Options) -> Option<Record> {
+fn record_of(
+    seed: u64,
+    packets: &[PacketRecord],
+    p: &PacketRecord,
+    opts: Options,
+) -> Option<Record> {
     let (iface, at) = capture_point(p);
     // Allowance drops, of a client's SYN on its way in or of the node's own
     // DNS packet on its way out, are logged only if asked for.
@@ -206,7 +235,7 @@ fn record_of(sim: &Sim, p: &PacketRecord, opts: Options) -> Option<Record> {
     } else {
         (eni_addr, p.dst)
     };
-    let f = frame(sim.seed, &sim.trace.packets, p);
+    let f = frame(seed, packets, p);
     // Ports as written in the frame (ICMP has none: 0).
     let l4 = &f.bytes[ETH_LEN + 20..];
     let (srcport, dstport) = match p.kind {

@@ -18,7 +18,9 @@
 use super::clock::Civil;
 use super::ident::{hostname, Iface};
 use crate::sim::node::Node;
+use crate::sim::trace::KernelLogLine;
 use crate::sim::Sim;
+use std::net::Ipv4Addr;
 
 /// `hard_header_len` of an Ethernet device.
 pub const ETH_HLEN: usize = 14;
@@ -54,14 +56,25 @@ fn martian_dev(line: &str) -> Option<&str> {
 /// 5.10 prints it (`IPv4: martian source …` and `ll header: …`,
 /// `net_ratelimit: N callbacks suppressed`).
 pub fn syslog(sim: &Sim) -> String {
+    syslog_of(&sim.trace.kernel_log, |n| {
+        sim.nodes
+            .get(n as usize)
+            .map(|x| x.ip)
+            .unwrap_or_else(|| Node::primary_ip(n))
+    })
+}
+
+/// Kernel log lines `lines` as [`syslog`] writes them, `ip` giving each
+/// node's primary address (its host name): the page's kernel lens calls it
+/// on the lines it holds, so the lens and the download are the same text.
+pub fn syslog_of(lines: &[KernelLogLine], ip: impl Fn(u16) -> Ipv4Addr) -> String {
     let mut out = String::new();
-    for l in &sim.trace.kernel_log {
-        let ip = sim
-            .nodes
-            .get(l.node as usize)
-            .map(|n| n.ip)
-            .unwrap_or_else(|| Node::primary_ip(l.node));
-        let prefix = format!("{} {} kernel: ", Civil::of(l.at).syslog(), hostname(ip));
+    for l in lines {
+        let prefix = format!(
+            "{} {} kernel: ",
+            Civil::of(l.at).syslog(),
+            hostname(ip(l.node))
+        );
         out.push_str(&prefix);
         out.push_str(&l.line);
         out.push('\n');

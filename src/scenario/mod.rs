@@ -5,6 +5,7 @@ pub mod assumptions;
 pub mod calibration;
 pub mod catalog;
 pub mod cost;
+pub mod lens;
 pub mod presets;
 pub mod sensitivity;
 pub mod sweep;

@@ -4,7 +4,8 @@
 //! `?preset=incident&seed=1&set=base_delay_ms:1000,rp_filter_ens6:1&t=312.5&pkt=4711&panel=kernel&embed=kernel&speed=2`
 //! and what the reader set in the panels: the kernel step-through's what-ifs
 //! and step (`kt=a0,addr1&step=3`), the event log's search and filters
-//! (`q=rp_filter&log=syn,drops`).
+//! (`q=rp_filter&log=syn,drops`), and the lens the page is seen through
+//! (`lens=kernel`, [`super::lens`]).
 //!
 //! A sweep (`scenario::sweep`) is its axes and its figure:
 //! `&sweep=max_delay_ms:100..120000:log:12*lb_policy:round_robin,pick_first&metric=error_rate_peak`
@@ -14,6 +15,7 @@
 //! Decoding never fails: each bad piece is dropped with a message saying
 //! what was wrong, and the rest is used.
 
+use super::lens::Lens;
 use super::toggles::Toggles;
 use super::{catalog, presets, Scenario};
 use crate::scenario::sweep::{axes_text, Axis, Metric, Sweep};
@@ -101,6 +103,8 @@ pub struct ViewState {
     pub log_filter: LogFilter,
     /// A sweep over the scenario.
     pub sweep: Option<SweepView>,
+    /// The vantage point the page is seen through (`lens=kernel`).
+    pub lens: Lens,
 }
 
 /// A sweep as a link carries it (the scenario is the link's).
@@ -128,6 +132,7 @@ impl Default for ViewState {
             step: None,
             log_query: String::new(),
             log_filter: LogFilter::default(),
+            lens: Lens::Truth,
         }
     }
 }
@@ -283,6 +288,10 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
                 Ok(m) => metric = Some(m),
                 Err(e) => errors.push(format!("{e}; ignored")),
             },
+            "lens" => match Lens::parse(&val) {
+                Ok(l) => v.lens = l,
+                Err(e) => errors.push(format!("{e}; showing the ground truth")),
+            },
             "kt" => match Toggles::decode(&val) {
                 Ok(t) => v.toggles = t,
                 Err(e) => errors.push(format!("{e}; the kernel what-ifs were ignored")),
@@ -379,6 +388,7 @@ pub fn embed_snippet(page: &str, v: &ViewState, panel: &str) -> String {
     e.embed = Some(panel.to_string());
     e.panel = None;
     e.tour = None;
+    e.lens = Lens::Truth;
     let src = format!("{page}?{}", encode(&e))
         .replace('&', "&amp;")
         .replace('"', "&quot;");
@@ -450,6 +460,9 @@ pub fn encode(v: &ViewState) -> String {
     }
     if v.log_filter != LogFilter::default() {
         parts.push(format!("log={}", encode_component(&v.log_filter.encode())));
+    }
+    if v.lens != Lens::Truth {
+        parts.push(format!("lens={}", v.lens.name()));
     }
     parts.join("&")
 }

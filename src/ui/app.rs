@@ -7,8 +7,8 @@
 use super::page::{Page, PageRef, Which};
 use super::util;
 use super::{
-    assumptions, charts, controls, eventlog, exports, inspector, kernel, lab, story, topology,
-    tour, transport,
+    assumptions, charts, controls, eventlog, exports, inspector, kernel, lab, lens, story,
+    topology, tour, transport,
 };
 use crate::explain::compare;
 use crate::scenario::toggles::Toggles;
@@ -86,6 +86,8 @@ pub struct View {
     pub log_query: String,
     /// The event log's filters.
     pub log_filter: LogFilter,
+    /// The vantage point the page is seen through.
+    pub lens: crate::scenario::lens::Lens,
 }
 
 /// Changes to the view.
@@ -122,6 +124,8 @@ pub enum Action {
     LogQuery(String),
     /// Filter the event log.
     LogFilter(LogFilter),
+    /// See the page through a lens.
+    Lens(crate::scenario::lens::Lens),
 }
 
 impl Reducible for View {
@@ -177,6 +181,7 @@ impl Reducible for View {
             Action::Toggles(t) => v.toggles = t,
             Action::LogQuery(q) => v.log_query = q,
             Action::LogFilter(f) => v.log_filter = f,
+            Action::Lens(l) => v.lens = l,
         }
         Rc::new(v)
     }
@@ -253,6 +258,7 @@ fn initial_view() -> (View, f64, f64) {
             toggles: vs.toggles,
             log_query: vs.log_query,
             log_filter: vs.log_filter,
+            lens: vs.lens,
         },
         vs.t,
         vs.speed,
@@ -276,6 +282,7 @@ fn view_state(v: &View, p: &Page) -> ViewState {
         step: v.kernel_step,
         log_query: v.log_query.clone(),
         log_filter: v.log_filter,
+        lens: v.lens,
     }
 }
 
@@ -533,10 +540,11 @@ pub fn app() -> Html {
         refresh,
     };
     let focus = |id: &str| -> Classes {
+        let dim = lens::dim(&view, id);
         if view.panel.as_deref() == Some(id) {
-            classes!("panel", "panel--focus")
+            classes!("panel", "panel--focus", dim)
         } else {
-            classes!("panel")
+            classes!("panel", dim)
         }
     };
     let mut messages = view.errors.clone();
@@ -624,6 +632,7 @@ pub fn app() -> Html {
                         <span class="app__subtitle">{ "a Kubernetes rollout outage, packet by packet" }</span>
                     </div>
                     <exports::Exports />
+                    <lens::LensSwitch />
                     <EmbedButton />
                     <button class="btn" aria-label="Keyboard shortcuts" onclick={ let v = view.clone(); Callback::from(move |_| v.dispatch(Action::Help(true))) }>{ "?" }</button>
                 </header>
@@ -631,32 +640,34 @@ pub fn app() -> Html {
                 { errors }
                 <transport::Transport compact={false} />
                 <tour::Tour />
+                <lens::LensPanel below={false} />
                 <main class="grid">
-                    <section id="panel-topology" class={classes!(focus("topology"), "area-topology")} aria-label="Topology">
+                    <section id="panel-topology" class={classes!(focus("topology"), "area-topology")} inert={lens::inert(&view, "topology")} aria-label="Topology">
                         <topology::Topology canvas={topo_ref.clone()} />
                     </section>
-                    <section id="panel-controls" class={classes!(focus("controls"), "area-controls")} aria-label="What-if controls">
+                    <section id="panel-controls" class={classes!(focus("controls"), "area-controls")} inert={lens::inert(&view, "controls")} aria-label="What-if controls">
                         <controls::Controls />
                     </section>
-                    <section id="panel-kernel" class={classes!(focus("kernel"), "area-kernel")} aria-label="Kernel step-through">
+                    <section id="panel-kernel" class={classes!(focus("kernel"), "area-kernel")} inert={lens::inert(&view, "kernel")} aria-label="Kernel step-through">
                         <kernel::KernelStepThrough />
                     </section>
-                    <section id="panel-inspector" class={classes!(focus("inspector"), "area-inspector")} aria-label="Packet inspector">
+                    <section id="panel-inspector" class={classes!(focus("inspector"), "area-inspector")} inert={lens::inert(&view, "inspector")} aria-label="Packet inspector">
                         <inspector::Inspector />
                     </section>
-                    <section id="panel-charts" class={classes!(focus("charts"), "area-charts")} aria-label="Charts">
+                    <section id="panel-charts" class={classes!(focus("charts"), "area-charts")} inert={lens::inert(&view, "charts")} aria-label="Charts">
                         <charts::Charts />
                     </section>
-                    <section id="panel-log" class={classes!(focus("log"), "area-log")} aria-label="Event log">
+                    <section id="panel-log" class={classes!(focus("log"), "area-log")} inert={lens::inert(&view, "log")} aria-label="Event log">
                         <eventlog::EventLog />
                     </section>
-                    <section id="panel-assumptions" class={classes!(focus("assumptions"), "area-assumptions")} aria-label="Assumptions">
+                    <section id="panel-assumptions" class={classes!(focus("assumptions"), "area-assumptions")} inert={lens::inert(&view, "assumptions")} aria-label="Assumptions">
                         <assumptions::Assumptions />
                     </section>
-                    <section id="panel-lab" class={classes!(focus("lab"), "area-lab")} aria-label="Lab terminal">
+                    <section id="panel-lab" class={classes!(focus("lab"), "area-lab")} inert={lens::inert(&view, "lab")} aria-label="Lab terminal">
                         <lab::LabTerminal />
                     </section>
                 </main>
+                <lens::LensPanel below={true} />
                 { help }
             </div>
         </ContextProvider<ViewCtx>>

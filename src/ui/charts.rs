@@ -217,6 +217,11 @@ fn draw_some(
 #[component(Charts)]
 pub fn charts(props: &ChartsProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
+    // An embedded chart is shown whole, whatever lens the page had.
+    let lens = match ctx.view.embed {
+        Some(_) => crate::scenario::lens::Lens::Truth,
+        None => ctx.view.lens,
+    };
     let ids: Vec<&'static str> = match &props.only {
         Some(id) => vc::CHART_IDS
             .iter()
@@ -332,7 +337,7 @@ pub fn charts(props: &ChartsProps) -> Html {
             _ => "click to jump there".to_string(),
         };
         html! {
-            <figure class="chart" id={format!("chart-{id}")}>
+            <figure class={classes!("chart", (!lens.shows_chart(id)).then_some("chart--dimmed"))} id={format!("chart-{id}")} inert={super::lens::chart_inert(lens, id)}>
                 <div class="chart__plot">
                     <canvas ref={r} role="img" aria-label={format!("chart {id}; the event log lists the same events")} onclick={onclick} onmousemove={onmove} />
                     <div class="chart__cursor" id={format!("cursor-{id}")} aria-hidden="true"></div>

@@ -28,6 +28,7 @@ mod exports;
 mod inspector;
 mod kernel;
 mod lab;
+mod lens;
 mod page;
 mod story;
 mod topology;

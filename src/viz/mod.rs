@@ -11,7 +11,9 @@
 //! | [`topology`] | where nodes, pods and packets are drawn on the topology view |
 //! | [`charts`] | the responders' charts: specs built from the metrics, drawing on any plotters backend, mouse ↔ time mapping |
 //! | [`timeline`] | the marks on the scrubber and the jumps between them |
+//! | [`lens`] | what each vantage point recorded of the run (`nstat`, `ethtool -S`, flow logs, logs), as its tool prints it |
 
 pub mod charts;
+pub mod lens;
 pub mod timeline;
 pub mod topology;

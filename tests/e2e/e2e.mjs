@@ -708,6 +708,135 @@ check(overflow <= 0, `no horizontal overflow at 390 px (${overflow} px)`);
 await page.screenshot({ path: path.join(out, 'phone-390x844.png') });
 await page.setViewportSize({ width: 1440, height: 1000 });
 
+// ===== 15. Lenses (issue 22): what each team could see. =====================
+// This whole block is the lenses' (kept in one piece). For each lens: switch
+// to it (the header's choice), check which panels and charts are dimmed
+// (faded and inert), that its figures equal the run's own counters (the CSV
+// and flow-log downloads of the same moment, made by the worker from its own
+// run), that the URL carries lens= and that a fresh load of that URL restores
+// it; a screenshot of each.
+{
+  const lensT = 240;
+  const lensLit = {
+    application: { panels: [], charts: ['error-rate', 'latency'] },
+    'node-local-dns': { panels: [], charts: ['nodelocaldns-rejects', 'dns-queries', 'nodelocaldns-healthcheck-failures'] },
+    ena: { panels: [], charts: ['conntrack-allowance-exceeded', 'vpc-conntrack', 'throughput'] },
+    'flow-logs': { panels: [], charts: ['flowlog-old-ip'] },
+    kernel: { panels: ['lab'], charts: ['tcp-retransmits', 'linux-conntrack'] },
+    truth: null,
+  };
+  const panelIds = ['topology', 'kernel', 'inspector', 'charts', 'log', 'lab', 'controls', 'assumptions'];
+  const download = async (sel) => {
+    const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click(sel)]);
+    return { name: d.suggestedFilename(), text: readFileSync(await d.path(), 'utf8') };
+  };
+  await page.goto(`${base}?t=${lensT}`);
+  await known();
+  await page.waitForSelector('#panel-lens[data-whole-run="true"][data-figures*="="]', { timeout: 30000 });
+  // The run's own counters up to the moment: every CSV column summed.
+  const csv = (await download('#export-csv')).text.trim().split(/\r?\n/);
+  const cols = csv[0].split(',');
+  const sums = {};
+  cols.forEach((c, i) => { sums[c] = csv.slice(1).reduce((a, r) => a + Number(r.split(',')[i] || 0), 0); });
+  const flow = (await download('#export-flowlog')).text.trim().split('\n').slice(1);
+  const flowSynOnly = flow.filter((l) => l.split(' ')[19] === '2').length;
+  const lensState = () => page.evaluate((ids) => ({
+    lens: document.querySelector('#panel-lens')?.dataset.lens,
+    figures: Object.fromEntries((document.querySelector('#panel-lens')?.dataset.figures || '').split(';').filter(Boolean).map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)])),
+    inert: Object.fromEntries(ids.map((id) => [id, document.querySelector(`#panel-${id}`)?.hasAttribute('inert')])),
+    dimmedLook: ids.filter((id) => Number(getComputedStyle(document.querySelector(`#panel-${id}`)).opacity) < 0.5),
+    chartsInert: [...document.querySelectorAll('.chart')].filter((c) => c.hasAttribute('inert')).map((c) => c.id.replace('chart-', '')),
+    charts: [...document.querySelectorAll('.chart')].map((c) => c.id.replace('chart-', '')),
+    out: [...document.querySelectorAll('.lens__out')].map((p) => p.textContent),
+    lensParam: new URLSearchParams(location.search).get('lens'),
+  }), panelIds);
+  const checkLens = async (name, how) => {
+    const s = await lensState();
+    const lit = lensLit[name];
+    const wantInert = Object.fromEntries(panelIds.map((id) => [id,
+      !!lit && !['controls', 'assumptions'].includes(id) && !(id === 'charts' && lit.charts.length) && !lit.panels.includes(id)]));
+    const wantCharts = lit ? s.charts.filter((c) => !lit.charts.includes(c)) : [];
+    check(s.lens === name && JSON.stringify(s.inert) === JSON.stringify(wantInert)
+      && JSON.stringify(s.dimmedLook) === JSON.stringify(panelIds.filter((id) => wantInert[id]))
+      && JSON.stringify(s.chartsInert) === JSON.stringify(wantCharts),
+      `lens ${name} (${how}): dims and makes inert ${panelIds.filter((id) => s.inert[id]).join(', ') || 'nothing'}; charts dimmed ${s.chartsInert.length}/${s.charts.length}`);
+    // Its figures are the run's own counters.
+    const f = s.figures;
+    const against = Object.keys(f).filter((k) => k in sums);
+    const wrong = against.filter((k) => f[k] !== sums[k]).map((k) => `${k} ${f[k]} ≠ CSV ${sums[k]}`);
+    let extra = true;
+    let what = '';
+    if (name === 'flow-logs') {
+      extra = f.flowlog_records === flow.length && f.flowlog_syn_only_records === flowSynOnly && f.flowlog_unanswered > 0;
+      what = `flow-log download: ${flow.length} records, ${flowSynOnly} SYN-only; lens: ${f.flowlog_records}, ${f.flowlog_syn_only_records}, ${f.flowlog_unanswered} unanswered`;
+    } else if (name === 'kernel') {
+      const shown = [...s.out[0].matchAll(/TcpExtIPReversePathFilter\s+(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+      extra = shown === sums.martian_drops && shown > 0 && s.out[1].includes('martian source');
+      what = `TcpExtIPReversePathFilter over the nodes ${shown}, CSV martian_drops ${sums.martian_drops}`;
+    } else if (name === 'ena') {
+      const shown = [...s.out[0].matchAll(/conntrack_allowance_exceeded: (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+      extra = shown === sums.conntrack_allowance_exceeded && shown > 0 && s.out[0].includes('conntrack_allowance_available: ');
+      what = `conntrack_allowance_exceeded over the nodes ${shown}, CSV ${sums.conntrack_allowance_exceeded}`;
+    } else if (name === 'node-local-dns') {
+      const shown = [...s.out[1].matchAll(/coredns_forward_max_concurrent_rejects_total (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+      extra = shown === sums.nodelocaldns_rejects && shown > 0 && s.out[0].includes('concurrent queries exceeded maximum');
+      what = `coredns_forward_max_concurrent_rejects_total over the nodes ${shown}, CSV ${sums.nodelocaldns_rejects}`;
+    } else if (name === 'application') {
+      extra = f.request_errors > 0 && s.out[1].includes('level=error') && s.out[2].includes('createTransport');
+      what = `request_errors ${f.request_errors}`;
+    } else {
+      extra = f.martian_drops > 0 && s.out[0].includes('TcpExtIPReversePathFilter');
+    }
+    check(wrong.length === 0 && (against.length > 0 || name === 'flow-logs') && extra,
+      `lens ${name} (${how}): its figures are the run's own counters (${against.map((k) => `${k}=${f[k]}`).join(', ')}${what ? `; ${what}` : ''})${wrong.length ? ` WRONG: ${wrong.join('; ')}` : ''}`);
+    check(name === 'truth' ? s.lensParam === null : s.lensParam === name, `lens ${name} (${how}): the URL carries lens=${s.lensParam}`);
+  };
+  for (const name of Object.keys(lensLit)) {
+    await page.selectOption('#lens', name);
+    await page.waitForFunction((n) => document.querySelector('#panel-lens')?.dataset.lens === n
+      && (new URLSearchParams(location.search).get('lens') || 'truth') === n
+      && document.querySelector('#panel-lens')?.dataset.wholeRun === 'true'
+      && (document.querySelector('#panel-lens')?.dataset.figures || '').includes('='), name, { timeout: 30000 });
+    await checkLens(name, 'switched');
+    const dl = await download('#lens-download');
+    const shownFirst = (await lensState()).out[0].trim().split('\n').slice(-1)[0];
+    check(dl.name.endsWith(`-t${lensT}-lens-${name}.txt`) && dl.text.includes(' lens of the run incident') && dl.text.includes(shownFirst),
+      `lens ${name}: its download (${dl.name}) holds what the panel shows`);
+    await page.evaluate(() => document.querySelector('#panel-lens').scrollIntoView());
+    await page.screenshot({ path: path.join(out, `lens-${name}.png`) });
+    // A fresh load of the same URL restores the lens.
+    const url = page.url();
+    await page.goto(url);
+    await known();
+    await page.waitForSelector('#panel-lens[data-whole-run="true"][data-figures*="="]', { timeout: 30000 });
+    await checkLens(name, 'fresh load');
+  }
+  // The responders' order as a strip on the lens panel: a click switches too.
+  await page.click('#lens-application');
+  await page.waitForFunction(() => document.querySelector('#panel-lens')?.dataset.lens === 'application'
+    && document.querySelector('#lens').value === 'application', null, { timeout: 10000 });
+  check(true, 'the lens panel\'s strip (the responders\' order) switches the lens, and the header\'s choice follows');
+  // Accessibility with panels dimmed, light and dark; and a phone.
+  await page.goto(`${base}?t=${lensT}&lens=kernel`);
+  await known();
+  await chartsDone();
+  await axeCheck('the kernel lens (panels dimmed and inert)');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${base}?t=${lensT}&lens=flow-logs`);
+  await known();
+  await page.waitForSelector('#panel-lens[data-whole-run="true"][data-figures*="="]', { timeout: 30000 });
+  const lensOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(lensOverflow <= 0, `the flow-log lens at 390 px: no horizontal overflow (${lensOverflow} px)`);
+  await page.evaluate(() => document.querySelector('#panel-lens').scrollIntoView());
+  await page.screenshot({ path: path.join(out, 'lens-flow-logs-390x844.png') });
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(`${base}?t=${lensT}&lens=tcpdump`);
+  await page.waitForSelector('.banner');
+  check((await page.textContent('.banner')).includes('unknown lens "tcpdump"') && (await page.getAttribute('#panel-lens', 'data-lens')) === 'truth',
+    'a bad lens in a link is named in a message and the page shows the ground truth');
+}
+// ===== end of 15. Lenses ====================================================
+
 // 14. Memory: this browser's renderer (page and workers) at the end of the
 // whole test, after every page above (scripts/bench-memory.sh measures one
 // load on its own).

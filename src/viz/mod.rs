@@ -11,7 +11,9 @@
 //! | [`topology`] | where nodes, pods and packets are drawn on the topology view |
 //! | [`charts`] | the responders' charts: specs built from the metrics, drawing on any plotters backend, mouse ↔ time mapping |
 //! | [`timeline`] | the marks on the scrubber and the jumps between them |
+//! | [`sweep`] | the sweep grid: sparklines, values, the boundary on the cells, links, progress |
 
 pub mod charts;
+pub mod sweep;
 pub mod timeline;
 pub mod topology;

@@ -127,6 +127,11 @@ impl SweepJob {
             || (self.cancelled && self.running.iter().all(Option::is_none))
     }
 
+    /// How many workers it spreads over.
+    pub fn workers(&self) -> usize {
+        self.running.len()
+    }
+
     /// True if cell `i` is running now.
     pub fn is_running(&self, i: usize) -> bool {
         self.running.contains(&Some(i))

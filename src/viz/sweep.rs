@@ -18,6 +18,8 @@ pub const SPARK_H: f64 = 30.0;
 /// wide, and 24 cells of 120 points each would be 2,880 path nodes for
 /// nothing.
 pub const SPARK_MAX_POINTS: usize = 60;
+/// Room above and below the line's extremes for the stroke.
+pub const SPARK_PAD: f64 = 1.5;
 
 /// `series` in at most `max` points, each the highest of its stretch of
 /// consecutive points (a peak is never averaged away).
@@ -34,8 +36,9 @@ pub fn downsample(series: &[f64], max: usize) -> Vec<f64> {
 }
 
 /// The sparkline of `series` scaled to `top` (the sweep's highest point, so
-/// cells compare) as an SVG path in [`SPARK_W`] × [`SPARK_H`]; zero is the
-/// bottom edge. Empty for an empty series.
+/// cells compare) as an SVG path in [`SPARK_W`] × [`SPARK_H`]; zero is
+/// [`SPARK_PAD`] above the bottom edge (a stroke on the edge would be half
+/// cut off). Empty for an empty series.
 pub fn spark_path(series: &[f64], top: f64) -> String {
     let pts = downsample(series, SPARK_MAX_POINTS);
     let last = pts.len().saturating_sub(1).max(1) as f64;
@@ -47,7 +50,7 @@ pub fn spark_path(series: &[f64], top: f64) -> String {
             0.0
         };
         let x = SPARK_W * i as f64 / last;
-        let y = SPARK_H * (1.0 - frac);
+        let y = SPARK_PAD + (SPARK_H - 2.0 * SPARK_PAD) * (1.0 - frac);
         d.push_str(&format!(
             "{}{:.1},{:.1}",
             if i == 0 { "M" } else { "L" },
@@ -210,8 +213,8 @@ mod tests {
     #[test]
     fn the_path_spans_the_box_and_zero_is_the_bottom() {
         let p = spark_path(&[0.0, 5.0, 10.0], 10.0);
-        assert_eq!(p, "M0.0,30.0L50.0,15.0L100.0,0.0");
-        assert_eq!(spark_path(&[3.0, 3.0], 0.0), "M0.0,30.0L100.0,30.0");
+        assert_eq!(p, "M0.0,28.5L50.0,15.0L100.0,1.5");
+        assert_eq!(spark_path(&[3.0, 3.0], 0.0), "M0.0,28.5L100.0,28.5");
         assert_eq!(spark_path(&[], 1.0), "");
     }
 

@@ -42,12 +42,17 @@ pub fn grid(s: &Sweep, job: Option<&SweepJob>, embed: bool) -> Html {
     if cols > rows {
         class.push("sweep-grid--wide");
     }
-    let corner = match &key1 {
-        Some(k) => format!("{k} ↓ · {key0} →"),
-        None => format!("{key0} →"),
+    // Which axis runs which way, as laid out wide and as a phone turns it.
+    let (wide, tall) = match &key1 {
+        Some(k) => (format!("{k} ↓ · {key0} →"), format!("{key0} ↓ · {k} →")),
+        None => (format!("{key0} →"), format!("{key0} ↓")),
     };
     let mut items: Vec<Html> = Vec::with_capacity((cols + 1) * (rows + 1));
-    items.push(html! { <div class="sweep-grid__corner">{ corner }</div> });
+    items.push(html! {
+        <div class="sweep-grid__corner">
+            <span class="corner--wide">{ wide }</span><span class="corner--tall">{ tall }</span>
+        </div>
+    });
     for c in &cells[..cols] {
         items.push(html! { <div class="sweep-grid__head">{ shown(key0, &c.at[0].1) }</div> });
     }
@@ -76,7 +81,7 @@ pub fn grid(s: &Sweep, job: Option<&SweepJob>, embed: bool) -> Html {
     html! {
         <>
             <p class="sweep__caption muted">
-                { format!("{} per second, on one scale (highest {}); ", s.metric.label(), vz::value_short(s.metric, top)) }
+                { format!("Each cell: one whole run, its {} and that figure over the run (per second, one scale for every cell, top {}). ", s.metric.label(), vz::value_short(s.metric, top)) }
                 <span class="key key--outage">{ "outage" }</span>{ " users' error rate over 1 % in some 10 s; " }
                 <span class="key key--ok">{ "ok" }</span>{ "; " }
                 <span class="key key--line">{ "the boundary" }</span>{ " where the outcome changes; ★ the incident's settings. A cell opens its run." }

@@ -233,6 +233,11 @@ pub fn sweep_page() -> Html {
     let on_apply = {
         let (setup, runs) = (setup.clone(), runs.clone());
         Callback::from(move |s: Sweep| {
+            if setup.sweep.as_ref() == Some(&s) {
+                // The same sweep asked for again (after a Cancel): run it.
+                runs.set(*runs + 1);
+                return;
+            }
             let mut next = (*setup).clone();
             next.sweep = Some(s);
             next.errors.clear();

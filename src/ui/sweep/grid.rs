@@ -47,19 +47,28 @@ pub fn grid(s: &Sweep, job: Option<&SweepJob>, embed: bool) -> Html {
         Some(k) => (format!("{k} ↓ · {key0} →"), format!("{key0} ↓ · {k} →")),
         None => (format!("{key0} →"), format!("{key0} ↓")),
     };
+    let names = html! { <><span class="corner--wide">{ wide }</span><span class="corner--tall">{ tall }</span></> };
+    // One axis: no row names, the axis named above the grid.
+    let one = key1.is_none();
+    let title = if one {
+        class.push("sweep-grid--one");
+        html! { <p class="sweep__axis sweep__axis--wide muted">{ names.clone() }</p> }
+    } else {
+        html! {}
+    };
     let mut items: Vec<Html> = Vec::with_capacity((cols + 1) * (rows + 1));
-    items.push(html! {
-        <div class="sweep-grid__corner">
-            <span class="corner--wide">{ wide }</span><span class="corner--tall">{ tall }</span>
-        </div>
-    });
+    if !one {
+        items.push(html! { <div class="sweep-grid__corner">{ names }</div> });
+    }
     for c in &cells[..cols] {
         items.push(html! { <div class="sweep-grid__head">{ shown(key0, &c.at[0].1) }</div> });
     }
     for r in 0..rows {
         let first = &cells[r * cols];
         let name = first.at.get(1).map_or(String::new(), |(k, v)| shown(k, v));
-        items.push(html! { <div class="sweep-grid__head sweep-grid__row">{ name }</div> });
+        if !one {
+            items.push(html! { <div class="sweep-grid__head sweep-grid__row">{ name }</div> });
+        }
         for c in &cells[r * cols..(r + 1) * cols] {
             let error = job
                 .and_then(|j| j.results()[c.index].as_ref())
@@ -86,6 +95,7 @@ pub fn grid(s: &Sweep, job: Option<&SweepJob>, embed: bool) -> Html {
                 <span class="key key--ok">{ "ok" }</span>{ "; " }
                 <span class="key key--line">{ "the boundary" }</span>{ " where the outcome changes; ★ the incident's settings. A cell opens its run." }
             </p>
+            { title }
             <div class="sweep-scroll">
                 <div id="sweep-grid" class={class}
                     data-css={format!("--cols:{cols};--rows:{rows}")}
@@ -145,18 +155,20 @@ fn cell(
     };
     let word = vz::outcome_word(r.outcome);
     class.push(format!("cell--{word}"));
-    let label = format!(
-        "{at}: {} {}, {word}{}. Open this run.",
-        vz::value_text(s.metric, r.value),
-        s.metric.label(),
+    // The link's name is its text: what is shown (value, outcome) and,
+    // for screen readers, where the cell is and the exact figure.
+    let more = format!(
+        " at {at}{}: {} {}. Open this run.",
         if incident {
             " (the incident's settings)"
         } else {
             ""
-        }
+        },
+        vz::value_text(s.metric, r.value),
+        s.metric.label(),
     );
     html! {
-        <a class={class} href={href} aria-label={label.clone()} title={label}
+        <a class={class} href={href} title={format!("{word}{more}")}
             target={embed.then_some("_blank")} rel={embed.then_some("noopener")}
             data-index={c.index.to_string()} data-digest={format!("{:#018x}", r.digest)}
             data-outcome={word} data-value={r.value.to_string()}>
@@ -166,6 +178,7 @@ fn cell(
                 <path d={vz::spark_path(&r.series, top)} vector-effect="non-scaling-stroke" />
             </svg>
             <span class="cell__word">{ word }</span>
+            <span class="visually-hidden">{ more }</span>
         </a>
     }
 }

@@ -808,6 +808,14 @@ await page.setViewportSize({ width: 1440, height: 1000 });
   check(opened.includes('max_delay_ms:464') && opened.includes('duration_s:240') && !opened.includes('sweep='), `sweep: a cell opens its run (${opened.split('?')[1]})`);
   await known();
   check(!(await page.$('#sweep-grid')) && (await page.$eval('#panel-controls', (p) => p.textContent.includes('464'))), 'sweep: the whole page runs the cell\'s settings');
+  // The header's Sweep… links to a sweep of the scenario shown.
+  const open = await page.$eval('#open-sweep', (a) => a.getAttribute('href'));
+  check(open.includes('sweep=max_delay_ms:100..120000:log:12*lb_policy:round_robin,pick_first') && open.includes('max_delay_ms:464'), `sweep: the header's Sweep… sweeps the scenario shown (${open})`);
+  // The incident's own settings are starred (two whole incident runs).
+  await page.goto(`${base}?sweep=lb_policy:round_robin,pick_first`);
+  await gridDone(2);
+  const starred = await page.$$eval('#sweep-grid .cell--incident', (cs) => cs.map((c) => c.dataset.index));
+  check(starred.join() === '0', `sweep: the incident's cell is starred (cells ${starred.join()})`);
 }
 
 // 14. Memory: this browser's renderer (page and workers) at the end of the

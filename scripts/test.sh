@@ -22,7 +22,7 @@ cargo test --locked
 
 step "clippy on every target, native and wasm, warnings as errors"
 cargo clippy --all-targets --locked -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --lib --bins --test web --test wasm_engine --locked -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --bins --test web --test wasm_engine --test wasm_bench --locked -- -D warnings
 
 step "fuzzing: every target 20 s from its seed corpus (scripts/fuzz.sh; cargo fuzz, nightly)"
 scripts/fuzz.sh 20

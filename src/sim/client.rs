@@ -36,17 +36,6 @@ pub enum ConnState {
     Ready,
     /// TRANSIENT_FAILURE.
     TransientFailure,
-    /// An attempt whose failure at `dial_deadline` is certain and has no
-    /// effect outside the subchannel: either its SYN was dropped without an
-    /// answer, no retransmission comes before the dial deadline and the
-    /// deadline's re-resolution request would find one already pending
-    /// ([`Sim::arm_dial_deadline`]), or an RST is on its way back under the
-    /// same conditions ([`Sim::fold_refusal`]; `dial_deadline` then holds
-    /// the RST's arrival). Nothing can tell this from CONNECTING until then,
-    /// nor from TRANSIENT_FAILURE after it, so the failure and the backoff
-    /// run as one timer; under grpc-go ≥1.41 round_robin the timer runs on
-    /// to the next attempt's SYN reaching the node ([`Sim::on_reconnect`]).
-    Failing,
     /// Removed (address gone from DNS).
     Shutdown,
 }
@@ -69,15 +58,20 @@ pub struct Sub {
     /// reuse of the slot, so an event scheduled for an earlier one is
     /// recognised as stale and ignored.
     pub gen: u32,
-    /// grpc-go `backoffIdx`.
-    pub backoff_idx: u32,
+    /// grpc-go `backoffIdx`, saturating: past 65,535 failures every
+    /// backoff the ranges allow has long reached its maximum.
+    pub backoff_idx: u16,
+    /// The current attempt's failure was certain and silent, so its failure
+    /// and backoff run as one timer (`fold.rs`). The state is then
+    /// TRANSIENT_FAILURE from the moment that is known: nothing outside the
+    /// subchannel can tell it from CONNECTING before `dial_deadline`.
+    pub folded: bool,
     /// Attempts made on this channel (shown as the attempt number).
     pub attempt: u32,
     /// This attempt's backoff, µs: grpc-go sleeps it after a failure; the
     /// spec's next attempt starts at `last_attempt` + this.
     pub backoff_us: u64,
-    /// Dial deadline of the current attempt (in state `Failing`, when it
-    /// fails).
+    /// Dial deadline of the current attempt (when `folded`, when it fails).
     pub dial_deadline: SimTime,
     /// Source port of the current attempt (sampled clients; 0 otherwise).
     pub sport: u16,
@@ -212,6 +206,7 @@ impl Sim {
             state: ConnState::Idle,
             gen: 0,
             backoff_idx: 0,
+            folded: false,
             attempt: 0,
             backoff_us: 0,
             dial_deadline: SimTime::ZERO,
@@ -332,7 +327,7 @@ impl Sim {
 
     /// Starts a connection attempt: new socket, first SYN, dial deadline.
     pub(crate) fn connect(&mut self, sub: u32) {
-        let (gen, sample) = self.start_attempt(sub);
+        let (gen, sample) = self.start_attempt(sub, self.now);
         self.schedule(
             SimDuration::from_micros(self.p.network_latency_us),
             Ev::SynArrive {
@@ -344,11 +339,13 @@ impl Sim {
         );
     }
 
-    /// Everything of [`Sim::connect`] but the first SYN's arrival: returns
-    /// the attempt's generation and the SYN's sample id.
+    /// Everything of [`Sim::connect`] but the first SYN's arrival, for an
+    /// attempt started at `at` (now, or for a folded reconnect the moment
+    /// its backoff ended: `fold.rs`): returns the attempt's generation and
+    /// the SYN's sample id.
     #[inline]
-    pub(super) fn start_attempt(&mut self, sub: u32) -> (u32, u32) {
-        let now = self.now;
+    pub(super) fn start_attempt(&mut self, sub: u32, at: SimTime) -> (u32, u32) {
+        let now = at;
         let cfg = self.backoff_config();
         let sem = self.p.grpc_semantics;
         let lat = self.p.network_latency_us;
@@ -358,20 +355,21 @@ impl Sim {
         };
         let (backoff, dial) = match sem {
             GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::IdleOnDisconnect => {
-                let idx = self.subs[sub as usize].backoff_idx;
+                let idx = u32::from(self.subs[sub as usize].backoff_idx);
                 let b = cfg.go_backoff(idx, &mut self.clients[client].rng);
                 (b, cfg.go_dial_timeout(b))
             }
             GrpcSemantics::DeadlinePaced => {
                 // C-core: the un-jittered backoff grows, every delay (the
                 // first too) is jittered (`BackoffConfig::ccore_backoff`).
-                let idx = self.subs[sub as usize].backoff_idx;
+                let idx = u32::from(self.subs[sub as usize].backoff_idx);
                 let b = cfg.ccore_backoff(idx, &mut self.clients[client].rng);
                 (b, b.max(cfg.min_connect_us))
             }
         };
         // grpc-go ≤1.40 asks for re-resolution at the top of every reconnect
-        // iteration after the first (clientconn.go L1139–1141).
+        // iteration after the first (clientconn.go L1139–1141). (Reconnects
+        // fold only under ≥1.41, so this runs at the clock's time.)
         if sem == GrpcSemantics::ReconnectOnDisconnect && trigger != Trigger::NewAddress {
             self.resolve_now(client as u32);
         }
@@ -406,6 +404,7 @@ impl Sim {
         let s = &mut self.subs[sub as usize];
         s.last_attempt = now;
         s.state = ConnState::Connecting;
+        s.folded = false;
         s.attempt += 1;
         s.gen = s.gen.wrapping_add(1);
         s.backoff_us = backoff;
@@ -415,17 +414,17 @@ impl Sim {
         s.ct_expiry = SimTime::ZERO;
         let gen = s.gen;
         self.totals.attempts += 1;
-        let sample = self.send_syn(sub, 0, trigger);
+        let sample = self.send_syn(sub, 0, trigger, now);
         if dial <= lat {
             // The deadline comes before the SYN reaches the node.
-            self.schedule(
-                SimDuration::from_micros(dial),
+            self.queue.push(
+                now + SimDuration::from_micros(dial),
                 Ev::DialDeadline { sub, gen },
             );
         }
         if self.retransmits_within(dial) {
-            self.schedule(
-                SimDuration::from_millis(self.syn_retx_ms[0]),
+            self.queue.push(
+                now + SimDuration::from_millis(self.syn_retx_ms[0]),
                 Ev::SynRetransmit { sub, gen, n: 1 },
             );
         }
@@ -455,23 +454,22 @@ impl Sim {
     /// Samples the client's FIN when a connection closes (sampled clients,
     /// within the per-second cap).
     fn sample_fin(&mut self, sub: u32) {
-        self.sample_client_packet(sub, PacketKind::Fin, 0, Trigger::GracefulClose);
+        self.sample_client_packet(sub, PacketKind::Fin, 0, Trigger::GracefulClose, self.now);
     }
 
-    /// Counts (and maybe samples) a SYN leaving the client; returns the
-    /// sample id (`u32::MAX` if not sampled).
+    /// Counts (and maybe samples) a SYN leaving the client at `at`; returns
+    /// the sample id (`u32::MAX` if not sampled).
     #[inline]
-    fn send_syn(&mut self, sub: u32, n: u8, trigger: Trigger) -> u32 {
+    fn send_syn(&mut self, sub: u32, n: u8, trigger: Trigger, at: SimTime) -> u32 {
         self.totals.syn_sent += 1;
-        // At the time it was sent, which a folded reconnect sets back.
-        self.metrics.add_at(self.now, Global::SynSent, 1.0);
+        self.metrics.add_at(at, Global::SynSent, 1.0);
         if !self.clients[self.subs[sub as usize].client as usize].sampled {
             return u32::MAX;
         }
         if n == 0 {
-            self.sample_client_packet(sub, PacketKind::Syn, 0, trigger)
+            self.sample_client_packet(sub, PacketKind::Syn, 0, trigger, at)
         } else {
-            self.sample_client_packet(sub, PacketKind::SynRetransmit, n, Trigger::Retransmit)
+            self.sample_client_packet(sub, PacketKind::SynRetransmit, n, Trigger::Retransmit, at)
         }
     }
 
@@ -484,18 +482,19 @@ impl Sim {
         kind: PacketKind,
         syn_no: u8,
         trigger: Trigger,
+        at: SimTime,
     ) -> u32 {
         let s = &self.subs[sub as usize];
         let c = &self.clients[s.client as usize];
-        if !c.sampled || !self.trace.may_sample(self.now) {
+        if !c.sampled || !self.trace.may_sample(at) {
             return u32::MAX;
         }
         let pod = &self.pods[s.pod as usize];
         let rec = PacketRecord {
             id: 0,
             kind,
-            sent: self.now,
-            arrives: self.now + SimDuration::from_micros(self.p.network_latency_us),
+            sent: at,
+            arrives: at + SimDuration::from_micros(self.p.network_latency_us),
             src: c.ip,
             sport: s.sport,
             dst: pod.ip,
@@ -520,7 +519,7 @@ impl Sim {
             return;
         }
         let deadline = s.dial_deadline;
-        let sample = self.send_syn(sub, n, Trigger::Retransmit);
+        let sample = self.send_syn(sub, n, Trigger::Retransmit, self.now);
         let lat = self.p.network_latency_us;
         self.schedule(
             SimDuration::from_micros(lat),
@@ -585,6 +584,7 @@ impl Sim {
         let at = self.backoff_end(sub, now);
         let s = &mut self.subs[sub as usize];
         s.state = ConnState::TransientFailure;
+        s.folded = false;
         s.next_trigger = next;
         let gen = s.gen;
         self.schedule_at(at, Ev::BackoffDone { sub, gen });
@@ -592,11 +592,10 @@ impl Sim {
 
     pub(crate) fn on_backoff_done(&mut self, sub: u32, gen: u32) {
         let s = &mut self.subs[sub as usize];
-        let failed = matches!(s.state, ConnState::TransientFailure | ConnState::Failing);
-        if s.gen != gen || !failed {
+        if s.gen != gen || s.state != ConnState::TransientFailure {
             return;
         }
-        s.backoff_idx += 1;
+        s.backoff_idx = s.backoff_idx.saturating_add(1);
         match self.p.grpc_semantics {
             GrpcSemantics::IdleOnDisconnect => {
                 s.state = ConnState::Idle;

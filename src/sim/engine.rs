@@ -652,7 +652,7 @@ impl Sim {
     /// own, from later) recorded by then: [`Sim::restore`] without first
     /// copying the whole later run.
     pub fn from_checkpoint(cp: &Checkpoint, trace: &super::trace::Trace) -> Sim {
-        let mut trace = trace.clone();
+        let mut trace = trace.prefix(cp.packets, cp.events, cp.klog);
         cp.cut(&mut trace);
         let mut s = cp.sim.clone_without_trace();
         s.trace = trace;

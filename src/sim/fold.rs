@@ -2,7 +2,7 @@
 //! event where nothing can observe the steps between (not a gRPC state
 //! machine; see `client.rs` for that). An attempt whose failure is certain
 //! and silent becomes one timer for the failure and the backoff
-//! ([`ConnState::Failing`]), and under grpc-go ≥ 1.41 round_robin that timer
+//! (`Sub::folded`), and under grpc-go ≥ 1.41 round_robin that timer
 //! runs on to the next attempt's SYN reaching the node, for timed-out and
 //! refused attempts alike: one event per attempt instead of two or three for the
 //! storm's millions.
@@ -47,20 +47,23 @@ impl Sim {
         shortest_dial > self.p.network_latency_us
     }
 
-    /// The backoff of a timed-out attempt ends at `at` (in the past or now):
-    /// what [`Sim::on_backoff_done`] and [`Sim::connect`] would have done
-    /// then, with the clock set back to `at` while they run. Returns the new
-    /// attempt's generation. Only for subchannels that
-    /// [`Sim::reconnect_folds`], where that is IDLE and an immediate connect.
+    /// The backoff of a timed-out attempt ended at `at` (in the past or
+    /// now): what [`Sim::on_backoff_done`] and [`Sim::connect`] would have
+    /// done then, the attempt started as of `at`. Returns the new attempt's
+    /// generation. Only for subchannels that [`Sim::reconnect_folds`], where
+    /// that is IDLE and an immediate connect.
     fn reconnect_as_of(&mut self, sub: u32, at: SimTime) -> u32 {
-        let now = self.now;
-        self.now = at;
         let s = &mut self.subs[sub as usize];
-        s.backoff_idx += 1;
+        s.backoff_idx = s.backoff_idx.saturating_add(1);
         s.state = ConnState::Idle;
-        let (gen, _) = self.start_attempt(sub);
-        self.now = now;
-        gen
+        self.start_attempt(sub, at).0
+    }
+
+    /// True while `sub`'s failure and backoff run as one timer
+    /// ([`Sim::fail_certainly`]).
+    fn is_folded(&self, sub: u32) -> bool {
+        let s = &self.subs[sub as usize];
+        s.folded && s.state == ConnState::TransientFailure
     }
 
     /// A timed-out attempt's backoff ended one network latency ago and the
@@ -72,11 +75,10 @@ impl Sim {
     /// makes the attempt happen ([`Sim::materialize_reconnect`]). The SYN
     /// counts in the second it was sent.
     pub(crate) fn on_reconnect(&mut self, sub: u32, gen: u32) {
-        let s = &self.subs[sub as usize];
-        if s.gen != gen || s.state != ConnState::Failing {
+        if self.subs[sub as usize].gen != gen || !self.is_folded(sub) {
             return;
         }
-        let at = self.backoff_end(sub, s.dial_deadline);
+        let at = self.backoff_end(sub, self.subs[sub as usize].dial_deadline);
         let gen = self.reconnect_as_of(sub, at);
         self.on_syn_arrive(sub, gen, 0, u32::MAX);
     }
@@ -85,11 +87,10 @@ impl Sim {
     /// SYN's arrival and the backoff has already ended, the attempt has
     /// started (its SYN is on the way), so it is made to have happened.
     pub(super) fn materialize_reconnect(&mut self, sub: u32) {
-        let s = &self.subs[sub as usize];
-        if s.state != ConnState::Failing || !self.reconnect_folds(sub) {
+        if !self.is_folded(sub) || !self.reconnect_folds(sub) {
             return;
         }
-        let at = self.backoff_end(sub, s.dial_deadline);
+        let at = self.backoff_end(sub, self.subs[sub as usize].dial_deadline);
         let arrive = at + SimDuration::from_micros(self.p.network_latency_us);
         if at > self.now || arrive > self.end() {
             return;
@@ -142,13 +143,14 @@ impl Sim {
 
     /// The current attempt will fail at `fails_at` with nothing seen outside
     /// the subchannel: one timer for the failure and the backoff after it
-    /// (state [`ConnState::Failing`]), running on to the next SYN's arrival
-    /// where the reconnect folds.
+    /// (`Sub::folded`), running on to the next SYN's arrival where the
+    /// reconnect folds.
     #[inline]
     fn fail_certainly(&mut self, sub: u32, fails_at: SimTime, next: Trigger) {
         let at = self.backoff_end(sub, fails_at);
         let s = &mut self.subs[sub as usize];
-        s.state = ConnState::Failing;
+        s.state = ConnState::TransientFailure;
+        s.folded = true;
         s.next_trigger = next;
         s.dial_deadline = fails_at;
         let gen = s.gen;

@@ -338,6 +338,23 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// A copy of the first `packets`, `events` and `klog` records (the rest
+    /// not copied: a checkpoint's trace, taken from a later one).
+    pub fn prefix(&self, packets: usize, events: usize, klog: usize) -> Trace {
+        let head = |n: usize, len: usize| n.min(len);
+        Trace {
+            packets: self.packets[..head(packets, self.packets.len())].to_vec(),
+            events: self.events[..head(events, self.events.len())].to_vec(),
+            kernel_log: self.kernel_log[..head(klog, self.kernel_log.len())].to_vec(),
+            sampling: self.sampling.clone(),
+            per_second_cap: self.per_second_cap,
+            max_packets: self.max_packets,
+            max_log_lines: self.max_log_lines,
+            log_bytes: self.log_bytes,
+            event_bytes: self.event_bytes,
+        }
+    }
+
     /// An empty trace with the given caps.
     pub fn new(per_second_cap: u32) -> Trace {
         Trace {

@@ -311,17 +311,14 @@ pub fn app() -> Html {
     let raf: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
     let topo_ref = use_node_ref();
 
-    // The workers, once: their replies update the page, which the animation
-    // loop re-renders (at most every TICK_MS while a run streams in, so
-    // the page's thread never spends a long task re-rendering).
-    {
-        let page = page.clone();
-        use_effect_with((), move |_| {
-            let p2 = page.clone();
-            Page::connect(&page, move |which: Which, reply| {
-                p2.borrow_mut().on_reply(which, reply);
-            });
-            || ()
+    // The main run's worker, during the first render so that it loads
+    // while the page renders: its replies update the page, which the
+    // animation loop re-renders (at most every TICK_MS while a run streams
+    // in, so the page's thread never spends a long task re-rendering).
+    if !page.borrow().connected() {
+        let p2 = page.clone();
+        Page::connect(&page, move |which: Which, reply| {
+            p2.borrow_mut().on_reply(which, reply);
         });
     }
     // A new scenario: a new run, keeping the clock; and the compared run,

@@ -95,6 +95,8 @@ pub struct Page {
     pub waiting_long: Option<(Scenario, crate::scenario::cost::Cost)>,
     /// The long run the reader said to run.
     confirmed: Option<Scenario>,
+    /// Where the workers' replies go, once connected.
+    on_reply: Option<Rc<dyn Fn(Which, Reply)>>,
 }
 
 /// How much slower the engine runs in the browser's worker than natively
@@ -137,19 +139,48 @@ impl Page {
             asked_ms: (0.0, 0.0),
             waiting_long: None,
             confirmed: None,
+            on_reply: None,
         }
     }
 
-    /// Starts the workers; their replies go through `on_reply`.
-    pub fn connect(page: &PageRef, on_reply: impl Fn(Which, Reply) + Clone + 'static) {
+    /// Starts the main run's worker (at once, so that it loads while the
+    /// page's first render runs); replies go through `on_reply`. The
+    /// compared run's worker starts only when something is compared: a
+    /// worker costs its start-up and memory even idle.
+    pub fn connect(page: &PageRef, on_reply: impl Fn(Which, Reply) + 'static) {
         let mut p = page.borrow_mut();
-        let a = on_reply.clone();
-        p.main.link = Some(Link::spawn(move |r| a(Which::Main, r)));
-        p.compare.link = Some(Link::spawn(move |r| on_reply(Which::Compare, r)));
-        for slot in [&p.main, &p.compare] {
-            for r in slot.early.borrow_mut().drain(..) {
-                slot.send(r);
-            }
+        if p.on_reply.is_some() {
+            return;
+        }
+        p.on_reply = Some(Rc::new(on_reply));
+        p.spawn(Which::Main);
+        if p.compare.scenario.is_some() {
+            p.spawn(Which::Compare);
+        }
+    }
+
+    /// True once [`Page::connect`] has been called.
+    pub fn connected(&self) -> bool {
+        self.on_reply.is_some()
+    }
+
+    /// Starts `which`'s worker if the page is connected and it has none,
+    /// and sends it what was asked before.
+    fn spawn(&mut self, which: Which) {
+        let Some(f) = self.on_reply.clone() else {
+            return;
+        };
+        let slot = match which {
+            Which::Main => &mut self.main,
+            Which::Compare => &mut self.compare,
+        };
+        if slot.link.is_some() {
+            return;
+        }
+        slot.link = Some(Link::spawn(move |r| f(which, r)));
+        let early = std::mem::take(&mut *slot.early.borrow_mut());
+        for r in early {
+            slot.send(r);
         }
     }
 
@@ -241,6 +272,9 @@ impl Page {
         self.compare.gen += 1;
         self.compare.scenario = sc.cloned();
         self.compare.error = None;
+        if sc.is_some() {
+            self.spawn(Which::Compare);
+        }
         match sc {
             Some(sc) => self.compare.send(Request::Start(RunId {
                 gen: self.compare.gen,

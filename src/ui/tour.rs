@@ -4,7 +4,7 @@
 //! not the post's. The fix is compared with the incident, not put in its
 //! place, and closing the tour puts back what the reader had before it.
 
-use super::app::{Action, ViewCtx as Ctx};
+use super::app::{Action, Ctx};
 use super::util;
 use crate::scenario::Scenario;
 use crate::sim::params::Params;
@@ -213,15 +213,19 @@ fn close(ctx: &Ctx, saved: &Saved) {
     ctx.refresh.emit(());
 }
 
-/// The tour card (or its "start" button).
+/// The tour card (or its "start" button). It reads the ticking context
+/// so that it sees a selected packet's step-through arrive.
 #[component(Tour)]
 pub fn tour() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let saved: Saved = use_mut_ref(|| None);
     let step = ctx.view.tour.filter(|i| *i < STEPS.len());
     // Each step brings the panel it talks about into view (after the
-    // render that highlights it).
-    use_effect_with(step, |step| {
+    // render that highlights it), and again when the packet it selected
+    // or that packet's step-through arrives: the panels above it grow
+    // then, and would push it down out of view.
+    let settled = (step, ctx.view.selected, ctx.page.borrow().walk.is_some());
+    use_effect_with(settled, |(step, _, _)| {
         if let Some(i) = step {
             util::scroll_to_id(&format!("panel-{}", STEPS[*i].panel));
         }

@@ -11,6 +11,9 @@ use gloo::timers::callback::Timeout;
 use gloo::worker::{HandlerId, Spawnable, Worker, WorkerBridge, WorkerScope};
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MessageChannel, MessagePort};
 
 /// The loader Trunk writes for the worker binary (`data-loader-shim`),
 /// relative to the page so the site works from any subpath.
@@ -22,11 +25,41 @@ pub enum Tick {
     Work,
 }
 
+/// Schedules the worker's next slice as a new task through a
+/// `MessageChannel`: unlike a zero `setTimeout`, which browsers clamp to
+/// 4 ms once nested (HTML's timer nesting rule), it costs no wait, and the
+/// page's messages that arrived meanwhile are still read first.
+struct NextSlice {
+    port: MessagePort,
+    /// Keeps the channel's handler alive as long as the worker.
+    _on_message: Closure<dyn FnMut()>,
+}
+
+impl NextSlice {
+    fn new(scope: &WorkerScope<RunWorker>) -> Option<NextSlice> {
+        let channel = MessageChannel::new().ok()?;
+        let scope = scope.clone();
+        let on_message = Closure::<dyn FnMut()>::new(move || scope.send_message(Tick::Work));
+        channel
+            .port2()
+            .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Some(NextSlice {
+            port: channel.port1(),
+            _on_message: on_message,
+        })
+    }
+
+    fn post(&self) -> bool {
+        self.port.post_message(&JsValue::NULL).is_ok()
+    }
+}
+
 /// The engine in a Web Worker.
 pub struct RunWorker {
     service: Service,
     to: Option<HandlerId>,
     scheduled: bool,
+    next: Option<NextSlice>,
 }
 
 impl RunWorker {
@@ -45,6 +78,9 @@ impl RunWorker {
             return;
         }
         self.scheduled = true;
+        if self.next.as_ref().is_some_and(NextSlice::post) {
+            return;
+        }
         let scope = scope.clone();
         Timeout::new(0, move || scope.send_message(Tick::Work)).forget();
     }
@@ -55,11 +91,12 @@ impl Worker for RunWorker {
     type Input = Request;
     type Output = Reply;
 
-    fn create(_scope: &WorkerScope<Self>) -> Self {
+    fn create(scope: &WorkerScope<Self>) -> Self {
         RunWorker {
             service: Service::default(),
             to: None,
             scheduled: false,
+            next: NextSlice::new(scope),
         }
     }
 

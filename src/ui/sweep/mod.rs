@@ -333,11 +333,19 @@ fn status(
 ) -> Html {
     let total = s.cells().len();
     let Some(job) = job else {
-        return html! {
-            <div class="sweep__bar" id="sweep-long">
-                <p>{ format!("A long sweep: {}.", waiting.unwrap_or("")) }</p>
-                <button class="btn btn--primary" id="sweep-run" onclick={on_run.clone()}>{ "Run it" }</button>
-            </div>
+        return match waiting {
+            Some(w) => html! {
+                <div class="sweep__bar" id="sweep-long">
+                    <p>{ format!("A long sweep: {w}.") }</p>
+                    <button class="btn btn--primary" id="sweep-run" onclick={on_run.clone()}>{ "Run it" }</button>
+                </div>
+            },
+            // Between a new sweep's first render and its start.
+            None => html! {
+                <div class="sweep__bar">
+                    <p id="sweep-progress" role="status" data-done="0" data-total={total.to_string()}>{ vz::progress_text(0, total) }</p>
+                </div>
+            },
         };
     };
     let done = job.done();

@@ -2,7 +2,6 @@
 //! cell, a text sparkline, the boundary below), CSV (one row a cell, exact
 //! values) or JSON (everything, with the full sparkline series).
 
-use crate::format::grouped;
 use crate::scenario::sweep::axis::Values;
 use crate::scenario::sweep::{
     boundary, is_incident, Cell, CellResult, Metric, Outcome, Sweep, OUTAGE_ERROR_RATE, SEED,
@@ -12,19 +11,13 @@ use serde_json::json;
 /// Characters of a sparkline in the table.
 const SPARK_CHARS: usize = 30;
 
-/// The value as a person reads it.
+/// The value as a person reads it (the page's cells print the same).
 fn shown(metric: Metric, v: f64) -> String {
-    match metric {
-        Metric::ErrorRatePeak => format!("{} %", grouped(v * 100.0, 2)),
-        _ => grouped(v, 0),
-    }
+    crate::viz::sweep::value_text(metric, v)
 }
 
 fn outcome_word(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Ok => "ok",
-        Outcome::Outage => "outage",
-    }
+    crate::viz::sweep::outcome_word(o)
 }
 
 /// The rule, as every format states it.

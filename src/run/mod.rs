@@ -13,14 +13,19 @@
 //! run is ever drawn. This module is plain Rust with native tests; the
 //! browser side is `ui::worker`.
 
+pub mod cell;
 pub mod record;
 pub mod runner;
+pub mod sweep;
 
 pub use record::{Chunk, Finish, Moment, NodeInfo, NodeMoment, RunId, RunMeta, RunRecord};
 pub use runner::Runner;
 
 use crate::explain::kernel::{KernelWalk, Toggles};
+use crate::scenario::sweep::{CellResult, Metric};
+use crate::scenario::Scenario;
 use crate::sim::time::SimTime;
+use cell::{CellRun, CellStep};
 use serde::{Deserialize, Serialize};
 
 /// What the page asks of a worker.
@@ -54,6 +59,18 @@ pub enum Request {
         format: String,
         /// Up to this moment.
         until: SimTime,
+    },
+    /// Run a sweep's cell to its end and send back only its summary,
+    /// dropping whatever ran before.
+    Cell {
+        /// The page's sweep generation: a changed or cancelled sweep counts up.
+        gen: u32,
+        /// The cell's index (row by row).
+        index: u32,
+        /// The cell's whole scenario.
+        scenario: Scenario,
+        /// The figure to summarise.
+        metric: Metric,
     },
 }
 
@@ -101,6 +118,15 @@ pub enum Reply {
         /// One line for the reader.
         message: String,
     },
+    /// A sweep's cell ran to its end (or could not: the message).
+    Cell {
+        /// The sweep generation it was asked with.
+        gen: u32,
+        /// The cell's index.
+        index: u32,
+        /// Its summary.
+        result: Result<CellResult, String>,
+    },
     /// A request could not be answered.
     Error {
         /// Which run.
@@ -117,6 +143,8 @@ pub enum Reply {
 pub struct Service {
     runner: Option<Runner>,
     waiting: Vec<Request>,
+    /// A sweep's cell (instead of a run: a worker does one thing at a time).
+    cell: Option<CellRun>,
 }
 
 /// Events per slice of work: about 30 ms in a browser's worker, so a new
@@ -129,6 +157,7 @@ impl Service {
         match r {
             Request::Start(id) => {
                 self.waiting.clear();
+                self.cell = None;
                 match Runner::new(id.clone()) {
                     Ok(runner) => {
                         let meta = runner.meta().clone();
@@ -146,8 +175,32 @@ impl Service {
             }
             Request::Cancel => {
                 self.runner = None;
+                self.cell = None;
                 self.waiting.clear();
                 Vec::new()
+            }
+            Request::Cell {
+                gen,
+                index,
+                scenario,
+                metric,
+            } => {
+                self.runner = None;
+                self.waiting.clear();
+                match CellRun::new(gen, index, &scenario, metric) {
+                    Ok(c) => {
+                        self.cell = Some(c);
+                        Vec::new()
+                    }
+                    Err(message) => {
+                        self.cell = None;
+                        vec![Reply::Cell {
+                            gen,
+                            index,
+                            result: Err(message),
+                        }]
+                    }
+                }
             }
             other => {
                 self.waiting.push(other);
@@ -158,11 +211,21 @@ impl Service {
 
     /// True while there is running to do.
     pub fn busy(&self) -> bool {
-        self.runner.as_ref().is_some_and(|r| !r.finished())
+        self.cell.is_some() || self.runner.as_ref().is_some_and(|r| !r.finished())
     }
 
     /// Runs one slice and returns the news and any answers it made possible.
     pub fn work(&mut self) -> Vec<Reply> {
+        if let Some(c) = self.cell.as_mut() {
+            return match c.work(EVENTS_PER_SLICE) {
+                CellStep::Running => Vec::new(),
+                CellStep::Done(result) => {
+                    let (gen, index) = (c.gen, c.index);
+                    self.cell = None;
+                    vec![Reply::Cell { gen, index, result }]
+                }
+            };
+        }
         let Some(r) = self.runner.as_mut() else {
             return Vec::new();
         };

@@ -150,6 +150,7 @@ pub const PANELS: &[&str] = &[
     "tour",
     "assumptions",
     "compare",
+    "sweep",
 ];
 
 /// Chart ids are also embeddable (`embed=chart:error-rate`).

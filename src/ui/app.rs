@@ -276,7 +276,7 @@ fn view_state(v: &View, p: &Page) -> ViewState {
         speed: p.clock.speed,
         tour: v.tour,
         compare: v.compare.clone(),
-        // The page does not show sweeps yet; its links carry none.
+        // A sweep is its own page (ui::sweep); this page's links carry none.
         sweep: None,
         toggles: v.toggles,
         step: v.kernel_step,
@@ -634,6 +634,7 @@ pub fn app() -> Html {
                     <exports::Exports />
                     <lens::LensSwitch />
                     <EmbedButton />
+                    <super::sweep::SweepButton />
                     <button class="btn" aria-label="Keyboard shortcuts" onclick={ let v = view.clone(); Callback::from(move |_| v.dispatch(Action::Help(true))) }>{ "?" }</button>
                 </header>
                 <story::Story />

@@ -17,6 +17,7 @@
 //! | [`assumptions`] | what the outcome rests on, each one click from either end of its range |
 //! | [`tour`] | the guided investigation |
 //! | [`exports`] | downloads (CSV, pcapng, flow logs, kernel log, PNG) |
+//! | [`sweep`] | the sweep page: a grid of whole runs over Web Workers, its form |
 
 mod app;
 mod assumptions;
@@ -31,6 +32,7 @@ mod lab;
 mod lens;
 mod page;
 mod story;
+mod sweep;
 mod topology;
 mod tour;
 mod transport;
@@ -39,7 +41,7 @@ pub mod worker;
 
 pub use app::App;
 
-/// Mounts the app on `<body>`.
+/// Mounts the page on `<body>`: the sweep page if the link asks for one.
 pub fn start() {
-    yew::Renderer::<App>::new().render();
+    yew::Renderer::<sweep::Root>::new().render();
 }

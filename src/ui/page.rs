@@ -358,6 +358,8 @@ impl Page {
                 slot.error = Some(message);
                 true
             }
+            // The page's runs never ask for sweep cells (ui::sweep does).
+            Reply::Cell { .. } => false,
             Reply::Error { gen, message } => {
                 if gen != gen_now {
                     return false;

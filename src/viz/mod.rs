@@ -12,8 +12,10 @@
 //! | [`charts`] | the responders' charts: specs built from the metrics, drawing on any plotters backend, mouse ↔ time mapping |
 //! | [`timeline`] | the marks on the scrubber and the jumps between them |
 //! | [`lens`] | what each vantage point recorded of the run (`nstat`, `ethtool -S`, flow logs, logs), as its tool prints it |
+//! | [`sweep`] | the sweep grid: sparklines, values, the boundary on the cells, links, progress |
 
 pub mod charts;
 pub mod lens;
+pub mod sweep;
 pub mod timeline;
 pub mod topology;

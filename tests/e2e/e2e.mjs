@@ -708,7 +708,7 @@ check(overflow <= 0, `no horizontal overflow at 390 px (${overflow} px)`);
 await page.screenshot({ path: path.join(out, 'phone-390x844.png') });
 await page.setViewportSize({ width: 1440, height: 1000 });
 
-// ===== 15. Lenses (issue 22): what each team could see. =====================
+// ===== 15. Lenses (issue 22): what each team could see. ==============
 // This whole block is the lenses' (kept in one piece). For each lens: switch
 // to it (the header's choice), check which panels and charts are dimmed
 // (faded and inert), that its figures equal the run's own counters (the CSV
@@ -836,6 +836,116 @@ await page.setViewportSize({ width: 1440, height: 1000 });
     'a bad lens in a link is named in a message and the page shows the ground truth');
 }
 // ===== end of 15. Lenses ====================================================
+=======
+// ==== Sweeps (issue 22; src/ui/sweep/): the grid of whole runs, spread
+// over Web Workers. A cheap sweep (four 240 s runs of the incident) fills
+// in; the boundary is drawn; every cell's digest, figure and outcome are
+// the command line's (`incident-sim sweep --json`, built by `cargo test` or
+// `cargo build --release` before this runs); a cell opens its run; a fresh
+// load restores the grid; Cancel stops a sweep; a phone gets no sideways
+// scroll; the embed fits 640×360; axe finds nothing serious. ====
+{
+  const { existsSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const sweepQ = 'preset=incident&set=duration_s:240&sweep=max_delay_ms:100..1000:log:4';
+  const gridDone = (n, timeout = 180000) => page.waitForFunction((n) => {
+    const g = document.querySelector('#sweep-grid');
+    return !!g && g.dataset.total === String(n) && g.dataset.done === String(n);
+  }, n, { timeout, polling: 100 });
+  const gridState = () => page.evaluate(() => {
+    const g = document.querySelector('#sweep-grid');
+    return {
+      boundary: g?.dataset.boundary,
+      flips: [...document.querySelectorAll('#sweep-grid .cell--flip')].map((c) => Number(c.dataset.index)),
+      cells: [...document.querySelectorAll('#sweep-grid .cell')].map((c) => ({
+        index: Number(c.dataset.index), digest: c.dataset.digest, value: c.dataset.value, outcome: c.dataset.outcome, href: c.getAttribute('href'),
+      })),
+      progress: document.querySelector('#sweep-progress')?.textContent || '',
+    };
+  });
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(`${base}?${sweepQ}`);
+  await page.waitForSelector('#sweep-grid .cell', { timeout: 15000 });
+  const early = await gridState();
+  check(early.cells.length === 4 && !!(await page.$('#sweep-progress')), `sweep: the grid has its 4 cells at once, with progress ("${early.progress}")`);
+  await gridDone(4);
+  const g = await gridState();
+  check(g.progress.includes('4 of 4 runs'), `sweep: progress reaches 4 of 4 ("${g.progress}")`);
+  check(/^\d+$/.test(g.boundary || '') && g.flips.length === 1 && g.flips[0] === Number(g.boundary),
+    `sweep: the boundary is drawn where the outcome changes (data-boundary ${g.boundary}, line before cell ${g.flips})`);
+  // The command line's cells for the same sweep.
+  const bin = ['target/release/incident-sim', 'target/debug/incident-sim'].map((p) => path.join(here, '../..', p)).find((p) => existsSync(p));
+  if (bin) {
+    const cli = JSON.parse(execFileSync(bin, ['sweep', '--preset', 'incident', '--set', 'duration_s=240', '--vary', 'max_delay_ms=100..1000:log:4',
+      '--metric', 'conntrack_allowance_exceeded', '--json']).toString());
+    const same = cli.cells.every((c, i) => g.cells[i] && g.cells[i].digest === c.digest && Number(g.cells[i].value) === c.value && g.cells[i].outcome === c.outcome);
+    check(same && cli.cells.length === 4, `sweep: every cell's digest, figure and outcome are the command line's (${g.cells.map((c) => c.digest).join(' ')} vs ${cli.cells.map((c) => c.digest).join(' ')})`);
+    check(String(cli.boundary[0]?.col) === g.boundary, `sweep: the boundary is the command line's (column ${cli.boundary[0]?.col})`);
+  } else {
+    check(false, 'sweep: target/release/incident-sim or target/debug/incident-sim exists to compare digests with (cargo build --release)');
+  }
+  await page.screenshot({ path: path.join(out, 'sweep-grid.png'), fullPage: true });
+  await axeCheck('the sweep grid, filled');
+  // A phone: no sideways scroll (a grid wider than tall is transposed).
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const sweepOver = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(sweepOver <= 0, `sweep: no horizontal overflow at 390 px (${sweepOver} px)`);
+  await page.screenshot({ path: path.join(out, 'sweep-grid-390.png'), fullPage: true });
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  // The URL holds the sweep; a fresh load restores the same grid.
+  const sweepUrl = page.url();
+  check(sweepUrl.includes('sweep=max_delay_ms:100..1000:log:4') && sweepUrl.includes('duration_s'), `sweep: the URL holds the sweep (${sweepUrl.split('?')[1]})`);
+  const fresh = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  await fresh.goto(sweepUrl);
+  await fresh.waitForFunction(() => document.querySelector('#sweep-grid')?.dataset.done === '4', null, { timeout: 180000, polling: 100 });
+  const again = await fresh.$$eval('#sweep-grid .cell', (cs) => cs.map((c) => c.dataset.digest).join(' '));
+  const againB = await fresh.$eval('#sweep-grid', (x) => x.dataset.boundary);
+  check(again === g.cells.map((c) => c.digest).join(' ') && againB === g.boundary, 'sweep: a fresh load of its URL restores the same grid and boundary');
+  await fresh.close();
+  // Embedded at 640×360: the grid in view, no sideways scroll, the link out.
+  await page.setViewportSize({ width: 640, height: 360 });
+  await page.goto(`${base}?${sweepQ}&embed=sweep`);
+  await gridDone(4);
+  const em = await page.evaluate(() => {
+    const grid = document.querySelector('#sweep-grid').getBoundingClientRect();
+    const link = document.querySelector('#embed-full').getBoundingClientRect();
+    return { over: document.documentElement.scrollWidth - document.documentElement.clientWidth, grid: grid.width > 300 && grid.top < innerHeight, link: link.bottom <= innerHeight && link.height > 0 };
+  });
+  check(em.over <= 0 && em.grid && em.link, `sweep: embed=sweep at 640×360, the grid in view, no sideways scroll (${em.over} px), the whole-page link in view (${em.link})`);
+  await page.screenshot({ path: path.join(out, 'embed-sweep-640x360.png') });
+  await axeCheck('the sweep embedded at 640×360');
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  // The form: six steps instead of four, a new sweep (new URL); Cancel stops it.
+  await page.goto(`${base}?${sweepQ}`);
+  await page.waitForSelector('#sweep-a0-steps');
+  await page.fill('#sweep-a0-steps', '6');
+  await page.click('#sweep-apply');
+  await page.waitForFunction(() => document.querySelector('#sweep-grid')?.dataset.total === '6', null, { timeout: 15000 });
+  check(page.url().includes('sweep=max_delay_ms:100..1000:log:6'), `sweep: the form's sweep is in the URL (${page.url().split('?')[1]})`);
+  await page.click('#sweep-cancel');
+  await page.waitForFunction(() => (document.querySelector('#sweep-progress')?.textContent || '').includes('cancelled'), null, { timeout: 15000 });
+  await page.waitForTimeout(3000);
+  const stopped = await gridState();
+  check(stopped.cells.filter((c) => c.digest).length < 6 && !!(await page.$('#sweep-run')), `sweep: Cancel stops the sweep and nothing arrives after ("${stopped.progress}")`);
+  // A cell opens its run in the whole page.
+  await page.goto(`${base}?${sweepQ}`);
+  await gridDone(4);
+  await page.click('#sweep-grid .cell[data-index="2"]');
+  await page.waitForSelector('#play', { timeout: 15000 });
+  const opened = page.url();
+  check(opened.includes('max_delay_ms:464') && opened.includes('duration_s:240') && !opened.includes('sweep='), `sweep: a cell opens its run (${opened.split('?')[1]})`);
+  await known();
+  check(!(await page.$('#sweep-grid')) && (await page.$eval('#panel-controls', (p) => p.textContent.includes('464'))), 'sweep: the whole page runs the cell\'s settings');
+  // The header's Sweep… links to a sweep of the scenario shown.
+  const open = await page.$eval('#open-sweep', (a) => a.getAttribute('href'));
+  check(open.includes('sweep=max_delay_ms:100..120000:log:12*lb_policy:round_robin,pick_first') && open.includes('max_delay_ms:464'), `sweep: the header's Sweep… sweeps the scenario shown (${open})`);
+  // The incident's own settings are starred (two whole incident runs).
+  await page.goto(`${base}?sweep=lb_policy:round_robin,pick_first`);
+  await gridDone(2);
+  const starred = await page.$$eval('#sweep-grid .cell--incident', (cs) => cs.map((c) => c.dataset.index));
+  check(starred.join() === '0', `sweep: the incident's cell is starred (cells ${starred.join()})`);
+}
 
 // 14. Memory: this browser's renderer (page and workers) at the end of the
 // whole test, after every page above (scripts/bench-memory.sh measures one

@@ -21,7 +21,7 @@ pub const OUTAGE_ERROR_RATE: f64 = 0.01;
 pub const SPARK_POINTS: usize = 120;
 
 /// A figure a sweep can draw.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Metric {
     /// Packets the VPC dropped for the conntrack allowance, all nodes.
     ConntrackAllowanceExceeded,

@@ -10,6 +10,7 @@
 //! line spreads the cells over threads.
 
 pub mod axis;
+pub mod form;
 pub mod metric;
 
 use crate::scenario::cost::estimate;
@@ -18,7 +19,7 @@ use crate::sim::summary::Summary;
 use crate::sim::Sim;
 pub use axis::{Axis, MAX_CELLS, SEED};
 pub use metric::{is_outage, Metric, OUTAGE_ERROR_RATE};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The most axes: a grid's columns and rows.
 pub const MAX_AXES: usize = 2;
@@ -54,7 +55,7 @@ pub struct Cell {
 }
 
 /// A cell's outcome (see [`metric`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Error rate at or under the threshold throughout.
@@ -64,7 +65,9 @@ pub enum Outcome {
 }
 
 /// What a cell's run gave.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Small (a few hundred numbers): it is what the page's workers send back
+/// for a cell, never the run's packets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CellResult {
     /// The metric's value (as `run --json` gives it).
     pub value: f64,
@@ -160,6 +163,22 @@ impl Sweep {
             }
         }
         out
+    }
+
+    /// The cells' indices, costliest first (by [`estimate`]; ties by index):
+    /// the order to hand cells to threads or workers, so that no long run
+    /// starts last while the others sit idle.
+    pub fn run_order(&self) -> Vec<usize> {
+        let mut order: Vec<(f64, usize)> = self
+            .cells()
+            .iter()
+            .map(|c| {
+                let p = c.scenario.params().expect("checked by new");
+                (estimate(&p).wall_s, c.index)
+            })
+            .collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        order.into_iter().map(|(_, i)| i).collect()
     }
 
     /// Estimated native wall time of every cell run one after another

@@ -835,8 +835,7 @@ await page.setViewportSize({ width: 1440, height: 1000 });
   check((await page.textContent('.banner')).includes('unknown lens "tcpdump"') && (await page.getAttribute('#panel-lens', 'data-lens')) === 'truth',
     'a bad lens in a link is named in a message and the page shows the ground truth');
 }
-// ===== end of 15. Lenses ====================================================
-=======
+// ===== end of 15. Lenses ===========================================================
 // ==== Sweeps (issue 22; src/ui/sweep/): the grid of whole runs, spread
 // over Web Workers. A cheap sweep (four 240 s runs of the incident) fills
 // in; the boundary is drawn; every cell's digest, figure and outcome are

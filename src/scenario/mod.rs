@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cost;
 pub mod presets;
 pub mod sensitivity;
+pub mod story;
 pub mod sweep;
 pub mod toggles;
 pub mod url;

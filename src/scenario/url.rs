@@ -101,6 +101,8 @@ pub struct ViewState {
     pub log_filter: LogFilter,
     /// A sweep over the scenario.
     pub sweep: Option<SweepView>,
+    /// Story mode: the incident in chapters beside the simulation.
+    pub story: bool,
 }
 
 /// A sweep as a link carries it (the scenario is the link's).
@@ -128,6 +130,7 @@ impl Default for ViewState {
             step: None,
             log_query: String::new(),
             log_filter: LogFilter::default(),
+            story: false,
         }
     }
 }
@@ -145,6 +148,7 @@ pub const PANELS: &[&str] = &[
     "tour",
     "assumptions",
     "compare",
+    "story",
 ];
 
 /// Chart ids are also embeddable (`embed=chart:error-rate`).
@@ -278,6 +282,12 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
                     errors.push(format!("unknown preset {val_q} to compare with; ignored"));
                 }
             }
+            "story" => match val.as_str() {
+                "" | "1" | "true" => v.story = true,
+                _ => errors.push(format!(
+                    "story {val_q} is not a flag (write ?story); ignored"
+                )),
+            },
             "sweep" => sweep_text = Some(val),
             "metric" => match Metric::parse(&val) {
                 Ok(m) => metric = Some(m),
@@ -367,6 +377,8 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
 /// The query of the whole page at the same state as an embedded panel.
 pub fn full_page_query(v: &ViewState) -> String {
     let mut full = v.clone();
+    // An embedded story opens as the story.
+    full.story |= full.embed.as_deref() == Some("story");
     full.embed = None;
     encode(&full)
 }
@@ -430,6 +442,9 @@ pub fn encode(v: &ViewState) -> String {
     if let Some(n) = v.tour {
         parts.push(format!("tour={n}"));
     }
+    if v.story {
+        parts.push("story".into());
+    }
     if let Some(c) = &v.compare {
         parts.push(format!("compare={}", encode_component(c)));
     }
@@ -471,6 +486,7 @@ mod tests {
         v.embed = Some("chart:error-rate".into());
         v.speed = 2.0;
         v.tour = Some(3);
+        v.story = true;
         v.compare = Some("fix-default-backoff".into());
         v.toggles = Toggles {
             rp_all: Some(0),
@@ -490,6 +506,17 @@ mod tests {
         let (back, errors) = decode(&q);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(back, v);
+    }
+
+    #[test]
+    fn story_mode_is_a_flag() {
+        for q in ["?story", "?story=1&t=5", "?embed=story"] {
+            let (v, errors) = decode(q);
+            assert!(errors.is_empty(), "{q}: {errors:?}");
+            assert!(v.story || v.embed.as_deref() == Some("story"), "{q}");
+        }
+        let (v, errors) = decode("?story=maybe");
+        assert!(!v.story && errors[0].contains("not a flag"), "{errors:?}");
     }
 
     #[test]

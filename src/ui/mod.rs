@@ -15,7 +15,10 @@
 //! | [`charts`] | the responders' charts |
 //! | [`lab`] | the `ip` lab terminal |
 //! | [`assumptions`] | what the outcome rests on, each one click from either end of its range |
-//! | [`tour`] | the guided investigation |
+//! | [`tour`] | the guided investigation (the story file's compact form) |
+//! | [`storymode`] | `?story`: the chapters beside the simulation, scroll-linked both ways |
+//! | [`embed`] | one panel alone (`embed=`), the Embed button |
+//! | [`story`] | the story header |
 //! | [`exports`] | downloads (CSV, pcapng, flow logs, kernel log, PNG) |
 
 mod app;
@@ -23,6 +26,7 @@ mod assumptions;
 mod chart_canvas;
 mod charts;
 mod controls;
+mod embed;
 mod eventlog;
 mod exports;
 mod inspector;
@@ -30,6 +34,7 @@ mod kernel;
 mod lab;
 mod page;
 mod story;
+mod storymode;
 mod topology;
 mod tour;
 mod transport;

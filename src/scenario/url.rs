@@ -517,6 +517,13 @@ mod tests {
         }
         let (v, errors) = decode("?story=maybe");
         assert!(!v.story && errors[0].contains("not a flag"), "{errors:?}");
+        // An embedded story's link to the whole page opens the story.
+        let (v, _) = decode("?embed=story&t=150");
+        let full = full_page_query(&v);
+        assert!(
+            full.contains("story") && !full.contains("embed") && full.contains("t=150"),
+            "{full}"
+        );
     }
 
     #[test]

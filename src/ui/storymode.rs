@@ -42,6 +42,9 @@ struct Shared {
     starts: Vec<SimTime>,
     /// The first chapter has been placed.
     placed: bool,
+    /// The stage is still to be scrolled to the kernel's verdict (it comes
+    /// from the worker after the chapter is shown).
+    reveal_verdict: bool,
 }
 
 type SharedRef = Rc<RefCell<Shared>>;
@@ -120,8 +123,17 @@ fn enter(ctx: &Ctx, shared: &SharedRef, k: usize, seek: bool) {
         let mut sh = shared.borrow_mut();
         sh.shown = k;
         sh.pick_pending = c.select.is_some();
+        sh.reveal_verdict = c.panel == "kernel";
         sh.starts.get(k).copied().unwrap_or(SimTime::ZERO)
     };
+    // The stage's panel may be the same element as before: back to its top.
+    if let Some(panel) = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+        d.query_selector(".storymode__stage > .panel")
+            .ok()
+            .flatten()
+    }) {
+        panel.set_scroll_top(0);
+    }
     if seek {
         let mut p = ctx.page.borrow_mut();
         p.clock.playing = false;
@@ -171,6 +183,26 @@ fn pick(ctx: &Ctx, shared: &SharedRef) {
     };
     shared.borrow_mut().pick_pending = false;
     ctx.view.dispatch(Action::Select(found));
+}
+
+/// Scrolls the stage's kernel panel to its end once the verdict is there:
+/// on a short stage (a phone) the walk's outcome is what the chapter is
+/// about. The panel scrolls, not the window, so the reading position stays.
+fn reveal_verdict(shared: &SharedRef) {
+    if !shared.borrow().reveal_verdict {
+        return;
+    }
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let found = |sel: &str| doc.query_selector(sel).ok().flatten();
+    if let (Some(panel), Some(_)) = (
+        found(".storymode__stage > .panel"),
+        found(".storymode__stage #verdict"),
+    ) {
+        panel.set_scroll_top(panel.scroll_height());
+        shared.borrow_mut().reveal_verdict = false;
+    }
 }
 
 /// After a render: the first chapter placed, or the chapter the clock has
@@ -236,6 +268,7 @@ pub fn story_mode(props: &StoryProps) -> Html {
         use_effect_with(ctx.tick, move |_| {
             follow(&ctx2, &shared);
             pick(&ctx2, &shared);
+            reveal_verdict(&shared);
             || ()
         });
     }

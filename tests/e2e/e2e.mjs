@@ -798,6 +798,12 @@ await page.setViewportSize({ width: 1440, height: 1000 });
   await page.screenshot({ path: path.join(out, 'story-mode-390x844.png') });
   await readerScrollsTo(3);
   check(await shows(3, chapters[3].at), `on a phone too, scrolling to chapter 4 moves the clock to ${chapters[3].at} s (${await clockS()} s)`);
+  const verdictShown = await page.waitForFunction(() => {
+    const v = document.querySelector('.storymode__stage #verdict')?.getBoundingClientRect();
+    const p = document.querySelector('.storymode__stage > .panel').getBoundingClientRect();
+    return !!v && v.top >= p.top - 1 && v.top < p.bottom - 10;
+  }, null, { timeout: 30000, polling: 100 }).then(() => true, () => false);
+  check(verdictShown, 'on the phone\'s short stage, the kernel chapter\'s panel scrolls to the verdict');
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(out, 'story-mode-390x844-kernel.png') });
 

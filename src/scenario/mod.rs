@@ -8,6 +8,7 @@ pub mod cost;
 pub mod lens;
 pub mod presets;
 pub mod sensitivity;
+pub mod story;
 pub mod sweep;
 pub mod toggles;
 pub mod url;

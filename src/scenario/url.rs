@@ -105,6 +105,8 @@ pub struct ViewState {
     pub sweep: Option<SweepView>,
     /// The vantage point the page is seen through (`lens=kernel`).
     pub lens: Lens,
+    /// Story mode: the incident in chapters beside the simulation.
+    pub story: bool,
 }
 
 /// A sweep as a link carries it (the scenario is the link's).
@@ -133,6 +135,7 @@ impl Default for ViewState {
             log_query: String::new(),
             log_filter: LogFilter::default(),
             lens: Lens::Truth,
+            story: false,
         }
     }
 }
@@ -151,6 +154,7 @@ pub const PANELS: &[&str] = &[
     "assumptions",
     "compare",
     "sweep",
+    "story",
 ];
 
 /// Chart ids are also embeddable (`embed=chart:error-rate`).
@@ -284,6 +288,12 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
                     errors.push(format!("unknown preset {val_q} to compare with; ignored"));
                 }
             }
+            "story" => match val.as_str() {
+                "" | "1" | "true" => v.story = true,
+                _ => errors.push(format!(
+                    "story {val_q} is not a flag (write ?story); ignored"
+                )),
+            },
             "sweep" => sweep_text = Some(val),
             "metric" => match Metric::parse(&val) {
                 Ok(m) => metric = Some(m),
@@ -377,6 +387,8 @@ pub fn decode(query: &str) -> (ViewState, Vec<String>) {
 /// The query of the whole page at the same state as an embedded panel.
 pub fn full_page_query(v: &ViewState) -> String {
     let mut full = v.clone();
+    // An embedded story opens as the story.
+    full.story |= full.embed.as_deref() == Some("story");
     full.embed = None;
     encode(&full)
 }
@@ -441,6 +453,9 @@ pub fn encode(v: &ViewState) -> String {
     if let Some(n) = v.tour {
         parts.push(format!("tour={n}"));
     }
+    if v.story {
+        parts.push("story".into());
+    }
     if let Some(c) = &v.compare {
         parts.push(format!("compare={}", encode_component(c)));
     }
@@ -485,6 +500,7 @@ mod tests {
         v.embed = Some("chart:error-rate".into());
         v.speed = 2.0;
         v.tour = Some(3);
+        v.story = true;
         v.compare = Some("fix-default-backoff".into());
         v.toggles = Toggles {
             rp_all: Some(0),
@@ -504,6 +520,24 @@ mod tests {
         let (back, errors) = decode(&q);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(back, v);
+    }
+
+    #[test]
+    fn story_mode_is_a_flag() {
+        for q in ["?story", "?story=1&t=5", "?embed=story"] {
+            let (v, errors) = decode(q);
+            assert!(errors.is_empty(), "{q}: {errors:?}");
+            assert!(v.story || v.embed.as_deref() == Some("story"), "{q}");
+        }
+        let (v, errors) = decode("?story=maybe");
+        assert!(!v.story && errors[0].contains("not a flag"), "{errors:?}");
+        // An embedded story's link to the whole page opens the story.
+        let (v, _) = decode("?embed=story&t=150");
+        let full = full_page_query(&v);
+        assert!(
+            full.contains("story") && !full.contains("embed") && full.contains("t=150"),
+            "{full}"
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@
 use super::page::{Page, PageRef, Which};
 use super::util;
 use super::{
-    assumptions, charts, controls, eventlog, exports, inspector, kernel, lab, lens, story,
-    topology, tour, transport,
+    assumptions, charts, controls, embed, eventlog, exports, inspector, kernel, lab, lens, story,
+    storymode, topology, tour, transport,
 };
 use crate::explain::compare;
 use crate::scenario::toggles::Toggles;
@@ -88,6 +88,8 @@ pub struct View {
     pub log_filter: LogFilter,
     /// The vantage point the page is seen through.
     pub lens: crate::scenario::lens::Lens,
+    /// Story mode (`?story`).
+    pub story: bool,
 }
 
 /// Changes to the view.
@@ -259,6 +261,7 @@ fn initial_view() -> (View, f64, f64) {
             log_query: vs.log_query,
             log_filter: vs.log_filter,
             lens: vs.lens,
+            story: vs.story,
         },
         vs.t,
         vs.speed,
@@ -266,7 +269,7 @@ fn initial_view() -> (View, f64, f64) {
 }
 
 /// The page's state as a link carries it.
-fn view_state(v: &View, p: &Page) -> ViewState {
+pub(super) fn view_state(v: &View, p: &Page) -> ViewState {
     ViewState {
         scenario: v.scenario.clone(),
         t: (p.clock.t.as_secs_f64() * 10.0).round() / 10.0,
@@ -283,6 +286,7 @@ fn view_state(v: &View, p: &Page) -> ViewState {
         log_query: v.log_query.clone(),
         log_filter: v.log_filter,
         lens: v.lens,
+        story: v.story,
     }
 }
 
@@ -598,7 +602,21 @@ pub fn app() -> Html {
         });
     }
 
-    if let Some(embed) = view.embed.clone() {
+    // Story mode, on its own or embedded (`embed=story`).
+    if view.story || view.embed.as_deref() == Some("story") {
+        // From the page, the link leaves the story; from an iframe it opens it.
+        let mut vs = view_state(&view, &page.borrow());
+        vs.story = false;
+        let full = format!("?{}", url::full_page_query(&vs));
+        return html! {
+            <ContextProvider<Ctx> context={ctx}>
+            <ContextProvider<ViewCtx> context={vctx}>
+                <storymode::StoryMode topo={topo_ref.clone()} embedded={view.embed.is_some()} {full} {errors} />
+            </ContextProvider<ViewCtx>>
+            </ContextProvider<Ctx>>
+        };
+    }
+    if let Some(id) = view.embed.clone() {
         let full = format!(
             "?{}",
             url::full_page_query(&view_state(&view, &page.borrow()))
@@ -606,12 +624,7 @@ pub fn app() -> Html {
         return html! {
             <ContextProvider<Ctx> context={ctx}>
             <ContextProvider<ViewCtx> context={vctx}>
-                <main class="embed">
-                    { errors }
-                    { panel_by_id(&embed, &topo_ref) }
-                    <transport::Transport compact={true} />
-                    <a class="embed__full" id="embed-full" href={full} target="_blank" rel="noopener">{ "Open the whole page ↗" }</a>
-                </main>
+                { embed::body(&id, full, errors, &topo_ref) }
             </ContextProvider<ViewCtx>>
             </ContextProvider<Ctx>>
         };
@@ -631,11 +644,13 @@ pub fn app() -> Html {
                         <h1>{ "It's not DNS" }</h1>
                         <span class="app__subtitle">{ "a Kubernetes rollout outage, packet by packet" }</span>
                     </div>
-                    <exports::Exports />
-                    <lens::LensSwitch />
-                    <EmbedButton />
-                    <super::sweep::SweepButton />
-                    <button class="btn" aria-label="Keyboard shortcuts" onclick={ let v = view.clone(); Callback::from(move |_| v.dispatch(Action::Help(true))) }>{ "?" }</button>
+                    <div class="app__tools">
+                        <exports::Exports />
+                        <lens::LensSwitch />
+                        <embed::EmbedButton />
+                        <super::sweep::SweepButton />
+                        <button class="btn" aria-label="Keyboard shortcuts" onclick={ let v = view.clone(); Callback::from(move |_| v.dispatch(Action::Help(true))) }>{ "?" }</button>
+                    </div>
                 </header>
                 <story::Story />
                 { errors }
@@ -673,101 +688,5 @@ pub fn app() -> Html {
             </div>
         </ContextProvider<ViewCtx>>
         </ContextProvider<Ctx>>
-    }
-}
-
-/// One panel alone (embed mode). It scrolls inside the frame, so it takes
-/// the focus: the keyboard scrolls it too.
-fn panel_by_id(id: &str, topo: &NodeRef) -> Html {
-    match id {
-        "topology" => {
-            html! { <section class="panel" tabindex="0" aria-label="Topology"><topology::Topology canvas={topo.clone()} /></section> }
-        }
-        "controls" => {
-            html! { <section class="panel" tabindex="0" aria-label="What-if controls"><controls::Controls /></section> }
-        }
-        "kernel" => {
-            html! { <section class="panel" tabindex="0" aria-label="Kernel step-through"><kernel::KernelStepThrough /></section> }
-        }
-        "inspector" => {
-            html! { <section class="panel" tabindex="0" aria-label="Packet inspector"><inspector::Inspector /></section> }
-        }
-        "log" => {
-            html! { <section class="panel" tabindex="0" aria-label="Event log"><eventlog::EventLog /></section> }
-        }
-        "lab" => {
-            html! { <section class="panel" tabindex="0" aria-label="Lab terminal"><lab::LabTerminal /></section> }
-        }
-        "charts" => {
-            html! { <section class="panel" tabindex="0" aria-label="Charts"><charts::Charts /></section> }
-        }
-        "assumptions" => {
-            html! { <section class="panel" tabindex="0" aria-label="Assumptions"><assumptions::Assumptions /></section> }
-        }
-        other => match other.strip_prefix("chart:") {
-            Some(chart) if crate::viz::charts::CHART_IDS.contains(&chart) => {
-                html! { <section class="panel" tabindex="0" aria-label="Chart"><charts::Charts only={Some(AttrValue::from(chart.to_string()))} /></section> }
-            }
-            Some(chart) => html! {
-                <section class="panel" tabindex="0" aria-label="Chart">
-                    <p class="banner" role="alert">{ format!(
-                        "There is no chart {chart:?}. Charts: {}.",
-                        crate::viz::charts::CHART_IDS.join(", ")
-                    ) }</p>
-                </section>
-            },
-            None => {
-                html! { <section class="panel" tabindex="0"><topology::Topology canvas={topo.clone()} /></section> }
-            }
-        },
-    }
-}
-
-/// "Embed": the `<iframe>` for the highlighted panel (the topology if none)
-/// at this moment, ready to paste into a postmortem.
-#[component(EmbedButton)]
-fn embed_button() -> Html {
-    let ctx = use_context::<ViewCtx>().expect("context");
-    let open = use_state(|| None::<String>);
-    let onclick = {
-        let open = open.clone();
-        let page = ctx.page.clone();
-        let view = ctx.view.clone();
-        Callback::from(move |_| {
-            let w = web_sys::window();
-            let here = w
-                .as_ref()
-                .and_then(|w| w.location().href().ok())
-                .unwrap_or_default();
-            let base = here.split(['?', '#']).next().unwrap_or("").to_string();
-            let panel = view.panel.clone().unwrap_or_else(|| "topology".into());
-            let snippet = url::embed_snippet(&base, &view_state(&view, &page.borrow()), &panel);
-            if let Some(w) = w {
-                let _ = w.navigator().clipboard().write_text(&snippet);
-            }
-            open.set(Some(snippet));
-        })
-    };
-    let close = {
-        let open = open.clone();
-        Callback::from(move |_| open.set(None))
-    };
-    html! {
-        <>
-            <button class="btn" id="embed" title="The iframe for the highlighted panel at this moment" {onclick}>{ "Embed" }</button>
-            { match &*open {
-                Some(snippet) => html! {
-                    <div class="overlay" role="dialog" aria-modal="true" aria-label="Embed this panel">
-                        <div class="overlay__card">
-                            <h2>{ "Embed this panel" }</h2>
-                            <p class="muted">{ "Copied to the clipboard. Highlight another panel (the guided investigation or a panel link) to embed it instead." }</p>
-                            <textarea id="embed-snippet" rows="4" readonly=true value={snippet.clone()} aria-label="iframe snippet" />
-                            <button class="btn" onclick={close} autofocus=true>{ "Close" }</button>
-                        </div>
-                    </div>
-                },
-                None => html! {},
-            } }
-        </>
     }
 }

@@ -15,7 +15,10 @@
 //! | [`charts`] | the responders' charts |
 //! | [`lab`] | the `ip` lab terminal |
 //! | [`assumptions`] | what the outcome rests on, each one click from either end of its range |
-//! | [`tour`] | the guided investigation |
+//! | [`tour`] | the guided investigation (the story file's compact form) |
+//! | [`storymode`] | `?story`: the chapters beside the simulation, scroll-linked both ways |
+//! | [`embed`] | one panel alone (`embed=`), the Embed button |
+//! | [`story`] | the story header |
 //! | [`exports`] | downloads (CSV, pcapng, flow logs, kernel log, PNG) |
 //! | [`sweep`] | the sweep page: a grid of whole runs over Web Workers, its form |
 
@@ -24,6 +27,7 @@ mod assumptions;
 mod chart_canvas;
 mod charts;
 mod controls;
+mod embed;
 mod eventlog;
 mod exports;
 mod inspector;
@@ -32,6 +36,7 @@ mod lab;
 mod lens;
 mod page;
 mod story;
+mod storymode;
 mod sweep;
 mod topology;
 mod tour;

@@ -1,7 +1,9 @@
 //! The story header: what happened, in three sentences of this project's
 //! own, where it comes from, and a button that goes to the moment the
 //! page is about (a SYN to a deleted pod dropped by the reverse-path
-//! filter, shown in the kernel step-through). Not in embeds.
+//! filter, shown in the kernel step-through), and the way into story mode.
+//! On a phone its text folds to two lines behind "More", so the topology
+//! starts in the first screen. Not in embeds.
 
 use super::app::{Action, ViewCtx as Ctx};
 use super::util;
@@ -15,6 +17,19 @@ const MOMENT_BEFORE: SimTime = SimTime(180_000_000);
 #[component(Story)]
 pub fn story() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
+    let folded = use_state(|| true);
+    let toggle = {
+        let folded = folded.clone();
+        Callback::from(move |_: MouseEvent| folded.set(!*folded))
+    };
+    let story_href = format!(
+        "?{}",
+        crate::scenario::url::encode(&crate::scenario::url::ViewState {
+            scenario: ctx.view.scenario.clone(),
+            story: true,
+            ..Default::default()
+        })
+    );
     let onclick = {
         let page = ctx.page.clone();
         let view = ctx.view.clone();
@@ -52,8 +67,8 @@ pub fn story() -> Html {
         })
     };
     html! {
-        <section class="story" aria-label="What happened">
-            <p class="story__text">
+        <section class={classes!("story", folded.then_some("story--folded"))} aria-label="What happened">
+            <p class="story__text" id="story-text">
                 { "A Kubernetes rollout replaced a service's pods, and its gRPC clients went on reconnecting to the deleted pods' IPs every few hundred milliseconds. " }
                 { "Those SYNs still reached the nodes on the secondary ENI " }<code>{ "ens6" }</code>
                 { ", which had no IPv4 address, so the kernel's reverse-path filter discarded them without a word. " }
@@ -66,7 +81,13 @@ pub fn story() -> Html {
                 <a href="https://github.com/cilium/cilium/issues/13451" target="_blank" rel="noopener">{ "Cilium issue #13451" }</a>
                 { "." }
             </p>
-            <button class="btn btn--primary" id="story-moment" {onclick}>{ "Show me the moment" }</button>
+            <div class="story__actions">
+                <button class="btn story__more" id="story-more" aria-expanded={(!*folded).to_string()} aria-controls="story-text" onclick={toggle}>
+                    { if *folded { "More ▾" } else { "Less ▴" } }
+                </button>
+                <button class="btn btn--primary" id="story-moment" {onclick}>{ "Show me the moment" }</button>
+                <a class="btn" id="story-mode" href={story_href}>{ "Read it as a story" }</a>
+            </div>
         </section>
     }
 }

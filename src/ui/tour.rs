@@ -6,24 +6,12 @@
 
 use super::app::{Action, Ctx};
 use super::util;
+use crate::scenario::story::{self, Pick, Scene};
 use crate::scenario::Scenario;
-use crate::sim::params::Params;
 use crate::sim::time::SimTime;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
-
-struct Step {
-    title: &'static str,
-    text: &'static str,
-    panel: &'static str,
-    /// Which moment to show.
-    at: fn(&Params) -> SimTime,
-    /// Preset to compare the incident with, if any.
-    compare: Option<&'static str>,
-    /// Select a SYN to a deleted pod first (for the inspector's why chain).
-    select_syn: bool,
-}
 
 /// What the reader had before the tour started, put back when it closes.
 #[derive(Clone)]
@@ -36,91 +24,25 @@ struct Before {
     kernel_step: Option<usize>,
 }
 
-/// A moment `after_s` seconds after the first pods are deleted
-/// (`graceful_timeout_s` after the rollout starts).
-fn after_rollout(p: &Params, after_s: u64) -> SimTime {
-    SimTime::from_secs(p.rollout_start_s + p.graceful_timeout_s + after_s)
+/// The steps: the investigation of the story file (`story/incident.json`),
+/// the compact form of story mode's chapters. They are a list of their own
+/// because they follow the order the responders learned things in, not
+/// time order (several share a moment). A broken file leaves none, and the
+/// page says why (`scenario::story::incident`).
+fn steps() -> &'static [Scene] {
+    story::incident().map_or(&[], |s| s.investigation.as_slice())
 }
 
-const STEPS: &[Step] = &[
-    Step {
-        title: "1. It looks like DNS",
-        text: "During the rollout the service's error rate crosses 1% and p99 latency jumps. The service's logs blame DNS: lookups of its data stores fail.",
-        panel: "charts",
-        at: |e| after_rollout(e, 80),
-        compare: None,
-        select_syn: false,
-    },
-    Step {
-        title: "2. node-local-dns at its limit",
-        text: "Each node's NodeLocal DNSCache forwards misses to cluster DNS over TCP and may hold 1,000 queries in flight. It is at that limit and refusing the rest; its health checks to cluster DNS fail. (With its first 64 MB limit it was OOM-killed too.)",
-        panel: "charts",
-        at: |e| after_rollout(e, 80),
-        compare: None,
-        select_syn: false,
-    },
-    Step {
-        title: "3. conntrack_allowance_exceeded",
-        text: "The instances' ENA counters show packets dropped because the hypervisor's connection tracking is full, while the Linux conntrack stays low. New flows — including node-local-dns's connections to cluster DNS — cannot start.",
-        panel: "topology",
-        at: |e| after_rollout(e, 60),
-        compare: None,
-        select_syn: false,
-    },
-    Step {
-        title: "4. Flow logs: SYNs to an old IP",
-        text: "VPC flow logs for one deleted pod's IP: after the FINs of the graceful shutdown, a torrent of SYNs, never answered — no SYN-ACK, no RST.",
-        panel: "charts",
-        at: |e| after_rollout(e, 30),
-        compare: None,
-        select_syn: false,
-    },
-    Step {
-        title: "5. Inside the node",
-        text: "The VPC still routes the old IP to the node's secondary ENI, ens6. Cilium removed the pod's ip rules, so the way back to the client leaves by ens5. Step through the kernel's check for one of those SYNs.",
-        panel: "kernel",
-        at: |e| after_rollout(e, 30),
-        compare: None,
-        select_syn: false,
-    },
-    Step {
-        title: "6. rp_filter and no_addr",
-        text: "Loose mode should accept a source reachable by any interface. But ens6 has no IPv4 address, and __fib_validate_source tests no_addr before the mode: it jumps to last_resort, which rejects whenever rp_filter is non-zero. Try it in the lab: the post's commands, then an address on ens6.",
-        panel: "lab",
-        at: |e| after_rollout(e, 30),
-        compare: None,
-        select_syn: false,
-    },
-    Step {
-        title: "7. Why clients keep the old IP",
-        text: "The old external-dns removes a record only once the pod is deleted (10 s after SIGTERM), at its next 15 s sync; Route 53 takes up to a minute to serve the change, resolvers cache it for the 15 s TTL, and gRPC re-resolves at most every 30 s. The inspector's \"why\" chain shows it for one of those SYNs.",
-        panel: "inspector",
-        at: |e| after_rollout(e, 45),
-        compare: None,
-        select_syn: true,
-    },
-    Step {
-        title: "8. Why so many SYNs",
-        text: "round_robin reconnects every disconnected subchannel by itself, and a custom ~300 ms backoff makes each one try again every few hundred milliseconds: 900 clients times every deleted IP. pick_first (before August 2021) waited for the application.",
-        panel: "controls",
-        at: |e| after_rollout(e, 30),
-        compare: None,
-        select_syn: false,
-    },
-    Step {
-        title: "9. The fix",
-        text: "Removing the custom backoff restores gRPC's default (1 s growing to 120 s, 20 s minimum connect timeout). The SYN storm shrinks, the VPC table never fills, DNS and the error rate stay quiet. The charts now show the incident beside the fix.",
-        panel: "charts",
-        at: |e| after_rollout(e, 80),
-        compare: Some("fix-default-backoff"),
-        select_syn: false,
-    },
-];
+/// The panel step `i` is about (the topology if there is no such step).
+pub fn panel_of(i: Option<usize>) -> &'static str {
+    i.and_then(|i| steps().get(i))
+        .map_or("topology", |s| s.panel.as_str())
+}
 
 type Saved = Rc<RefCell<Option<Before>>>;
 
 fn go(ctx: &Ctx, saved: &Saved, i: usize) {
-    let s = &STEPS[i];
+    let Some(s) = steps().get(i) else { return };
     let v = &ctx.view;
     if saved.borrow().is_none() {
         *saved.borrow_mut() = Some(Before {
@@ -135,7 +57,7 @@ fn go(ctx: &Ctx, saved: &Saved, i: usize) {
     if v.scenario.preset != "incident" {
         v.dispatch(Action::SetPreset("incident".to_string()));
     }
-    let want = s.compare.map(str::to_string);
+    let want = s.compare.clone();
     if v.compare != want {
         v.dispatch(Action::Compare(want));
     }
@@ -151,15 +73,18 @@ fn go(ctx: &Ctx, saved: &Saved, i: usize) {
         .params()
     }
     .unwrap_or_default();
-    let t = (s.at)(&params);
+    let t = s.at(&params);
     let select = {
         let mut p = ctx.page.borrow_mut();
         p.clock.playing = false;
         p.seek(t);
         // The record is the incident's unless the preset is being switched.
-        let found = if s.select_syn && v.scenario.preset == "incident" {
+        let found = if s.select.is_some() && v.scenario.preset == "incident" {
             p.record()
-                .and_then(|r| r.syn_to_deleted_pod(t))
+                .and_then(|r| match s.select {
+                    Some(Pick::RpFilterDrop) => r.rp_filter_drop_to_deleted_pod(t),
+                    _ => r.syn_to_deleted_pod(t),
+                })
                 .map(|q| (q.id, q.sent))
         } else {
             None
@@ -201,9 +126,7 @@ fn close(ctx: &Ctx, saved: &Saved) {
             v.dispatch(Action::Focus(b.panel));
         }
         None => {
-            if v.compare.as_deref().is_some()
-                && STEPS.iter().any(|s| s.compare == v.compare.as_deref())
-            {
+            if v.compare.as_deref().is_some() && steps().iter().any(|s| s.compare == v.compare) {
                 v.dispatch(Action::Compare(None));
             }
             v.dispatch(Action::Focus(None));
@@ -219,7 +142,7 @@ fn close(ctx: &Ctx, saved: &Saved) {
 pub fn tour() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let saved: Saved = use_mut_ref(|| None);
-    let step = ctx.view.tour.filter(|i| *i < STEPS.len());
+    let step = ctx.view.tour.filter(|i| *i < steps().len());
     // Each step brings the panel it talks about into view (after the
     // render that highlights it), and again when the packet it selected
     // or that packet's step-through arrives: the panels above it grow
@@ -227,7 +150,7 @@ pub fn tour() -> Html {
     let settled = (step, ctx.view.selected, ctx.page.borrow().walk.is_some());
     use_effect_with(settled, |(step, _, _)| {
         if let Some(i) = step {
-            util::scroll_to_id(&format!("panel-{}", STEPS[*i].panel));
+            util::scroll_to_id(&format!("panel-{}", steps()[*i].panel));
         }
         || ()
     });
@@ -239,20 +162,20 @@ pub fn tour() -> Html {
             </div>
         };
     };
-    let s = &STEPS[i];
+    let s = &steps()[i];
     let (c1, c2, c3) = (ctx.clone(), ctx.clone(), ctx.clone());
     let (s1, s2, s3) = (saved.clone(), saved.clone(), saved);
     html! {
         <div class="tour" role="region" aria-label="Guided investigation">
-            <h2 id="tour-title">{ s.title }</h2>
-            <p>{ s.text }</p>
+            <h2 id="tour-title">{ format!("{}. {}", i + 1, s.title) }</h2>
+            { for s.text.iter().map(|t| super::storymode::paragraph(t)) }
             <div class="controls__row">
                 <button class="btn" disabled={i == 0} onclick={Callback::from(move |_| go(&c1, &s1, i.saturating_sub(1)))}>{ "◂ Back" }</button>
-                { if i + 1 < STEPS.len() {
+                { if i + 1 < steps().len() {
                     html! { <button class="btn btn--primary" id="tour-next" onclick={Callback::from(move |_| go(&c2, &s2, i + 1))}>{ "Next ▸" }</button> }
                 } else { html! {} } }
                 <button class="btn" id="tour-close" onclick={Callback::from(move |_| close(&c3, &s3))}>{ "Close" }</button>
-                <span class="muted">{ format!("{} / {}", i + 1, STEPS.len()) }</span>
+                <span class="muted">{ format!("{} / {}", i + 1, steps().len()) }</span>
             </div>
         </div>
     }

@@ -150,7 +150,7 @@ check(firstDelete && Math.abs(n2 - firstDelete[1]) < 0.06, `then n goes to the f
 // goes to a SYN to a deleted pod dropped by rp_filter before 3:00, the
 // inspector shows it and the kernel panel, scrolled into view, its walk.
 const storyText = await page.textContent('.story');
-const links = await page.$$eval('.story a', (as) => as.map((a) => [a.href, a.rel, a.target]));
+const links = await page.$$eval('.story__cite a', (as) => as.map((a) => [a.href, a.rel, a.target]));
 check(/rollout/.test(storyText) && /gRPC/.test(storyText) && storyText.includes('ens6') && /reverse-path filter/.test(storyText)
   && /connection-tracking/.test(storyText) && /DNS/.test(storyText),
   'the story header says what happened: rollout, gRPC reconnects, ens6 and the reverse-path filter, VPC conntrack, DNS');
@@ -946,6 +946,187 @@ await page.setViewportSize({ width: 1440, height: 1000 });
   check(starred.join() === '0', `sweep: the incident's cell is starred (cells ${starred.join()})`);
 }
 
+// 16. Story mode (issue 19): the incident in chapters beside the simulation,
+// scroll-linked both ways; the embeds of the timeline, the guided
+// investigation and the comparison; every embed's <h1>; the phone's first
+// screen. A section of its own: it reloads the page and leaves the viewport
+// as it found it.
+{
+  const params = () => new URLSearchParams(new URL(page.url()).search);
+  const near = (a, b) => Math.abs(a - b) < 0.06;
+  const current = () => page.$$eval('.chapter', (cs) => cs.findIndex((c) => c.classList.contains('chapter--current')));
+  // Waits until chapter k is the current one and the clock reads `at`.
+  const shows = (k, at) => page.waitForFunction(([k, at]) => {
+    const m = (document.querySelector('#sim-time')?.textContent || '').match(/t = (?:(\d+):)?(\d+):(\d\d(?:\.\d)?)$/);
+    const s = m ? Number(m[1] || 0) * 3600 + Number(m[2]) * 60 + Number(m[3]) : NaN;
+    return document.querySelector(`#chapter-${k}`)?.classList.contains('chapter--current') && (at === null || Math.abs(s - at) < 0.06);
+  }, [k, at], { timeout: 8000, polling: 50 }).then(() => true, () => false);
+  // Chapter k's top comes into the window (it may scroll there smoothly).
+  const inView = (k) => page.waitForFunction((k) => {
+    const r = document.querySelector(`#chapter-${k}`).getBoundingClientRect();
+    return r.top >= -2 && r.top < innerHeight * 0.8;
+  }, k, { timeout: 5000, polling: 50 }).then(() => true, () => false);
+  const readerScrollsTo = (k) => page.evaluate((k) => document.querySelector(`#chapter-${k}`).scrollIntoView({ block: 'start' }), k);
+
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(`${base}?story`);
+  await page.waitForSelector('.chapter');
+  await known();
+  const chapters = await page.$$eval('.chapter', (cs) => cs.map((c) => ({ id: c.dataset.id, at: Number(c.dataset.at) })));
+  check(chapters.length >= 8 && chapters.every((c, i) => i === 0 || c.at > chapters[i - 1].at),
+    `story mode tells ${chapters.length} chapters in time order (${chapters.map((c) => `${c.id}@${c.at}`).join(', ')})`);
+  check((await page.$$('h1')).length === 1 && !!(await page.$('.storymode__stage #sim-time')), 'story mode has one <h1> and the clock on its stage');
+  const first = await shows(0, chapters[0].at);
+  check(first && near(Number(params().get('t')), chapters[0].at) && params().has('story'),
+    `?story opens on chapter 1 at its moment (${await clockS()} s; the link reads ${params().toString()})`);
+
+  // The reader scrolls: the clock follows the chapter under the reading line.
+  const kernelCh = chapters.findIndex((c) => c.id === 'martian');
+  for (const k of [2, kernelCh, 5]) {
+    await readerScrollsTo(k);
+    const ok = await shows(k, chapters[k].at);
+    await page.waitForFunction((at) => Math.abs(Number(new URLSearchParams(location.search).get('t')) - at) < 0.06, chapters[k].at, { timeout: 3000 }).catch(() => {});
+    check(ok && near(Number(params().get('t')), chapters[k].at),
+      `scrolling to chapter ${k + 1} (${chapters[k].id}) moves the clock to its moment (${await clockS()} s, t=${params().get('t')}, expected ${chapters[k].at})`);
+    if (k === kernelCh) {
+      const walked = await page.waitForFunction(() => (document.querySelector('.storymode__stage .kernel__packet')?.textContent || '').includes('SYN')
+        && (document.querySelector('.storymode__stage #verdict')?.textContent || '').includes('martian'), null, { timeout: 30000, polling: 100 }).then(() => true, () => false);
+      check(walked && params().has('pkt'), `chapter ${k + 1} selects a SYN to a deleted pod and its stage walks it to the martian verdict (pkt=${params().get('pkt')})`);
+      await page.screenshot({ path: path.join(out, 'story-mode-1440.png') });
+    }
+    if (k === 5) {
+      check(!!(await page.$('.storymode__stage .chart canvas')), `chapter ${k + 1}'s stage shows its chart (${chapters[k].id})`);
+    }
+  }
+  await axeCheck('story mode at 1440 px');
+
+  // The clock moves: the chapter it belongs to is marked and scrolled to.
+  const seekTo = (s) => page.$eval('#scrubber', (el, s) => { el.value = String(s); el.dispatchEvent(new Event('input', { bubbles: true })); }, s);
+  const chapterOf = (s) => chapters.reduce((k, c, i) => (c.at <= s + 1e-6 ? i : k), 0);
+  await seekTo(chapters[7].at + 1);
+  check(await shows(7, null) && await inView(7), `setting the clock to ${chapters[7].at + 1} s marks chapter 8 and scrolls it into view (current ${await current()})`);
+  await seekTo(chapters[1].at + 0.5);
+  check(await shows(1, null) && await inView(1), `setting it back to ${chapters[1].at + 0.5} s marks chapter 2 and scrolls back to it (current ${await current()})`);
+  await page.waitForTimeout(1300);
+  await page.keyboard.press('n');
+  await page.waitForTimeout(300);
+  const afterN = await clockS();
+  const want = chapterOf(afterN);
+  check(afterN > chapters[1].at + 0.5 && await shows(want, null) && await inView(want),
+    `n moves the clock to the next notable event (${afterN} s) and chapter ${want + 1} is marked (current ${(await current()) + 1})`);
+  // A chapter's own button shows it.
+  await page.click('#chapter-4 .chapter__go');
+  check(await shows(4, chapters[4].at), `a chapter's "Show" button moves the clock to its moment (${await clockS()} s)`);
+
+  // A phone: the stage on top, the text below; a link with a time opens on its chapter.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${base}?story&t=${chapters[6].at + 2}`);
+  await page.waitForSelector('.chapter');
+  await known();
+  const opened = await shows(6, null);
+  await page.waitForTimeout(300);
+  check(opened && await inView(6), `?story&t=${chapters[6].at + 2} opens on chapter 7, in view`);
+  const phone = await page.evaluate(() => {
+    const s = document.querySelector('.storymode__stage').getBoundingClientRect();
+    const t = document.querySelector('.storymode__text').getBoundingClientRect();
+    return { overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      stacked: Math.abs(s.left - t.left) < 24 && s.top <= 2 && s.width > 300, stageH: Math.round(s.height) };
+  });
+  check(phone.overflow <= 0 && phone.stacked && phone.stageH < 844 * 0.6, `story mode at 390 px: stage on top of the text, no sideways scroll (${JSON.stringify(phone)})`);
+  await page.screenshot({ path: path.join(out, 'story-mode-390x844.png') });
+  await readerScrollsTo(3);
+  check(await shows(3, chapters[3].at), `on a phone too, scrolling to chapter 4 moves the clock to ${chapters[3].at} s (${await clockS()} s)`);
+  const verdictShown = await page.waitForFunction(() => {
+    const v = document.querySelector('.storymode__stage #verdict')?.getBoundingClientRect();
+    const p = document.querySelector('.storymode__stage > .panel').getBoundingClientRect();
+    return !!v && v.top >= p.top - 1 && v.top < p.bottom - 10;
+  }, null, { timeout: 30000, polling: 100 }).then(() => true, () => false);
+  check(verdictShown, 'on the phone\'s short stage, the kernel chapter\'s panel scrolls to the verdict');
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(out, 'story-mode-390x844-kernel.png') });
+
+  // The whole page on a phone: the story folded, the topology in the first screen.
+  await page.goto(`${base}?t=175`);
+  await known();
+  const first390 = await page.evaluate(() => ({
+    topo: Math.round(document.querySelector('#topology').getBoundingClientRect().top),
+    clamp: getComputedStyle(document.querySelector('#story-text')).webkitLineClamp,
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  }));
+  check(first390.topo < 844 * 0.55 && first390.overflow <= 0, `at 390×844 the topology starts in the first screen (${first390.topo} px down; story text clamped to ${first390.clamp} lines)`);
+  await page.click('#story-more');
+  const unfolded = await page.$eval('#story-cite', (e) => e.getBoundingClientRect().height > 0);
+  check(unfolded && (await page.getAttribute('#story-more', 'aria-expanded')) === 'true', '"More" unfolds the story and its source');
+  await page.screenshot({ path: path.join(out, 'phone-first-screen-390x844.png') });
+  const toStory = await page.getAttribute('#story-mode', 'href');
+  check(!!toStory && toStory.includes('story'), `the story header links story mode (${toStory})`);
+
+  // The embeds that had no panel of their own, and every embed's <h1>.
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const heading = async () => page.evaluate(async () => ({
+    h1: [...document.querySelectorAll('h1')].map((h) => h.textContent),
+    axe: (await window.axe.run(document, { runOnly: ['page-has-heading-one'] })).violations.length,
+  }));
+  const fits = () => page.evaluate(() => {
+    const link = document.querySelector('#embed-full')?.getBoundingClientRect();
+    return { overflow: document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth,
+      link: !!link && link.top >= 0 && link.bottom <= innerHeight };
+  });
+  for (const [panel, name, ready] of [
+    ['timeline', 'Timeline', '#events li button'],
+    ['tour', 'Guided investigation', '#tour-start'],
+    ['compare', 'incident beside a fix', '#compare-summary'],
+    ['story', 'looked like a DNS outage', '.chapter'],
+    ['topology', 'Topology', '#topology'],
+    ['kernel', 'Kernel step-through', '#steps'],
+    ['chart:error-rate', 'error-rate', '#chart-error-rate canvas'],
+  ]) {
+    await page.setViewportSize({ width: 640, height: 360 });
+    await page.goto(`${base}?embed=${panel}&t=200`);
+    await known();
+    await page.waitForSelector(ready, { timeout: 60000 });
+    if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+    const h = await heading();
+    check(h.h1.length === 1 && h.h1[0].includes(name) && h.axe === 0, `embed=${panel} has one <h1> naming it (${JSON.stringify(h.h1)}), axe's page-has-heading-one passes`);
+    if (['timeline', 'tour', 'compare'].includes(panel)) {
+      for (const [w, hh] of [[640, 360], [480, 270]]) {
+        await page.setViewportSize({ width: w, height: hh });
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        const f = await fits();
+        check(f.overflow <= 0 && f.link, `embed=${panel} at ${w}×${hh}: no sideways scroll, the whole-page link in view (${JSON.stringify(f)})`);
+        await page.screenshot({ path: path.join(out, `embed-${panel}-${w}x${hh}.png`) });
+      }
+      await axeCheck(`embed=${panel} at 480×270`);
+    }
+    if (panel === 'timeline') {
+      const n = (await page.$$('#events li')).length;
+      const row = await page.$eval('#events li:nth-child(3)', (li) => li.textContent);
+      await page.click('#events li:nth-child(3) button');
+      await page.waitForTimeout(200);
+      const at = await clockS();
+      const want = (row.match(/^(\d+):(\d\d(?:\.\d)?)/) || []).slice(1).map(Number);
+      const now = await page.$eval('.events__row--now button', (b) => b.textContent);
+      check(n > 5 && want.length === 2 && near(at, want[0] * 60 + want[1]) && row.startsWith(now),
+        `embed=timeline lists ${n} notable events; clicking one ("${row.trim().slice(0, 50)}") moves the clock there (${at} s)`);
+    }
+    if (panel === 'tour') {
+      await page.click('#tour-start');
+      await page.waitForSelector('#tour-title');
+      const t = await page.textContent('#tour-title');
+      check(t.startsWith('1.') && t.includes('It looks like DNS') && !!(await page.$('.embed .chart canvas')), `embed=tour starts the investigation with its panel below the card ("${t}")`);
+    }
+    if (panel === 'compare') {
+      const cmp = await page.textContent('#compare-summary');
+      check(cmp.includes('fix-default-backoff') && (await page.$$('.chart canvas')).length > 1 && params().get('compare') === 'fix-default-backoff',
+        `embed=compare draws the charts beside fix-default-backoff ("${cmp.trim().slice(0, 70)}…")`);
+    }
+    if (panel === 'story') {
+      const href = await page.getAttribute('#embed-full', 'href');
+      check(href.includes('story') && !href.includes('embed'), `an embedded story links to story mode on the whole page (${href})`);
+    }
+  }
+  await page.setViewportSize({ width: 1440, height: 1000 });
+}
 // 14. Memory: this browser's renderer (page and workers) at the end of the
 // whole test, after every page above (scripts/bench-memory.sh measures one
 // load on its own).

@@ -3,7 +3,7 @@
 //! reasoning, the charts and calibration rows that depend on it, and one
 //! click to rerun the scenario with it at either end of the range.
 
-use super::app::{Action, ViewCtx as Ctx};
+use super::state::{Action, ViewCtx as Ctx};
 use crate::scenario::assumptions::ASSUMPTIONS;
 use crate::scenario::catalog;
 use yew::prelude::*;

@@ -5,9 +5,9 @@
 //! canvas that the animation loop moves, so playing redraws nothing.
 //! Clicking a chart jumps there.
 
-use super::app::Ctx;
 use super::chart_canvas::ChartCanvas;
 use super::page::Page;
+use super::state::Ctx;
 use super::util;
 use crate::explain::compare;
 use crate::format;
@@ -401,7 +401,7 @@ fn compare_bar() -> Html {
         let view = ctx.view.clone();
         Callback::from(move |ev: Event| {
             let v = util::input_value(&ev);
-            view.dispatch(super::app::Action::Compare((!v.is_empty()).then_some(v)));
+            view.dispatch(super::state::Action::Compare((!v.is_empty()).then_some(v)));
         })
     };
     let current = ctx.view.compare.clone();

@@ -1,7 +1,7 @@
 //! What-if controls: every parameter, grouped by layer, with the presets one
 //! click away and a mark on each value that differs from the incident.
 
-use super::app::{Action, ViewCtx as Ctx};
+use super::state::{Action, ViewCtx as Ctx};
 use super::util;
 use crate::scenario::catalog::{Kind, PARAMS};
 use crate::scenario::presets::PRESETS;

@@ -2,8 +2,8 @@
 //! "Embed" button that writes that iframe. Story mode's stage shows its
 //! chapters' panels with the same [`panel`].
 
-use super::app::{view_state, Action, Ctx, ViewCtx};
 use super::page::PageRef;
+use super::state::{view_state, Action, Ctx, ViewCtx};
 use super::{
     assumptions, charts, controls, eventlog, inspector, kernel, lab, topology, tour, transport,
 };

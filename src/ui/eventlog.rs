@@ -4,7 +4,7 @@
 //! 100,000 rows scroll smoothly. It is also the text alternative of the
 //! animation. Clicking a row goes there.
 
-use super::app::{Action, Ctx};
+use super::state::{Action, Ctx};
 use super::util;
 use crate::scenario::url::LogFilter as Filter;
 use crate::sim::time::SimTime;

@@ -3,7 +3,7 @@
 //! comments: Wireshark shows the packets the real system never showed the
 //! responders), VPC flow logs, the nodes' kernel log, and JSON Lines.
 
-use super::app::Ctx;
+use super::state::Ctx;
 use super::util;
 use crate::export;
 use yew::prelude::*;

@@ -3,7 +3,7 @@
 //! to the rollout (`explain::why`). The fate is the packet's final one from
 //! the whole run, whatever moment the page shows.
 
-use super::app::{Action, Ctx};
+use super::state::{Action, Ctx};
 use crate::explain::{path_hops, why};
 use yew::prelude::*;
 

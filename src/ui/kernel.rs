@@ -5,7 +5,7 @@
 //! the same packet on a changed copy of that namespace. A packet that never
 //! reached the node's kernel says where it ended instead.
 
-use super::app::{Action, Ctx};
+use super::state::{Action, Ctx};
 use crate::explain::kernel::{self, StepView, Toggles};
 use crate::sim::trace::PacketKind;
 use yew::prelude::*;

@@ -4,7 +4,7 @@
 //! The output follows its newest lines: after each command it is scrolled
 //! to the bottom.
 
-use super::app::ViewCtx as Ctx;
+use super::state::ViewCtx as Ctx;
 use super::util;
 use crate::lab::{Lab, Stream};
 use crate::sim::linux::KernelVersion;

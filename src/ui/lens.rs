@@ -9,7 +9,7 @@
 //! read out, so no faded text is left for a reader to strain at, and the
 //! contrast rules apply only to what stays readable.
 
-use super::app::{Action, Ctx, View};
+use super::state::{Action, Ctx, View};
 use super::util;
 use crate::scenario::lens::Lens;
 use crate::sim::time::SimTime;

@@ -5,7 +5,7 @@
 //! On a phone its text folds to two lines behind "More", so the topology
 //! starts in the first screen. Not in embeds.
 
-use super::app::{Action, ViewCtx as Ctx};
+use super::state::{Action, ViewCtx as Ctx};
 use super::util;
 use crate::sim::time::SimTime;
 use yew::prelude::*;

@@ -6,7 +6,7 @@
 //! chapter that is, and where each chapter is in time, is decided in
 //! `scenario::story`; this module only measures the page and applies it.
 
-use super::app::{Action, Ctx};
+use super::state::{Action, Ctx};
 use super::{embed, transport, util};
 use crate::scenario::story::{self, Pick};
 use crate::sim::time::SimTime;

@@ -4,7 +4,7 @@
 //! not the post's. The fix is compared with the incident, not put in its
 //! place, and closing the tour puts back what the reader had before it.
 
-use super::app::{Action, Ctx};
+use super::state::{Action, Ctx};
 use super::util;
 use crate::scenario::story::{self, Pick, Scene};
 use crate::scenario::Scenario;

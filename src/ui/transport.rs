@@ -2,8 +2,8 @@
 //! 0.01× to 100×, and a scrubber with the whole run's marks. The run is known
 //! up front (the worker computes it), so every moment is one step away.
 
-use super::app::{Action, Ctx, View};
 use super::page::{Clock, PageRef};
+use super::state::{Action, Ctx, View};
 use super::util;
 use crate::sim::time::SimTime;
 use crate::viz::timeline;

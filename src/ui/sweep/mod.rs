@@ -12,7 +12,7 @@
 mod form;
 mod grid;
 
-use super::app::ViewCtx;
+use super::state::ViewCtx;
 use super::util;
 use super::worker::Link;
 use crate::run::sweep::SweepJob;

@@ -16,8 +16,8 @@
 mod background;
 mod packets;
 
-use super::app::{Action, Ctx};
 use super::page::Page;
+use super::state::{Action, Ctx};
 use super::util;
 use crate::sim::metrics::{Global, PerNode};
 use crate::sim::time::SimTime;
@@ -271,7 +271,7 @@ pub fn topology(props: &TopologyProps) -> Html {
     }
 }
 
-fn ctx_select(view: &UseReducerHandle<super::app::View>, id: u32) {
+fn ctx_select(view: &UseReducerHandle<super::state::View>, id: u32) {
     view.dispatch(Action::Select(Some(id)));
     view.dispatch(Action::Focus(Some("inspector".into())));
 }

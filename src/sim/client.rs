@@ -7,13 +7,10 @@
 //! i.e. one subchannel per resolved IP. A subchannel's connection attempt is
 //! a `connect()` on a fresh socket: one SYN from a new ephemeral port, then
 //! the client kernel's retransmissions on the same 5-tuple while the dial
-//! deadline allows (facts.md §1.7). The resolver re-resolves only when asked
-//! (`ResolveNow`, which every reconnect asks for) and at most once per
-//! `min_time_between_resolutions` (facts.md §2.4); it reads the service name
-//! through its node's DNS cache, which keeps an answer for the record's TTL.
+//! deadline allows (facts.md §1.7). The DNS resolver that feeds the channels
+//! their addresses is in `resolver.rs`.
 
 use super::backoff::BackoffConfig;
-use super::cluster::Phase;
 use super::engine::{Ev, ReplyKind, Sim};
 use super::metrics::Global;
 use super::params::{GrpcSemantics, LbPolicy};
@@ -199,7 +196,7 @@ impl Sim {
         }
     }
 
-    fn alloc_sub(&mut self, client: u32, pod: u32) -> u32 {
+    pub(super) fn alloc_sub(&mut self, client: u32, pod: u32) -> u32 {
         let s = Sub {
             client,
             pod,
@@ -250,7 +247,7 @@ impl Sim {
     /// Closes an established connection (FIN both ways): the flow's entries
     /// linger in both conntrack tables for their close timeouts (the VPC's
     /// `vpc_closed_timeout_s`, an assumption; netfilter's TIME_WAIT, 120 s).
-    fn close_connection(&mut self, sub: u32) {
+    pub(super) fn close_connection(&mut self, sub: u32) {
         let now = self.now;
         let pod = self.subs[sub as usize].pod;
         self.sample_fin(sub);
@@ -604,91 +601,6 @@ impl Sim {
             GrpcSemantics::ReconnectOnDisconnect | GrpcSemantics::DeadlinePaced => {
                 self.connect(sub)
             }
-        }
-    }
-
-    /// `ResolveNow`: resolve at once, or when the rate limit allows.
-    pub(crate) fn resolve_now(&mut self, client: u32) {
-        let c = &mut self.clients[client as usize];
-        if c.resolve_pending {
-            return;
-        }
-        c.resolve_pending = true;
-        let min = SimDuration::from_secs(self.p.min_time_between_resolutions_s);
-        let at = match c.last_resolution {
-            Some(last) => (last + min).max(self.now),
-            None => self.now,
-        };
-        c.resolve_at = at;
-        self.schedule_at(at, Ev::Resolve { client });
-    }
-
-    /// The service's addresses as this client's node cache returns them now.
-    fn dns_answer(&mut self, client: u32) -> Vec<u32> {
-        let node = self.clients[client as usize].dns_node as usize;
-        let ttl = SimDuration::from_secs(self.p.dns_ttl_s);
-        let entry = &mut self.client_dns[node];
-        let fresh = matches!(entry.fetched, Some(f) if self.now < f + ttl);
-        if !fresh {
-            entry.fetched = Some(self.now);
-            entry.version = self.route53.visible_at(self.now);
-        }
-        self.route53.versions[entry.version].pods.clone()
-    }
-
-    pub(crate) fn on_resolve(&mut self, client: u32) {
-        {
-            let c = &mut self.clients[client as usize];
-            c.resolve_pending = false;
-            c.last_resolution = Some(self.now);
-        }
-        self.metrics.add(Global::ClientResolutions, 1.0);
-        let answer = self.dns_answer(client);
-        self.update_channels(client, &answer);
-    }
-
-    /// Applies a resolver result: new addresses get a channel (which connects
-    /// at once), vanished addresses' channels are shut down.
-    fn update_channels(&mut self, client: u32, answer: &[u32]) {
-        let ci = client as usize;
-        type Channels = Vec<(u32, u32)>;
-        let (keep, gone): (Channels, Channels) = self.clients[ci]
-            .subs
-            .iter()
-            .partition(|(pod, _)| answer.contains(pod));
-        for (pod, sub) in &gone {
-            self.materialize_reconnect(*sub);
-            let s = &mut self.subs[*sub as usize];
-            let was_ready = s.state == ConnState::Ready;
-            s.state = ConnState::Shutdown;
-            s.gen = s.gen.wrapping_add(1);
-            if was_ready {
-                self.close_connection(*sub);
-            }
-            if self.pods[*pod as usize].phase == Phase::Deleted {
-                self.stale_subs = self.stale_subs.saturating_sub(1);
-            }
-            self.free_subs.push(*sub);
-        }
-        self.clients[ci].subs = keep;
-        let mut new_pods: Vec<u32> = answer
-            .iter()
-            .copied()
-            .filter(|p| self.clients[ci].sub_for(*p).is_none())
-            .collect();
-        if !self.p.channel_per_backend && self.p.lb_policy == LbPolicy::PickFirst {
-            // One pick_first channel: a single subchannel to the first address.
-            if !self.clients[ci].subs.is_empty() {
-                new_pods.clear();
-            } else {
-                new_pods.truncate(1);
-            }
-        }
-        for pod in new_pods {
-            let sub = self.alloc_sub(client, pod);
-            self.clients[ci].subs.push((pod, sub));
-            self.subs[sub as usize].next_trigger = Trigger::NewAddress;
-            self.connect(sub);
         }
     }
 }

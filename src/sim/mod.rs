@@ -12,7 +12,8 @@
 //! | `checkpoint` | copies of the state to seek back to, and what they cost in bytes |
 //! | [`params`] | every knob, with the incident's values as defaults |
 //! | [`cluster`] | the rollout, pods, Cilium's part, external-dns and Route 53 |
-//! | [`client`] | gRPC channels, subchannel states, backoff, the DNS resolver |
+//! | [`client`] | gRPC channels, subchannel states, backoff |
+//! | `resolver` | a client's DNS resolver: `ResolveNow`, its rate limit, the node cache, applying answers |
 //! | [`fabric`] | packets through the VPC and the node's kernel |
 //! | [`node`] | a node: its `NetNs`, VPC and Linux conntrack, ICMP limits |
 //! | [`route_memo`] | a node's memo of its routing decisions per (client, pod) |
@@ -44,6 +45,7 @@ pub mod params;
 pub mod ports;
 pub mod prefetch;
 pub mod queue;
+mod resolver;
 pub mod rng;
 pub mod route_memo;
 pub mod summary;

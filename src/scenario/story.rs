@@ -112,6 +112,11 @@ pub struct Scene {
     /// A preset run beside the scenario (`Compare with…`).
     #[serde(default)]
     pub compare: Option<String>,
+    /// The vantage point the step is seen through (`application`,
+    /// `node-local-dns`, `ena`, …: [`super::lens::Lens`]); investigation
+    /// steps only. None: the ground truth.
+    #[serde(default)]
+    pub lens: Option<String>,
 }
 
 impl Scene {
@@ -233,7 +238,28 @@ impl Scene {
                 return Err(format!("compare: unknown preset {c:?}"));
             }
         }
+        if let Some(l) = &self.lens {
+            if chart_ok {
+                return Err("lens: only investigation steps set a lens".into());
+            }
+            let lens = super::lens::Lens::parse(l).map_err(|e| format!("lens: {e}"))?;
+            if !lens.shows_panel(&self.panel) {
+                return Err(format!(
+                    "lens: {l:?} fades the step's panel {:?}",
+                    self.panel
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The lens the scene is seen through (the ground truth when it names
+    /// none; [`Story::parse`] has checked the name).
+    pub fn lens(&self) -> super::lens::Lens {
+        self.lens
+            .as_deref()
+            .and_then(|l| super::lens::Lens::parse(l).ok())
+            .unwrap_or(super::lens::Lens::Truth)
     }
 }
 

@@ -6,6 +6,7 @@
 
 use super::state::{Action, Ctx};
 use super::util;
+use crate::scenario::lens::Lens;
 use crate::scenario::story::{self, Pick, Scene};
 use crate::scenario::Scenario;
 use crate::sim::time::SimTime;
@@ -22,6 +23,7 @@ struct Before {
     selected: Option<u32>,
     panel: Option<String>,
     kernel_step: Option<usize>,
+    lens: Lens,
 }
 
 /// The steps: the investigation of the story file (`story/incident.json`),
@@ -52,7 +54,13 @@ fn go(ctx: &Ctx, saved: &Saved, i: usize) {
             selected: v.selected,
             panel: v.panel.clone(),
             kernel_step: v.kernel_step,
+            lens: v.lens,
         });
+    }
+    // Each step is seen through the lens of the team that learned it (the
+    // responders' order), or the ground truth.
+    if v.lens != s.lens() {
+        v.dispatch(Action::Lens(s.lens()));
     }
     if v.scenario.preset != "incident" {
         v.dispatch(Action::SetPreset("incident".to_string()));
@@ -105,8 +113,8 @@ fn go(ctx: &Ctx, saved: &Saved, i: usize) {
     v.dispatch(Action::Focus(Some(s.panel.to_string())));
 }
 
-/// Closes the tour, putting back the scenario, comparison, clock, packet and
-/// panel the reader had before it (a tour opened by a link had none: the
+/// Closes the tour, putting back the scenario, comparison, clock, packet,
+/// panel and lens the reader had before it (a tour opened by a link had none: the
 /// fix it compared with is dropped).
 fn close(ctx: &Ctx, saved: &Saved) {
     let v = &ctx.view;
@@ -124,8 +132,10 @@ fn close(ctx: &Ctx, saved: &Saved) {
             v.dispatch(Action::KernelStep(b.kernel_step));
             v.dispatch(Action::Select(b.selected));
             v.dispatch(Action::Focus(b.panel));
+            v.dispatch(Action::Lens(b.lens));
         }
         None => {
+            v.dispatch(Action::Lens(Lens::Truth));
             if v.compare.as_deref().is_some() && steps().iter().any(|s| s.compare == v.compare) {
                 v.dispatch(Action::Compare(None));
             }
@@ -169,6 +179,10 @@ pub fn tour() -> Html {
         <div class="tour" role="region" aria-label="Guided investigation">
             <h2 id="tour-title">{ format!("{}. {}", i + 1, s.title) }</h2>
             { for s.text.iter().map(|t| super::storymode::paragraph(t)) }
+            <p class="muted" id="tour-lens">{ match s.lens() {
+                Lens::Truth => "Seen as it was: the ground truth, which nobody saw at the time.".to_string(),
+                l => format!("Seen by: {} (the other panels fade).", l.label()),
+            } }</p>
             <div class="controls__row">
                 <button class="btn" disabled={i == 0} onclick={Callback::from(move |_| go(&c1, &s1, i.saturating_sub(1)))}>{ "◂ Back" }</button>
                 { if i + 1 < steps().len() {

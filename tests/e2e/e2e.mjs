@@ -541,8 +541,12 @@ const beforeTour = new URLSearchParams(new URL(page.url()).search);
 await page.click('#tour-start');
 await page.waitForSelector('#tour-title');
 check((await page.textContent('#tour-title')).includes('It looks like DNS'), 'the tour starts with the DNS symptoms');
-const tourPanels = ['charts', 'charts', 'topology', 'charts', 'kernel', 'lab', 'inspector', 'controls', 'charts'];
+const tourPanels = ['charts', 'charts', 'charts', 'charts', 'kernel', 'lab', 'inspector', 'controls', 'charts'];
+// The lens each step is seen through: the teams in the order the responders
+// looked, then the ground truth (no lens= in the URL) for what nobody saw.
+const tourLenses = ['application', 'node-local-dns', 'ena', 'flow-logs', null, 'kernel', null, null, null];
 const tourSeen = [];
+const tourLensSeen = [];
 for (let i = 0; i < tourPanels.length; i++) {
   if (i > 0) await page.click('#tour-next');
   await page.waitForFunction((n) => document.querySelector('#tour-title')?.textContent.startsWith(`${n}.`), i + 1);
@@ -554,6 +558,9 @@ for (let i = 0; i < tourPanels.length; i++) {
     return r.top >= bar - 2 && (r.top < innerHeight * 0.6 || r.bottom <= innerHeight) && document.querySelector(`#panel-${id}`).classList.contains('panel--focus');
   }, tourPanels[i], { timeout: 5000, polling: 50 }).then(() => true, () => false);
   tourSeen.push(seen ? tourPanels[i] : `${tourPanels[i]} NOT IN VIEW`);
+  const lensOk = await page.waitForFunction((want) => new URLSearchParams(location.search).get('lens') === want
+    && !document.querySelector('.panel--focus')?.classList.contains('panel--dimmed'), tourLenses[i], { timeout: 5000, polling: 50 }).then(() => true, () => false);
+  tourLensSeen.push(`${tourLenses[i] ?? 'truth'}${lensOk ? '' : ' NOT SET'}`);
   if (tourPanels[i] === 'inspector') {
     const why = await page.waitForFunction(() => (document.querySelector('#why')?.children.length || 0) > 2
       && (document.querySelector('#fate')?.textContent || '').includes('rp_filter'), null, { timeout: 10000 }).then(() => true, () => false);
@@ -570,14 +577,16 @@ for (let i = 0; i < tourPanels.length; i++) {
   }
 }
 check(tourSeen.every((s) => !s.includes('NOT')), `each of the tour's nine steps brings its panel into view (${tourSeen.join(', ')})`);
+check(tourLensSeen.every((s) => !s.includes('NOT')), `the tour walks the lenses in the responders' order, its panel never faded (${tourLensSeen.join(', ')})`);
 await axeCheck('the guided tour open');
 await page.click('#tour-close');
 await page.waitForFunction(() => !document.querySelector('#tour-title'));
 await page.waitForFunction(() => !new URLSearchParams(location.search).has('tour'));
 const afterTour = new URLSearchParams(new URL(page.url()).search);
 check(afterTour.get('preset') === beforeTour.get('preset') && afterTour.get('preset') === 'cilium-unreachable-route'
-  && !afterTour.has('compare') && afterTour.get('t') === beforeTour.get('t') && (await clockS()) === 333,
-  `closing the tour puts back the scenario, comparison and clock from before it (${afterTour.toString()})`);
+  && !afterTour.has('compare') && afterTour.get('t') === beforeTour.get('t') && (await clockS()) === 333
+  && afterTour.get('lens') === beforeTour.get('lens'),
+  `closing the tour puts back the scenario, comparison, clock and lens from before it (${afterTour.toString()})`);
 await page.keyboard.press('?');
 check(!!(await page.$('[aria-label="Keyboard shortcuts"][role="dialog"]')), '"?" shows the shortcuts');
 await axeCheck('the shortcuts dialog open');

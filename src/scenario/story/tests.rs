@@ -220,3 +220,61 @@ fn every_chart_a_chapter_shows_exists() {
         }
     }
 }
+
+#[test]
+fn the_investigation_walks_the_lenses_in_the_responders_order() {
+    use crate::scenario::lens::Lens;
+    let s = incident().expect("story/incident.json is valid");
+    let seen: Vec<Lens> = s
+        .investigation
+        .iter()
+        .map(Scene::lens)
+        .filter(|l| *l != Lens::Truth)
+        .collect();
+    // The application's symptoms, node-local-dns, the ENA counters, the flow
+    // logs, then a node's own counters: the order the post's responders
+    // learned things in (docs/story.md).
+    assert_eq!(
+        seen,
+        [
+            Lens::Application,
+            Lens::NodeLocalDns,
+            Lens::Ena,
+            Lens::FlowLogs,
+            Lens::Kernel
+        ]
+    );
+    for st in &s.investigation {
+        assert!(
+            st.lens().shows_panel(&st.panel),
+            "step {:?}: its lens fades its panel",
+            st.id
+        );
+    }
+}
+
+#[test]
+fn a_lens_is_for_investigation_steps_and_must_show_their_panel() {
+    let chapter_with_lens = file(
+        r#"{"id": "a", "title": "A", "text": ["x"], "after": "start", "panel": "topology", "lens": "kernel"}"#,
+    );
+    let e = Story::parse("f.json", &chapter_with_lens).unwrap_err();
+    assert!(e.contains("only investigation steps"), "{e}");
+    let step = |lens: &str, panel: &str| {
+        format!(
+            r#"{{"title": "T", "chapters": [{A}], "investigation": [{{"id": "s", "title": "S", "text": ["x"], "after": "start", "panel": "{panel}", "lens": "{lens}"}}]}}"#
+        )
+    };
+    let e = Story::parse("f.json", &step("tcpdump", "charts")).unwrap_err();
+    assert!(
+        e.contains("unknown lens") && e.contains("investigation step 1"),
+        "{e}"
+    );
+    let e = Story::parse("f.json", &step("application", "kernel")).unwrap_err();
+    assert!(e.contains("fades the step's panel"), "{e}");
+    let ok = Story::parse("f.json", &step("application", "charts")).expect("valid");
+    assert_eq!(
+        ok.investigation[0].lens(),
+        crate::scenario::lens::Lens::Application
+    );
+}

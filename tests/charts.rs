@@ -958,3 +958,47 @@ fn a_compared_run_is_overlaid_dashed_cut_at_the_same_time() {
         "dashes stop early at x={right}"
     );
 }
+
+/// A title longer than the chart is wide wraps at spaces onto more rows (a
+/// phone's charts are narrower than the longer titles), every word kept;
+/// a wide chart keeps it on one line.
+#[test]
+fn a_long_title_wraps_to_the_charts_width() {
+    let f = fixture();
+    let spec = f
+        .specs
+        .iter()
+        .find(|c| c.id == "throughput")
+        .expect("the throughput chart");
+    // The header's texts that are pieces of the title (y ticks and units are
+    // not; none is that short a piece of it).
+    let title_lines = |els: &[El]| -> Vec<String> {
+        texts(els)
+            .into_iter()
+            .filter(|t| t.len() > 3 && spec.title.contains(*t))
+            .map(str::to_string)
+            .collect()
+    };
+    let (wide, geo_wide) = render(spec, &Theme::LIGHT, 1200, 260);
+    assert_eq!(
+        title_lines(&wide),
+        std::slice::from_ref(&spec.title),
+        "{:?}",
+        texts(&wide)
+    );
+    let (narrow, geo_narrow) = render(spec, &Theme::LIGHT, 340, 260);
+    let lines = title_lines(&narrow);
+    assert!(
+        lines.len() >= 2,
+        "the title on {} line(s): {lines:?}",
+        lines.len()
+    );
+    assert_eq!(lines.join(" "), spec.title, "every word, in order");
+    // The plot starts lower: the header grew by the title's extra rows.
+    assert!(
+        geo_narrow.top > geo_wide.top,
+        "{} vs {}",
+        geo_narrow.top,
+        geo_wide.top
+    );
+}

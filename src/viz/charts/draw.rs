@@ -340,27 +340,23 @@ pub(super) fn draw_header<DB: DrawingBackend>(
     let label = text_style(LABEL_PX, theme.muted, HPos::Left, VPos::Center);
     let legend = text_style(LABEL_PX, theme.text, HPos::Left, VPos::Center);
 
-    let mut x = PAD;
-    let mut row = 0;
-    let mut place = |width: i32, gap: i32| -> (i32, i32) {
-        if x > PAD && x + gap + width > w - PAD {
-            row += 1;
-            x = PAD;
-        } else if x > PAD {
-            x += gap;
+    let mut flow = Flow { x: PAD, row: 0, w };
+    // The title wraps at spaces to the chart's width (a phone's chart is
+    // narrower than the longer titles).
+    for (i, line) in wrap(area, &spec.title, &title, w - 2 * PAD)?
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            flow.new_row();
         }
-        let at = (x, PAD + row * ROW_H + ROW_H / 2);
-        x += width;
-        at
-    };
-
-    let (tw, _) = area.estimate_text_size(&spec.title, &title).map_err(e)?;
-    let at = place(tw as i32, 0);
-    area.draw(&Text::new(spec.title.clone(), at, title.clone()))
-        .map_err(e)?;
+        let (tw, _) = area.estimate_text_size(&line, &title).map_err(e)?;
+        let at = flow.place(tw as i32, 0);
+        area.draw(&Text::new(line, at, title.clone())).map_err(e)?;
+    }
     if !spec.y_label.is_empty() {
         let (lw, _) = area.estimate_text_size(&spec.y_label, &label).map_err(e)?;
-        let at = place(lw as i32, 10);
+        let at = flow.place(lw as i32, 10);
         area.draw(&Text::new(spec.y_label.clone(), at, label.clone()))
             .map_err(e)?;
     }
@@ -374,7 +370,7 @@ pub(super) fn draw_header<DB: DrawingBackend>(
         for s in own {
             let c = theme.colour(s.hue);
             let (nw, _) = area.estimate_text_size(&s.name, &legend).map_err(e)?;
-            let (sx, sy) = place(14 + 4 + nw as i32, 14);
+            let (sx, sy) = flow.place(14 + 4 + nw as i32, 14);
             let swatch = match s.style {
                 SeriesStyle::Line => Rectangle::new([(sx, sy - 1), (sx + 14, sy + 2)], c.filled()),
                 _ => Rectangle::new([(sx, sy - 5), (sx + 14, sy + 5)], c.mix(0.6).filled()),
@@ -387,7 +383,7 @@ pub(super) fn draw_header<DB: DrawingBackend>(
     if let Some(label) = &spec.overlay {
         let text = format!("dashed: {label}");
         let (nw, _) = area.estimate_text_size(&text, &legend).map_err(e)?;
-        let (sx, sy) = place(14 + 4 + nw as i32, 14);
+        let (sx, sy) = flow.place(14 + 4 + nw as i32, 14);
         area.draw(&DashedPathElement::new(
             vec![(sx, sy), (sx + 14, sy)],
             4,
@@ -398,5 +394,61 @@ pub(super) fn draw_header<DB: DrawingBackend>(
         area.draw(&Text::new(text, (sx + 18, sy), legend.clone()))
             .map_err(e)?;
     }
-    Ok(PAD + (row + 1) * ROW_H)
+    Ok(PAD + (flow.row + 1) * ROW_H)
+}
+
+/// The header's items flowing left to right over rows of [`ROW_H`].
+struct Flow {
+    x: i32,
+    row: i32,
+    w: i32,
+}
+
+impl Flow {
+    /// Where an item `width` wide goes, `gap` after the one before it (on
+    /// the next row if it does not fit).
+    fn place(&mut self, width: i32, gap: i32) -> (i32, i32) {
+        if self.x > PAD && self.x + gap + width > self.w - PAD {
+            self.new_row();
+        } else if self.x > PAD {
+            self.x += gap;
+        }
+        let at = (self.x, PAD + self.row * ROW_H + ROW_H / 2);
+        self.x += width;
+        at
+    }
+
+    fn new_row(&mut self) {
+        self.row += 1;
+        self.x = PAD;
+    }
+}
+
+/// `text` broken at spaces into lines at most `max` pixels wide in `style`
+/// (a word longer than that stays whole on its own line).
+fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle<'_>,
+    max: i32,
+) -> Result<Vec<String>, String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let longer = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        let (lw, _) = area
+            .estimate_text_size(&longer, style)
+            .map_err(|e| e.to_string())?;
+        if lw as i32 > max && !line.is_empty() {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        } else {
+            line = longer;
+        }
+    }
+    lines.push(line);
+    Ok(lines)
 }

@@ -154,11 +154,22 @@ pub fn tour() -> Html {
     let saved: Saved = use_mut_ref(|| None);
     let step = ctx.view.tour.filter(|i| *i < steps().len());
     // Each step brings the panel it talks about into view (after the
-    // render that highlights it), and again when the packet it selected
-    // or that packet's step-through arrives: the panels above it grow
-    // then, and would push it down out of view.
-    let settled = (step, ctx.view.selected, ctx.page.borrow().walk.is_some());
-    use_effect_with(settled, |(step, _, _)| {
+    // render that highlights it), and again whenever what is above it may
+    // have grown and pushed it down out of view: when the packet it
+    // selected or that packet's step-through arrives, and on every render
+    // while a run it started streams in (the lens's panel above the grid
+    // grows with the run), until the run is known.
+    let settled = {
+        let p = ctx.page.borrow();
+        let streaming = p.record().is_none_or(|r| !r.finished());
+        (
+            step,
+            ctx.view.selected,
+            p.walk.is_some(),
+            if streaming { Some(ctx.tick) } else { None },
+        )
+    };
+    use_effect_with(settled, |(step, _, _, _)| {
         if let Some(i) = step {
             util::scroll_to_id(&format!("panel-{}", steps()[*i].panel));
         }

@@ -106,100 +106,97 @@ pub(super) fn use_frame_loop(
     // components re-render when the page's version moved (at most every
     // TICK_MS while the clock runs).
     {
-        let page = page.clone();
-        let force = force.clone();
-        let shared = shared.clone();
-        let raf = raf.clone();
-        let topo_ref = topo_ref.clone();
+        let l = Loop {
+            page: page.clone(),
+            force: force.clone(),
+            shared: shared.clone(),
+            raf: raf.clone(),
+            topo_ref: topo_ref.clone(),
+        };
         use_effect_with((), move |_| {
-            fn frame(
-                ts: f64,
-                page: PageRef,
-                force: UseForceUpdateHandle,
-                shared: Rc<RefCell<LoopShared>>,
-                raf: Rc<RefCell<Option<AnimationFrame>>>,
-                topo_ref: NodeRef,
-            ) {
-                let start = util::now_ms();
-                super::eventlog::apply_pending_scroll();
-                let scrolled = util::now_ms();
-                let render;
-                {
-                    let mut p = page.borrow_mut();
-                    let mut sh = shared.borrow_mut();
-                    let dt = sh
-                        .last_wall_ms
-                        .map(|l| ((ts - l) / 1000.0).clamp(0.0, 0.25))
-                        .unwrap_or(0.0);
-                    sh.last_wall_ms = Some(ts);
-                    let before = p.clock.t;
-                    let stopped = advance_clock(&mut p, dt);
-                    if p.clock.t != before && !p.clock.playing {
-                        p.version += 1;
-                    }
-                    if stopped {
-                        p.version += 1;
-                    }
-                    let dark = util::dark_mode();
-                    if sh.dark.is_some_and(|d| d != dark) {
-                        p.version += 1;
-                    }
-                    sh.dark = Some(dark);
-                    p.ask_exact_moment();
-                    let clocked = util::now_ms();
-                    if let Some(canvas) = topo_ref.cast::<web_sys::HtmlCanvasElement>() {
-                        topology::draw(&p, &canvas, sh.selected);
-                    }
-                    write_clock(p.clock.t, p.end());
-                    charts::place_cursors(&p);
-                    record_costs(
-                        clocked - scrolled,
-                        util::now_ms() - clocked,
-                        scrolled - start,
-                    );
-                    // While playing or while a run streams in, re-render
-                    // every TICK_MS; otherwise on every change.
-                    let due = ts - sh.last_render_ms > TICK_MS;
-                    if p.clock.playing && due {
-                        p.version += 1;
-                    }
-                    let streaming = p.record().is_none_or(|r| !r.finished())
-                        || (p.compare.scenario.is_some()
-                            && p.compared().is_none_or(|r| !r.finished()));
-                    render = p.version != sh.rendered_version
-                        && (!(p.clock.playing || streaming) || due);
-                    if render {
-                        sh.rendered_version = p.version;
-                        sh.last_render_ms = ts;
-                    }
-                }
-                if render {
-                    force.force_update();
-                }
-                let (p2, f2, s2, r2, n2) = (
-                    page.clone(),
-                    force.clone(),
-                    shared.clone(),
-                    raf.clone(),
-                    topo_ref.clone(),
-                );
-                *raf.borrow_mut() = Some(request_animation_frame(move |t| {
-                    frame(t, p2, f2, s2, r2, n2)
-                }));
-            }
-            let (p2, f2, s2, r2, n2) = (
-                page.clone(),
-                force.clone(),
-                shared.clone(),
-                raf.clone(),
-                topo_ref.clone(),
-            );
-            *raf.borrow_mut() = Some(request_animation_frame(move |t| {
-                frame(t, p2, f2, s2, r2, n2)
-            }));
+            let raf = l.raf.clone();
+            l.request();
             move || {
                 *raf.borrow_mut() = None;
             }
         });
     }
+}
+
+/// What each frame of the loop works with.
+#[derive(Clone)]
+struct Loop {
+    page: PageRef,
+    force: UseForceUpdateHandle,
+    shared: Rc<RefCell<LoopShared>>,
+    raf: Rc<RefCell<Option<AnimationFrame>>>,
+    topo_ref: NodeRef,
+}
+
+impl Loop {
+    /// Asks for the next frame (dropping the handle stops the loop).
+    fn request(self) {
+        let raf = self.raf.clone();
+        *raf.borrow_mut() = Some(request_animation_frame(move |ts| frame(ts, self)));
+    }
+}
+
+/// One frame: the clock, the topology, the read-out and the cursors, and a
+/// re-render when due; then the next frame.
+fn frame(ts: f64, l: Loop) {
+    let start = util::now_ms();
+    super::eventlog::apply_pending_scroll();
+    let scrolled = util::now_ms();
+    let render;
+    {
+        let mut p = l.page.borrow_mut();
+        let mut sh = l.shared.borrow_mut();
+        let dt = sh
+            .last_wall_ms
+            .map(|last| ((ts - last) / 1000.0).clamp(0.0, 0.25))
+            .unwrap_or(0.0);
+        sh.last_wall_ms = Some(ts);
+        let before = p.clock.t;
+        let stopped = advance_clock(&mut p, dt);
+        if p.clock.t != before && !p.clock.playing {
+            p.version += 1;
+        }
+        if stopped {
+            p.version += 1;
+        }
+        let dark = util::dark_mode();
+        if sh.dark.is_some_and(|d| d != dark) {
+            p.version += 1;
+        }
+        sh.dark = Some(dark);
+        p.ask_exact_moment();
+        let clocked = util::now_ms();
+        if let Some(canvas) = l.topo_ref.cast::<web_sys::HtmlCanvasElement>() {
+            topology::draw(&p, &canvas, sh.selected);
+        }
+        write_clock(p.clock.t, p.end());
+        charts::place_cursors(&p);
+        record_costs(
+            clocked - scrolled,
+            util::now_ms() - clocked,
+            scrolled - start,
+        );
+        // While playing or while a run streams in, re-render
+        // every TICK_MS; otherwise on every change.
+        let due = ts - sh.last_render_ms > TICK_MS;
+        if p.clock.playing && due {
+            p.version += 1;
+        }
+        let streaming = p.record().is_none_or(|r| !r.finished())
+            || (p.compare.scenario.is_some() && p.compared().is_none_or(|r| !r.finished()));
+        render = p.version != sh.rendered_version && (!(p.clock.playing || streaming) || due);
+        if render {
+            sh.rendered_version = p.version;
+            sh.last_render_ms = ts;
+        }
+    }
+    if render {
+        l.force.force_update();
+    }
+    l.request();
 }

@@ -7,21 +7,7 @@ use crate::sim::Sim;
 
 /// A small cluster with every mechanism (the tests' usual one).
 fn small(preset: &str, seed: u64) -> Scenario {
-    let mut s = Scenario::preset(preset);
-    s.seed = seed;
-    for (k, v) in [
-        ("duration_s", "240"),
-        ("rollout_start_s", "30"),
-        ("clients", "90"),
-        ("replicas", "12"),
-        ("service_nodes", "4"),
-        ("conntrack_allowance", "20000"),
-        ("dns_qps_per_node", "100"),
-        ("trace_every_nth_client", "3"),
-    ] {
-        s.set.push((k.into(), v.into()));
-    }
-    s
+    crate::scenario::small_for_tests(preset, seed)
 }
 
 fn id(sc: Scenario) -> RunId {

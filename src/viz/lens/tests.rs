@@ -7,22 +7,10 @@ use crate::run::{Reply, Request, RunId, Service};
 use crate::scenario::Scenario;
 use crate::sim::Sim;
 
+/// The unit tests' small cluster over 200 s on seed 3, with `extra` set.
 fn small(preset: &str, extra: &[(&str, &str)]) -> Scenario {
-    let mut s = Scenario::preset(preset);
-    s.seed = 3;
-    for (k, v) in [
-        ("duration_s", "200"),
-        ("rollout_start_s", "30"),
-        ("clients", "90"),
-        ("replicas", "12"),
-        ("service_nodes", "4"),
-        ("conntrack_allowance", "20000"),
-        ("dns_qps_per_node", "100"),
-        ("trace_every_nth_client", "3"),
-    ]
-    .iter()
-    .chain(extra)
-    {
+    let mut s = crate::scenario::small_for_tests(preset, 3);
+    for (k, v) in [("duration_s", "200")].iter().chain(extra) {
         s.set.push((k.to_string(), v.to_string()));
     }
     s

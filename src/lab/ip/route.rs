@@ -61,6 +61,18 @@ struct RouteSpec {
     onlink: bool,
 }
 
+/// The address after `via` or `src`, or iproute2's message for a missing
+/// or bad one (`Err(true)`: printed).
+fn addr_arg(out: &mut Output, v: Option<&str>, family_known: bool) -> Result<Ipv4Addr, bool> {
+    let Some(v) = v else {
+        return Err(incomplete(out));
+    };
+    parse_addr(v).ok_or_else(|| {
+        out.err(addr_error(v, family_known));
+        true
+    })
+}
+
 /// Parses a route spec; `Err(true)` means "an error was printed",
 /// `Err(false)` "not modelled".
 fn parse_route_spec(args: &[&str], out: &mut Output) -> Result<RouteSpec, bool> {
@@ -87,20 +99,8 @@ fn parse_route_spec(args: &[&str], out: &mut Output) -> Result<RouteSpec, bool> 
                 i += 1;
             }
             "via" => {
-                let Some(v) = val(i) else {
-                    incomplete(out);
-                    return Err(true);
-                };
-                match parse_addr(v) {
-                    Some(g) => {
-                        s.gateway = Some(g);
-                        family_known = true;
-                    }
-                    None => {
-                        out.err(addr_error(v, family_known));
-                        return Err(true);
-                    }
-                }
+                s.gateway = Some(addr_arg(out, val(i), family_known)?);
+                family_known = true;
                 i += 2;
             }
             "dev" | "oif" => {
@@ -150,20 +150,8 @@ fn parse_route_spec(args: &[&str], out: &mut Output) -> Result<RouteSpec, bool> 
                 i += 2;
             }
             "src" => {
-                let Some(v) = val(i) else {
-                    incomplete(out);
-                    return Err(true);
-                };
-                match parse_addr(v) {
-                    Some(a) => {
-                        s.src = Some(a);
-                        family_known = true;
-                    }
-                    None => {
-                        out.err(addr_error(v, family_known));
-                        return Err(true);
-                    }
-                }
+                s.src = Some(addr_arg(out, val(i), family_known)?);
+                family_known = true;
                 i += 2;
             }
             "unicast" if s.dst.is_none() && s.kind.is_none() => {

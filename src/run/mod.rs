@@ -18,7 +18,9 @@ pub mod record;
 pub mod runner;
 pub mod sweep;
 
-pub use record::{Chunk, Finish, Moment, NodeInfo, NodeMoment, RunId, RunMeta, RunRecord};
+pub use record::{
+    Chunk, Finish, Moment, NodeInfo, NodeMoment, RunId, RunMeta, RunRecord, WorkerStats,
+};
 pub use runner::Runner;
 
 use crate::explain::kernel::{KernelWalk, Toggles};

@@ -88,6 +88,20 @@ pub struct Finish {
     pub digest: u64,
     /// Events processed.
     pub events: u64,
+    /// How the browser's worker did (filled in by `ui::worker`; `None`
+    /// natively): for the page's benchmarks.
+    #[serde(default)]
+    pub worker: Option<WorkerStats>,
+}
+
+/// A browser worker's own figures for one run, measured in the worker.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerStats {
+    /// From the worker reading the run's request to its last slice, ms.
+    pub run_ms: f64,
+    /// The worker's wasm memory when the run ended, bytes (a wasm memory
+    /// never shrinks: this is its peak so far).
+    pub wasm_bytes: u64,
 }
 
 /// What became known of a run since the last chunk. Lists carry the index

@@ -21,6 +21,11 @@ pub const EVENTS_PER_CHECKPOINT: u64 = 600_000;
 /// made: a browser's memory never shrinks back from a passing peak). The
 /// run's start needs none: `Sim::new` makes it again.
 pub const CHECKPOINT_BUDGET_BYTES: usize = 96 << 20;
+/// A checkpoint that would take more than this share of the budget is not
+/// made: one or two copies spread over a run (a state of 64 MB at the
+/// ranges' extremes) save a reader little re-running and cost a whole copy
+/// of the state each; questions then re-run from the start.
+const FEWEST_CHECKPOINTS: usize = 3;
 /// Bytes the moment track may hold; the step grows past 100 ms to stay in it.
 pub const TRACK_BUDGET_BYTES: usize = 8 << 20;
 /// The moment track's finest step.
@@ -82,12 +87,16 @@ pub struct Runner {
     checkpoint_bytes: Vec<usize>,
     checkpoint_budget: usize,
     checkpoint_every: u64,
+    /// Track moments made and not sent yet (the page keeps the track).
     track: Vec<Moment>,
     next_sample: SimTime,
     sent: Sent,
     finish: Option<Finish>,
     /// A copy for questions about the past, restored from checkpoints.
     scratch: Option<Sim>,
+    /// The finished run's state has moved to `scratch` (`sim` keeps its
+    /// trace and counts): one copy of the state, not two.
+    split: bool,
     /// The most events the run may take (`scenario::cost`).
     budget: u64,
 }
@@ -132,6 +141,7 @@ impl Runner {
             sent: Sent::default(),
             finish: None,
             scratch: None,
+            split: false,
             budget,
         })
     }
@@ -188,7 +198,8 @@ impl Runner {
         self.checkpoints.len()
     }
 
-    /// The simulation (for tests and the CLI's comparisons).
+    /// The run's simulation: its trace and counts (once the run has ended
+    /// and been asked about, its state has moved to the copy for questions).
     pub fn sim(&self) -> &Sim {
         &self.sim
     }
@@ -212,6 +223,7 @@ impl Runner {
                     summary: Summary::of(&self.sim),
                     digest: self.sim.digest(),
                     events: self.sim.events(),
+                    worker: None,
                 });
             } else if reached && self.sim.now() >= self.next_sample {
                 self.track.push(moment_of(&self.sim));
@@ -232,7 +244,7 @@ impl Runner {
             return;
         }
         let bytes = self.sim.approx_bytes();
-        if bytes > self.checkpoint_budget {
+        if bytes.saturating_mul(FEWEST_CHECKPOINTS) > self.checkpoint_budget {
             return; // questions re-run from the start
         }
         while self.checkpoint_bytes() + bytes > self.checkpoint_budget {
@@ -272,11 +284,7 @@ impl Runner {
             trace.packets.partition_point(|p| p.sent < before)
         }
         .max(self.sent.packets);
-        let series_from = if finished {
-            0
-        } else {
-            self.sent.seconds.saturating_sub(SERIES_OVERLAP)
-        };
+        let series_from = self.sent.seconds.saturating_sub(SERIES_OVERLAP);
         let c = Chunk {
             done_to: self.done_to(),
             events_done: self.sim.events(),
@@ -291,7 +299,8 @@ impl Runner {
             route53: self.sim.route53.versions.clone(),
             tracked_pod: self.sim.tracked_pod,
             track_from: self.sent.track,
-            track: self.track[self.sent.track..].to_vec(),
+            // The page keeps the track; here it is only waiting to be sent.
+            track: std::mem::take(&mut self.track),
             finish: self.finish.clone(),
         };
         self.sent = Sent {
@@ -299,7 +308,7 @@ impl Runner {
             events: trace.events.len(),
             packets: settled,
             klog: trace.kernel_log.len(),
-            track: self.track.len(),
+            track: self.sent.track + c.track.len(),
         };
         c
     }
@@ -309,6 +318,13 @@ impl Runner {
     /// and run forward; reused while questions move forward in time.
     fn scratch_at(&mut self, t: SimTime) -> &mut Sim {
         let t = t.min(self.sim.end());
+        if self.finished() && !self.split {
+            // The finished run's own state becomes the copy: nothing more is
+            // run on it, and keeping both would hold the state twice.
+            self.scratch = None;
+            self.scratch = Some(self.sim.split_off_state());
+            self.split = true;
+        }
         let cp = self.checkpoints.iter().rev().find(|c| c.at <= t);
         let from = cp.map_or(SimTime::ZERO, |c| c.at);
         let reusable = self
@@ -387,9 +403,7 @@ impl Runner {
             return None;
         }
         let preset = self.meta.id.scenario.preset.clone();
-        if until >= self.sim.end() && self.finished() {
-            return crate::export::render(&self.sim, format, &preset);
-        }
+        // Also at the end: the finished run's state is the copy's.
         let s = self.scratch_at(until);
         crate::export::render(s, format, &preset)
     }

@@ -154,6 +154,30 @@ fn questions_about_the_past_are_answered_exactly() {
         matches!(got.first(), Some(Reply::Export { bytes, .. }) if *bytes == want),
         "csv export up to 100 s"
     );
+    // Exports of the whole run, after the questions above took the finished
+    // run's state back in time, equal a plain run's, and so do moments at
+    // its end.
+    let full = plain(&sc);
+    for format in ["csv", "jsonl", "pcapng", "flowlog", "klog"] {
+        let want = crate::export::render(&full, format, &sc.preset).unwrap();
+        let got = svc.request(Request::Export {
+            gen: 1,
+            format: format.into(),
+            until: full.end(),
+        });
+        assert!(
+            matches!(got.first(), Some(Reply::Export { bytes, .. }) if *bytes == want),
+            "{format} export of the whole run"
+        );
+    }
+    let end = svc.request(Request::Moment {
+        gen: 1,
+        at: full.end(),
+    });
+    assert!(
+        matches!(end.first(), Some(Reply::Moment { moment, .. }) if *moment == runner::moment_of(&full)),
+        "the moment at the end"
+    );
     assert!(rec.finished());
 }
 
@@ -277,6 +301,22 @@ fn checkpoints_stay_within_their_byte_budget() {
         fresh.run_until(t);
         assert_eq!(r.moment(t), Some(runner::moment_of(&fresh)), "at {t_s} s");
     }
+}
+
+#[test]
+fn a_state_too_big_for_three_checkpoints_gets_none() {
+    // At the ranges' extremes one copy of the state is 64 MB: fewer than
+    // three in the budget would cost a copy each and save little, so none
+    // is made, and questions are still answered exactly from the start.
+    let sc = small("incident", 3);
+    let mut r = Runner::new(id(sc.clone())).unwrap();
+    r.set_checkpoint_budget(2 * plain(&sc).approx_bytes());
+    while !r.advance(200_000) {}
+    assert_eq!(r.checkpoints(), 0);
+    let t = crate::sim::time::SimTime::from_secs(200);
+    let mut fresh = Sim::new(&sc.params().unwrap(), sc.seed);
+    fresh.run_until(t);
+    assert_eq!(r.moment(t), Some(runner::moment_of(&fresh)));
 }
 
 #[test]

@@ -136,11 +136,112 @@ impl Sim {
     /// Goes back to a checkpoint taken from this run (same scenario and
     /// seed): the state is the checkpoint's, the trace is cut back to what it
     /// held then; running forward regenerates the rest identically.
+    ///
+    /// Field by field into this copy's own buffers: a new copy beside the
+    /// old one would double the state for a moment, and a browser's wasm
+    /// memory never shrinks back from a peak.
     pub fn restore(&mut self, cp: &Checkpoint) {
-        let mut trace = std::mem::take(&mut self.trace);
-        cp.cut(&mut trace);
-        *self = cp.sim.clone_without_trace();
-        self.trace = trace;
+        cp.cut(&mut self.trace);
+        // Every field named, so that a new one cannot be forgotten here.
+        let Sim {
+            p,
+            seed,
+            version,
+            now,
+            end,
+            queue,
+            events_done,
+            digest,
+            nodes,
+            pods,
+            clients,
+            subs,
+            free_subs,
+            route53,
+            client_dns,
+            nld,
+            rng_cluster,
+            rng_net,
+            metrics,
+            trace: _,
+            totals,
+            rollout_done,
+            ready_subs,
+            stale_subs,
+            tracked_pod,
+            syn_retx_ms,
+            dns_batch: _,
+            reconnects_fold,
+            warmed_slot,
+        } = &cp.sim;
+        self.p.clone_from(p);
+        self.seed = *seed;
+        self.version = *version;
+        self.now = *now;
+        self.end = *end;
+        self.queue.clone_from(queue);
+        self.events_done = *events_done;
+        self.digest = *digest;
+        self.nodes.clone_from(nodes);
+        self.pods.clone_from(pods);
+        self.clients.clone_from(clients);
+        self.subs.clone_from(subs);
+        self.free_subs.clone_from(free_subs);
+        self.route53.clone_from(route53);
+        self.client_dns.clone_from(client_dns);
+        self.nld.clone_from(nld);
+        self.rng_cluster.clone_from(rng_cluster);
+        self.rng_net.clone_from(rng_net);
+        self.metrics.clone_from(metrics);
+        self.totals.clone_from(totals);
+        self.rollout_done = *rollout_done;
+        self.ready_subs = *ready_subs;
+        self.stale_subs = *stale_subs;
+        self.tracked_pod = *tracked_pod;
+        self.syn_retx_ms.clone_from(syn_retx_ms);
+        self.dns_batch.clear();
+        self.reconnects_fold = *reconnects_fold;
+        self.warmed_slot = *warmed_slot;
+    }
+
+    /// Moves this finished run's state (with a copy of its trace) out into
+    /// a simulation of its own, leaving here only the trace, the clock and
+    /// the counts: the runner's copy for questions about the past, made
+    /// without copying the state (see `run::Runner`).
+    pub fn split_off_state(&mut self) -> Sim {
+        let trace = self.trace.clone();
+        use std::mem::take;
+        Sim {
+            p: self.p.clone(),
+            seed: self.seed,
+            version: self.version,
+            now: self.now,
+            end: self.end,
+            queue: take(&mut self.queue),
+            events_done: self.events_done,
+            digest: self.digest,
+            nodes: take(&mut self.nodes),
+            pods: take(&mut self.pods),
+            clients: take(&mut self.clients),
+            subs: take(&mut self.subs),
+            free_subs: take(&mut self.free_subs),
+            route53: self.route53.clone(),
+            client_dns: take(&mut self.client_dns),
+            nld: take(&mut self.nld),
+            rng_cluster: self.rng_cluster.clone(),
+            rng_net: self.rng_net.clone(),
+            metrics: take(&mut self.metrics),
+            trace,
+            totals: self.totals.clone(),
+            rollout_done: self.rollout_done,
+            ready_subs: self.ready_subs,
+            stale_subs: self.stale_subs,
+            tracked_pod: self.tracked_pod,
+            syn_retx_ms: take(&mut self.syn_retx_ms),
+            dns_batch: Vec::new(),
+            reconnects_fold: self.reconnects_fold,
+            warmed_slot: self.warmed_slot,
+        }
     }
 
     /// The run as it was at `cp`, its trace the part of `trace` (the run's

@@ -310,12 +310,23 @@ impl Page {
                     .filter(|r| r.id().gen == gen && gen == gen_now)
                 {
                     Some(rec) => {
-                        let done = chunk.finish.is_some();
+                        let stats = chunk.finish.as_ref().map(|f| f.worker);
                         rec.apply(*chunk);
-                        if done && which == Which::Main {
+                        if let (Some(stats), Which::Main) = (stats, which) {
                             util::push_sample(
                                 "__runMs",
                                 &(util::now_ms() - self.asked_ms.0).into(),
+                            );
+                            if let Some(w) = stats {
+                                util::push_sample("__workerRunMs", &w.run_ms.into());
+                                util::push_sample(
+                                    "__workerWasmMb",
+                                    &(w.wasm_bytes as f64 / 1048576.0).into(),
+                                );
+                            }
+                            util::push_sample(
+                                "__pageWasmMb",
+                                &(util::wasm_bytes() as f64 / 1048576.0).into(),
                             );
                         }
                         true

@@ -10,6 +10,16 @@ pub fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// This thread's wasm memory, bytes (a wasm memory never shrinks: its
+/// peak so far).
+pub fn wasm_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0, |b| b.byte_length() as u64)
+}
+
 thread_local! {
     /// Bumped by every window resize (see [`layout_changed`]).
     static LAYOUT_GENERATION: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };

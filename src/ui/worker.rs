@@ -6,7 +6,7 @@
 //! two slices. Messages cross as bincode (gloo-worker's codec): compact
 //! bytes, no JS objects per packet. The page holds a [`Link`] per worker.
 
-use crate::run::{Reply, Request, Service};
+use crate::run::{Reply, Request, Service, WorkerStats};
 use gloo::timers::callback::Timeout;
 use gloo::worker::{HandlerId, Spawnable, Worker, WorkerBridge, WorkerScope};
 use std::cell::RefCell;
@@ -60,10 +60,31 @@ pub struct RunWorker {
     to: Option<HandlerId>,
     scheduled: bool,
     next: Option<NextSlice>,
+    /// When the current run's request was read (`performance.now()`, ms).
+    started_ms: f64,
+}
+
+/// This worker's clock, ms (0 where it has none).
+fn now_ms() -> f64 {
+    js_sys::global()
+        .dyn_into::<web_sys::WorkerGlobalScope>()
+        .ok()
+        .and_then(|g| g.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 impl RunWorker {
-    fn send_all(&self, scope: &WorkerScope<Self>, replies: Vec<Reply>) {
+    fn send_all(&self, scope: &WorkerScope<Self>, mut replies: Vec<Reply>) {
+        for r in &mut replies {
+            if let Reply::Progress { chunk, .. } = r {
+                if let Some(f) = chunk.finish.as_mut() {
+                    f.worker = Some(WorkerStats {
+                        run_ms: now_ms() - self.started_ms,
+                        wasm_bytes: super::util::wasm_bytes(),
+                    });
+                }
+            }
+        }
         if let Some(id) = self.to {
             for r in replies {
                 scope.respond(id, r);
@@ -97,6 +118,7 @@ impl Worker for RunWorker {
             to: None,
             scheduled: false,
             next: NextSlice::new(scope),
+            started_ms: 0.0,
         }
     }
 
@@ -113,6 +135,9 @@ impl Worker for RunWorker {
 
     fn received(&mut self, scope: &WorkerScope<Self>, msg: Request, id: HandlerId) {
         self.to = Some(id);
+        if matches!(msg, Request::Start(_)) {
+            self.started_ms = now_ms();
+        }
         let replies = self.service.request(msg);
         self.send_all(scope, replies);
         self.schedule(scope);

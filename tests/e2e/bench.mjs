@@ -1,9 +1,11 @@
 // The page's speed beside the native engine's, in interleaved pairs on one
-// machine (scripts/bench-page.sh): the whole run of a preset computed in
-// the page's Web Worker (from asking to the last chunk drawn into the
-// record, `window.__runMs`) against `incident-sim bench --runs 1` of the
-// same preset, plus the largest renderer process's memory (the page's, with its workers) once the run and its checkpoints
-// are held. Prints one JSON object.
+// machine (scripts/bench-page.sh): the whole run of a preset in the page
+// (from asking to the last chunk in the page's record, `window.__runMs`)
+// and in its Web Worker alone (from the worker reading the request to its
+// last slice, `window.__workerRunMs`), each against `incident-sim bench
+// --runs 1` of the same preset, plus the largest renderer process's memory
+// (the page's, with its workers) once the run and its checkpoints are held.
+// Prints one JSON object.
 import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
 import { rendererMb } from './rss.mjs';
 import { execFileSync } from 'node:child_process';
@@ -15,26 +17,30 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
          '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
-const wasm = []; const native = []; const ratios = []; const mem = [];
+const wasm = []; const inWorker = []; const native = []; const ratios = []; const workerRatios = []; const mem = [];
 for (let i = 0; i < pairs; i++) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   await page.goto(`${base}?preset=${preset}`);
   await page.waitForFunction(() => document.querySelector('#sim-time')?.dataset.finished === 'true', null, { timeout: 120000, polling: 50 });
   const w = await page.evaluate(() => window.__runMs.slice(-1)[0]);
+  const ww = await page.evaluate(() => (window.__workerRunMs || [NaN]).slice(-1)[0]);
   await page.waitForTimeout(500);
   mem.push(rendererMb());
   await page.close();
   const out = execFileSync(bin, ['bench', '--runs', '1', '--json', '--preset', preset]).toString();
   const j = JSON.parse(out);
   const n = 1000 * j.wall_s_median;
-  wasm.push(w); native.push(n); ratios.push(n / w);
+  wasm.push(w); inWorker.push(ww); native.push(n); ratios.push(n / w); workerRatios.push(n / ww);
   if (i === 0) console.error(`host: ${j.host}; build: ${j.build}`);
 }
 const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 console.log(JSON.stringify({
   preset, pairs,
   worker_run_ms: wasm.map((x) => Math.round(x)), native_run_ms: native.map((x) => Math.round(x)),
-  worker_median_ms: Math.round(med(wasm)), native_median_ms: Math.round(med(native)),
-  speed_ratio_median: +med(ratios).toFixed(3), renderer_rss_mb: mem,
+  in_worker_ms: inWorker.map((x) => Math.round(x)),
+  worker_median_ms: Math.round(med(wasm)), in_worker_median_ms: Math.round(med(inWorker)),
+  native_median_ms: Math.round(med(native)),
+  speed_ratio_median: +med(ratios).toFixed(3), in_worker_ratio_median: +med(workerRatios).toFixed(3),
+  renderer_rss_mb: mem,
 }));
 await browser.close();

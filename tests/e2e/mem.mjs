@@ -1,9 +1,11 @@
 // The tab's memory over one run (scripts/bench-memory.sh): loads the page
 // at a query, samples the largest renderer process's resident memory (the
 // page's, with its Web Workers) every 100 ms until the whole run is known
-// and a second after, and prints the peak, the settled figure and the time
-// the run took. One JSON object (MEM_SAMPLES=1 also prints every sample
-// to stderr).
+// and a second after, and prints the peak, the settled figure, the time the
+// run took, the same renderer on a blank page first (what any tab costs in
+// this browser) and the wasm memories of the worker and the page when the
+// run ended (a wasm memory never shrinks: their peaks until then). One JSON
+// object (MEM_SAMPLES=1 also prints every sample to stderr).
 import { chromium } from '../../tools/node_modules/playwright-core/index.mjs';
 import { rendererMb } from './rss.mjs';
 
@@ -14,6 +16,10 @@ const browser = await chromium.launch({
          '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
 const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+// The same browser's renderer on a blank page: what any tab costs here.
+await page.goto('about:blank');
+await page.waitForTimeout(500);
+const blank = rendererMb();
 let peak = 0;
 const samples = [];
 const sampler = setInterval(() => { const m = rendererMb(); samples.push(m); peak = Math.max(peak, m); }, 100);
@@ -26,8 +32,13 @@ await page.waitForFunction(() => document.querySelector('#sim-time')?.dataset.fi
 const runS = (Date.now() - t0) / 1000;
 await page.waitForTimeout(1000);
 const settled = rendererMb();
+const wasmMb = await page.evaluate(() => ({
+  worker: (window.__workerWasmMb || [NaN]).slice(-1)[0],
+  page: (window.__pageWasmMb || [NaN]).slice(-1)[0],
+}));
 clearInterval(sampler);
 peak = Math.max(peak, settled);
 if (process.env.MEM_SAMPLES) console.error(samples.join(" "));
-console.log(JSON.stringify({ query, run_s: +runS.toFixed(1), renderer_peak_mb: peak, renderer_settled_mb: settled }));
+console.log(JSON.stringify({ query, renderer_blank_mb: blank, run_s: +runS.toFixed(1), renderer_peak_mb: peak, renderer_settled_mb: settled,
+  worker_wasm_mb: Math.round(wasmMb.worker), page_wasm_mb: Math.round(wasmMb.page) }));
 await browser.close();

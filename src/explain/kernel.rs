@@ -158,7 +158,6 @@ fn has_unreachable(ns: &NetNs, dst: Ipv4Addr) -> bool {
         .table(RT_TABLE_MAIN)
         .map(|t| {
             t.routes()
-                .iter()
                 .any(|r| r.dst == Prefix::host(dst) && r.kind == RouteType::Unreachable)
         })
         .unwrap_or(false)

@@ -7,13 +7,17 @@
 //! `fib_props[]` (an `unreachable` route yields `-EHOSTUNREACH`, `blackhole`
 //! `-EINVAL`, `prohibit` `-EACCES`; no route at all is `-ENETUNREACH`).
 //! Tables are kept in the order `ip route show` prints them (the trie's walk:
-//! ascending key, longer prefixes first for the same key, then lower metric).
+//! ascending key, longer prefixes first for the same key, then lower metric),
+//! indexed by device and by `src` (`table.rs`).
 
 use super::addr::Prefix;
 use super::errno::Errno;
 use super::netdev::IfIndex;
 use std::fmt;
 use std::net::Ipv4Addr;
+
+mod table;
+pub use table::{RouteKey, Table};
 
 /// Table ids with names (`/etc/iproute2/rt_tables`).
 pub const RT_TABLE_DEFAULT: u32 = 253;
@@ -201,126 +205,6 @@ impl Route {
     }
 }
 
-/// One routing table.
-#[derive(Clone, Debug, Default)]
-pub struct Table {
-    routes: Vec<Route>,
-}
-
-fn trie_order(a: &Route, b: &Route) -> std::cmp::Ordering {
-    u32::from(a.dst.addr())
-        .cmp(&u32::from(b.dst.addr()))
-        .then(b.dst.len().cmp(&a.dst.len()))
-        .then(a.metric.cmp(&b.metric))
-}
-
-impl Table {
-    /// Routes in `ip route show` order.
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
-    }
-
-    /// Inserts a route at its place in the walk order (after equal keys).
-    pub fn insert(&mut self, r: Route) {
-        let pos = self
-            .routes
-            .partition_point(|x| trie_order(x, &r) != std::cmp::Ordering::Greater);
-        self.routes.insert(pos, r);
-    }
-
-    /// Index of the route with the same key (`dst`, metric), if any: what
-    /// `NLM_F_EXCL` tests for `File exists` and `NLM_F_REPLACE` replaces.
-    pub fn find_same_key(&self, dst: Prefix, metric: u32) -> Option<usize> {
-        let (lo, hi) = self.key_range(dst, metric);
-        (lo < hi).then_some(lo)
-    }
-
-    /// The routes with this key (`dst`, metric), which are adjacent in the
-    /// walk order: found by binary search, so that adding the 100,000th
-    /// address does not read the 99,999 routes before it.
-    pub fn same_key(&self, dst: Prefix, metric: u32) -> &[Route] {
-        let (lo, hi) = self.key_range(dst, metric);
-        &self.routes[lo..hi]
-    }
-
-    fn key_range(&self, dst: Prefix, metric: u32) -> (usize, usize) {
-        let key = |x: &Route| {
-            (
-                u32::from(x.dst.addr()),
-                std::cmp::Reverse(x.dst.len()),
-                x.metric,
-            )
-        };
-        let k = (u32::from(dst.addr()), std::cmp::Reverse(dst.len()), metric);
-        let lo = self.routes.partition_point(|x| key(x) < k);
-        let hi = lo + self.routes[lo..].partition_point(|x| key(x) == k);
-        (lo, hi)
-    }
-
-    /// Replaces the route at `i`.
-    pub fn replace_at(&mut self, i: usize, r: Route) {
-        self.routes[i] = r;
-    }
-
-    /// Removes and returns the route at `i`.
-    pub fn remove_at(&mut self, i: usize) -> Route {
-        self.routes.remove(i)
-    }
-
-    /// Removes every route matching `pred`; returns how many.
-    pub fn remove_where(&mut self, mut pred: impl FnMut(&Route) -> bool) -> usize {
-        let before = self.routes.len();
-        self.routes.retain(|r| !pred(r));
-        before - self.routes.len()
-    }
-
-    /// `fib_table_lookup`: the longest prefix containing `daddr` that has an
-    /// alias usable for this flow. An error route returns its error as soon
-    /// as the walk reaches it; when `oif` is set, aliases whose nexthop uses
-    /// another device are skipped and the walk backtracks to shorter prefixes.
-    ///
-    /// Routes whose scope is narrower than `min_scope` are skipped
-    /// (`fa_info->fib_scope < flp->flowi4_scope`); input and output lookups
-    /// use `RT_SCOPE_UNIVERSE`, so everything matches, while the gateway check
-    /// of `ip route add … via` asks for at least `RT_SCOPE_LINK`.
-    pub fn lookup(
-        &self,
-        daddr: Ipv4Addr,
-        oif: Option<IfIndex>,
-        min_scope: Scope,
-    ) -> Option<Result<Route, Errno>> {
-        let mut best: Option<(u8, usize)> = None;
-        for (i, r) in self.routes.iter().enumerate() {
-            if !r.dst.contains(daddr) || r.scope < min_scope {
-                continue;
-            }
-            if r.kind.error().is_none() {
-                if let Some(o) = oif {
-                    if r.dev != Some(o) {
-                        continue;
-                    }
-                }
-            }
-            let better = match best {
-                None => true,
-                Some((len, j)) => {
-                    r.dst.len() > len || (r.dst.len() == len && self.routes[j].metric > r.metric)
-                }
-            };
-            if better {
-                best = Some((r.dst.len(), i));
-            }
-        }
-        best.map(|(_, i)| {
-            let r = self.routes[i];
-            match r.kind.error() {
-                Some(e) => Err(e),
-                None => Ok(r),
-            }
-        })
-    }
-}
-
 /// What a rule does (`FR_ACT_TO_TBL` only: `lookup N`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rule {
@@ -494,12 +378,13 @@ impl Fib {
         }
     }
 
-    /// Removes every route (in every table) matching `pred`.
-    pub fn remove_routes_where(&mut self, pred: impl Fn(&Route) -> bool) -> usize {
+    /// Removes every route through `dev` (in every table) matching `pred`,
+    /// reading only that device's routes.
+    pub fn remove_dev_routes(&mut self, dev: IfIndex, pred: impl Fn(&Route) -> bool) -> usize {
         self.touch();
         self.tables
             .iter_mut()
-            .map(|(_, t)| t.remove_where(&pred))
+            .map(|(_, t)| t.remove_dev_where(dev, &pred))
             .sum()
     }
 
@@ -541,7 +426,6 @@ impl Fib {
                 Some(Err(errno)) => {
                     let dst = table
                         .routes()
-                        .iter()
                         .filter(|r| r.dst.contains(daddr))
                         .max_by_key(|r| r.dst.len())
                         .map(|r| r.dst)

@@ -150,7 +150,7 @@ impl NetNs {
     /// that differs (another device or `src`) is added beside it.
     fn insert_kernel_route(&mut self, table: u32, r: Route) {
         let t = self.fib.table_mut(table);
-        if t.same_key(r.dst, r.metric).iter().any(|x| {
+        if t.same_key(r.dst, r.metric).any(|(_, x)| {
             x.dst == r.dst
                 && x.kind == r.kind
                 && x.dev == r.dev
@@ -177,14 +177,14 @@ impl NetNs {
             RT_TABLE_LOCAL
         };
         let t = self.fib.table_mut(table);
-        if let Some(i) = t.routes().iter().position(|x| {
-            x.dst == dst
-                && x.kind == kind
+        let found = t.with_dst(dst).find(|(_, x)| {
+            x.kind == kind
                 && x.dev == Some(dev)
                 && x.proto == Proto::Kernel
                 && x.prefsrc == Some(prefsrc)
-        }) {
-            t.remove_at(i);
+        });
+        if let Some((k, _)) = found {
+            t.remove(k);
         }
     }
 
@@ -223,7 +223,7 @@ impl NetNs {
         self.unlink_addr(idx, victim);
         self.del_ifaddr_routes(idx, victim, (!primary).then_some(prim));
         if self.dev(idx).is_some_and(|d| d.addrs.is_empty()) {
-            self.fib.remove_routes_where(|r| r.dev == Some(idx));
+            self.fib.remove_dev_routes(idx, |_| true);
         }
         Ok(())
     }
@@ -326,10 +326,8 @@ impl NetNs {
             if !still_local {
                 let gone = ifa.addr;
                 if let Some(t) = self.fib.table(RT_TABLE_MAIN) {
-                    if t.routes().iter().any(|r| r.prefsrc == Some(gone)) {
-                        self.fib
-                            .table_mut(RT_TABLE_MAIN)
-                            .remove_where(|r| r.prefsrc == Some(gone));
+                    if t.has_src(gone) {
+                        self.fib.table_mut(RT_TABLE_MAIN).remove_src(gone);
                     }
                 }
             }

@@ -212,7 +212,7 @@ impl NetNs {
         if idx == IfIndex::LOOPBACK {
             return Err(Errno::NoEnt.into());
         }
-        self.fib.remove_routes_where(|r| r.dev == Some(idx));
+        self.fib.remove_dev_routes(idx, |_| true);
         let d = self.devs.remove(&idx).expect("device exists");
         self.names.remove(&d.name);
         for a in d.addrs {
@@ -246,8 +246,7 @@ impl NetNs {
             // fib_sync_down_dev (5.10 fib_semantics.c:2003-2066) spares
             // nexthops of scope RT_SCOPE_NOWHERE: those of every route
             // created with scope host (1551-1565), local ones or not.
-            self.fib
-                .remove_routes_where(|r| r.dev == Some(idx) && r.scope != Scope::HOST);
+            self.fib.remove_dev_routes(idx, |r| r.scope != Scope::HOST);
         }
         Ok(())
     }

@@ -138,7 +138,7 @@ impl NetNs {
         }
         let t = self.fib.table_mut(table);
         match t.find_same_key(r.dst, r.metric) {
-            Some(i) if replace => t.replace_at(i, r),
+            Some(k) if replace => t.replace(k, r),
             Some(_) => return Err(Errno::Exist.into()),
             None => t.insert(r),
         }
@@ -180,18 +180,16 @@ impl NetNs {
             return Err(NetlinkError::ext(Errno::Srch, "FIB table does not exist"));
         }
         let t = self.fib.table_mut(table);
-        let pos = t
-            .routes()
-            .iter()
-            .position(|r| {
-                r.dst == dst
-                    && sel.kind.is_none_or(|k| k == r.kind)
+        let (key, _) = t
+            .with_dst(dst)
+            .find(|(_, r)| {
+                sel.kind.is_none_or(|k| k == r.kind)
                     && sel.dev.is_none_or(|d| r.dev == Some(d))
                     && sel.gateway.is_none_or(|g| r.gateway == Some(g))
                     && sel.metric.is_none_or(|m| m == r.metric)
             })
             .ok_or(Errno::Srch)?;
-        Ok(t.remove_at(pos))
+        Ok(t.remove(key).expect("the route found is there"))
     }
 
     /// `ip rule add`: `File exists` if an identical rule (same priority

@@ -3,7 +3,8 @@
 use super::*;
 
 /// The lookups by index agree with reading the lists, through adds and
-/// deletes of primaries and secondaries and of devices.
+/// deletes of primaries and secondaries and of devices (and each table's
+/// index of routes by device agrees with its routes).
 #[test]
 fn indexes_agree_with_the_lists() {
     let mut ns = NetNs::lab_node(KernelVersion::V5_10);
@@ -32,6 +33,7 @@ fn indexes_agree_with_the_lists() {
                 assert!(ns.addr_keys.contains(&(d.index, a.addr, a.prefix_len)));
             }
         }
+        assert!(ns.fib.tables().all(|(_, t)| t.index_agrees()));
         let n: usize = ns.devs().map(|d| d.addrs.len()).sum();
         assert_eq!(ns.addr_keys.len(), n);
     }

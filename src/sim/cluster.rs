@@ -12,7 +12,8 @@
 //!   (facts.md §7). Route 53 keeps a version history clients read through
 //!   TTL caches.
 
-use super::engine::{Ev, Sim};
+use super::engine::Sim;
+use super::event::Ev;
 use super::metrics::Global;
 use super::node::Node;
 use super::params::ExternalDnsMode;

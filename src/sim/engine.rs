@@ -10,6 +10,7 @@
 
 use super::client::{CachedAnswer, Client, Sub};
 use super::cluster::{Pod, Route53};
+use super::event::Ev;
 use super::linux::KernelVersion;
 use super::metrics::{Global, Metrics, PerNode};
 use super::node::Node;
@@ -21,89 +22,6 @@ use super::time::{SimDuration, SimTime};
 use super::trace::Trace;
 
 pub use super::checkpoint::Checkpoint;
-
-/// What can happen. Events about a subchannel carry its generation `gen`
-/// (see [`Sub::gen`]) and are ignored when the subchannel has moved on.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Ev {
-    RolloutBegin,
-    PodReady(u32),
-    PodTerminate(u32),
-    PodDeleted(u32),
-    ExternalDnsSync,
-    GoAway {
-        sub: u32,
-        gen: u32,
-    },
-    SynArrive {
-        sub: u32,
-        gen: u32,
-        n: u8,
-        sample: u32,
-    },
-    SynRetransmit {
-        sub: u32,
-        gen: u32,
-        n: u8,
-    },
-    Reply {
-        sub: u32,
-        gen: u32,
-        kind: ReplyKind,
-    },
-    DialDeadline {
-        sub: u32,
-        gen: u32,
-    },
-    BackoffDone {
-        sub: u32,
-        gen: u32,
-    },
-    /// A timed-out attempt's backoff ended one network latency ago and the
-    /// next attempt's SYN arrives now (see [`Sim::on_reconnect`]).
-    Reconnect {
-        sub: u32,
-        gen: u32,
-    },
-    IdleRpc {
-        sub: u32,
-        gen: u32,
-    },
-    Resolve {
-        client: u32,
-    },
-    DnsTick,
-    NldRetry {
-        node: u16,
-        slot: u32,
-    },
-    Second,
-}
-
-impl Ev {
-    /// The subchannel the event is about, if any.
-    fn sub(&self) -> Option<u32> {
-        match *self {
-            Ev::GoAway { sub, .. }
-            | Ev::SynArrive { sub, .. }
-            | Ev::SynRetransmit { sub, .. }
-            | Ev::Reply { sub, .. }
-            | Ev::DialDeadline { sub, .. }
-            | Ev::BackoffDone { sub, .. }
-            | Ev::Reconnect { sub, .. }
-            | Ev::IdleRpc { sub, .. } => Some(sub),
-            _ => None,
-        }
-    }
-}
-
-/// What comes back to a client's SYN.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ReplyKind {
-    SynAck,
-    Rst,
-    Icmp,
-}
 
 /// Totals the summary needs.
 #[derive(Clone, Debug, Default)]

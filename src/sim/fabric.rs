@@ -9,7 +9,8 @@
 //! confirmed in the Linux conntrack; martians never are (facts.md §1.5).
 
 use super::cluster::Phase;
-use super::engine::{Ev, ReplyKind, Sim};
+use super::engine::Sim;
+use super::event::{Ev, ReplyKind};
 use super::linux::icmp::IcmpVerdict;
 use super::linux::{Errno, InputVerdict, NetNs};
 use super::metrics::{Global, PerNode};

@@ -9,6 +9,7 @@
 //! | module | holds |
 //! |---|---|
 //! | [`engine`] | `Sim`: the state of the system, the event loop, `step`/`run_until` |
+//! | `event` | the events the queue carries and the kinds of reply to a SYN |
 //! | `checkpoint` | copies of the state to seek back to, and what they cost in bytes |
 //! | [`params`] | every knob, with the incident's values as defaults |
 //! | [`cluster`] | the rollout, pods, Cilium's part, external-dns and Route 53 |
@@ -34,6 +35,7 @@ mod checkpoint;
 pub mod client;
 pub mod cluster;
 pub mod engine;
+mod event;
 pub mod expiry;
 pub mod fabric;
 mod fold;

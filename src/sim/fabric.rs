@@ -9,14 +9,17 @@
 //! confirmed in the Linux conntrack; martians never are (facts.md §1.5).
 
 use super::cluster::Phase;
+use super::ctx::{ctx, Ctx};
 use super::engine::Sim;
 use super::event::{Ev, ReplyKind};
 use super::linux::icmp::IcmpVerdict;
 use super::linux::{Errno, InputVerdict, NetNs};
 use super::metrics::{Global, PerNode};
-use super::node::LinuxConntrack;
+use super::node::{LinuxConntrack, Node};
+use super::params::Params;
 use super::time::{SimDuration, SimTime};
 use super::trace::{Fate, Notable, PacketKind, PacketRecord, Trigger};
+use std::net::Ipv4Addr;
 
 impl Sim {
     pub(crate) fn on_syn_arrive(&mut self, sub: u32, gen: u32, n: u8, sample: u32) {
@@ -69,12 +72,13 @@ impl Sim {
             vpc.admit_and_add(now, exp)
         };
         if !admitted {
-            self.totals.syn_vpc_dropped += 1;
-            self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
-            self.metrics
+            let cx = &mut ctx!(self, rng_net);
+            cx.totals.syn_vpc_dropped += 1;
+            cx.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
+            cx.metrics
                 .add_node(node_i, PerNode::ConntrackAllowanceExceeded, 1.0);
-            self.note_conntrack_full(node_i);
-            self.fate(sample, Fate::ConntrackAllowance);
+            note_conntrack_full(cx, &mut self.nodes[node_i]);
+            cx.fate(sample, Fate::ConntrackAllowance);
             if current {
                 self.subs[sub as usize].vpc_expiry = SimTime::ZERO;
             }
@@ -102,13 +106,13 @@ impl Sim {
                 let had = prev_ct != SimTime::ZERO && ct.timed.retime(now, prev_ct, ct_exp);
                 if !had && !ct.admit(now, ct_exp) {
                     self.totals.syn_linux_ct_dropped += 1;
-                    self.fate(sample, Fate::LinuxConntrackFull);
+                    ctx!(self, rng_net).fate(sample, Fate::LinuxConntrackFull);
                     return None;
                 }
                 if current {
                     self.subs[sub as usize].ct_expiry = ct_exp;
                 }
-                self.fate(sample, Fate::Delivered);
+                ctx!(self, rng_net).fate(sample, Fate::Delivered);
                 // The pod answers: SYN-ACK if listening, RST otherwise.
                 let kind = if phase == Phase::Ready {
                     ReplyKind::SynAck
@@ -121,17 +125,26 @@ impl Sim {
                 } else {
                     self.totals.syn_rst += 1;
                     self.metrics.add(Global::Rsts, 1.0);
-                    let rst_at = now + self.reply_delay();
+                    let rst_at = now + reply_delay(&self.p);
                     if self.fold_refusal(sub, gen, n, rst_at) {
                         // The flow's entries are closed as of the RST's
                         // passage: an entry that lives on until then and
                         // one closing entry from then on count exactly as
                         // one entry that lives until the closing one ends.
-                        self.close_refused_flow(node_i, exp, ct_exp, rst_at, true);
+                        close_refused_flow(
+                            &mut ctx!(self, rng_net),
+                            &mut self.nodes[node_i],
+                            exp,
+                            ct_exp,
+                            rst_at,
+                            true,
+                        );
                         return Some(rst_at);
                     }
                 }
-                return Some(self.answer(sub, gen, sample, kind));
+                let node_ip = self.nodes[node_i].ip;
+                let cx = &mut ctx!(self, rng_net);
+                return Some(answer(cx, node_ip, sub, gen, sample, kind));
             }
             InputVerdict::Forward { .. } => {
                 // Out of ens5 with the client's source address: the ENI's
@@ -153,7 +166,7 @@ impl Sim {
                     // Table full: netfilter drops the packet before it is
                     // forwarded ("nf_conntrack: table full, dropping packet").
                     self.totals.syn_linux_ct_dropped += 1;
-                    self.fate(sample, Fate::LinuxConntrackFull);
+                    ctx!(self, rng_net).fate(sample, Fate::LinuxConntrackFull);
                     return None;
                 }
                 if current {
@@ -162,12 +175,12 @@ impl Sim {
                 if self.p.src_dst_check {
                     self.totals.syn_src_dst += 1;
                     self.metrics.add(Global::SrcDstDrops, 1.0);
-                    self.fate(sample, Fate::SrcDstCheck);
+                    ctx!(self, rng_net).fate(sample, Fate::SrcDstCheck);
                 } else {
                     // Without the check the VPC routes it back to ens6, where
                     // the same decision repeats until the TTL runs out.
                     self.totals.syn_other += 1;
-                    self.fate(sample, Fate::Martian);
+                    ctx!(self, rng_net).fate(sample, Fate::Martian);
                 }
             }
             InputVerdict::MartianSource { rp_filter, .. } => {
@@ -208,7 +221,7 @@ impl Sim {
                 if sample != u32::MAX {
                     let n = &self.nodes[node_i];
                     let no_addr = n.ns.dev(n.ens6).map(|d| d.no_addr()).unwrap_or(true);
-                    self.fate(
+                    ctx!(self, rng_net).fate(
                         sample,
                         if rp_filter {
                             Fate::RpFilter { no_addr }
@@ -228,8 +241,9 @@ impl Sim {
                 let wants_icmp =
                     fwd && matches!(errno, Errno::HostUnreach | Errno::NetUnreach | Errno::Acces);
                 let verdict = if wants_icmp {
+                    let cx = ctx!(self, rng_net);
                     let n = &mut self.nodes[node_i];
-                    n.icmp.ip_error(src, now.millis(), &mut self.rng_net)
+                    n.icmp.ip_error(src, now.millis(), cx.rng)
                 } else {
                     IcmpVerdict::PeerLimited
                 };
@@ -242,146 +256,31 @@ impl Sim {
                         self.totals.icmp_sent += 1;
                         self.totals.syn_icmp += 1;
                         self.metrics.add(Global::IcmpSent, 1.0);
-                        self.fate(sample, Fate::UnreachableIcmpSent);
-                        return Some(self.answer(sub, gen, sample, ReplyKind::Icmp));
+                        ctx!(self, rng_net).fate(sample, Fate::UnreachableIcmpSent);
+                        let node_ip = self.nodes[node_i].ip;
+                        let cx = &mut ctx!(self, rng_net);
+                        return Some(answer(cx, node_ip, sub, gen, sample, ReplyKind::Icmp));
                     } else {
                         self.metrics.add(Global::ConntrackAllowanceExceeded, 1.0);
                         self.metrics
                             .add_node(node_i, PerNode::ConntrackAllowanceExceeded, 1.0);
                         self.totals.syn_icmp_limited += 1;
-                        self.fate(sample, Fate::UnreachableIcmpLimited);
+                        ctx!(self, rng_net).fate(sample, Fate::UnreachableIcmpLimited);
                     }
                 } else {
                     self.totals.syn_icmp_limited += 1;
                     self.metrics.add(Global::IcmpRateLimited, 1.0);
-                    self.fate(sample, Fate::UnreachableIcmpLimited);
+                    ctx!(self, rng_net).fate(sample, Fate::UnreachableIcmpLimited);
                 }
             }
             InputVerdict::LocalDeliver
             | InputVerdict::Broadcast
             | InputVerdict::MartianDestination => {
                 self.totals.syn_other += 1;
-                self.fate(sample, Fate::Martian);
+                ctx!(self, rng_net).fate(sample, Fate::Martian);
             }
         }
         None
-    }
-
-    /// Sends the node's (or pod's) answer to the client; returns when it
-    /// arrives (30 µs of the pod's or kernel's own time, then the latency).
-    fn answer(&mut self, sub: u32, gen: u32, sample: u32, kind: ReplyKind) -> SimTime {
-        let lat = SimDuration::from_micros(self.p.network_latency_us);
-        self.sample_reply(sample, kind, lat);
-        let after = self.reply_delay();
-        self.schedule(after, Ev::Reply { sub, gen, kind });
-        self.now + after
-    }
-
-    /// From a SYN's arrival at the node to its answer's arrival at the client.
-    fn reply_delay(&self) -> SimDuration {
-        SimDuration::from_micros(self.p.network_latency_us + 30)
-    }
-
-    /// An RST (or the client's RST to a SYN-ACK for a socket it already
-    /// closed) passes at `at`: the flow's entries, added to expire at
-    /// `vpc_exp` and `ct_exp` (zero: none), become closing entries. Called at
-    /// `at`, or earlier by a folded refusal.
-    ///
-    /// The VPC keeps a closing entry for `vpc_closed_timeout_s` (an
-    /// assumption: AWS documents nothing). The node's netfilter does not
-    /// when the RST is the only reply its entry has seen (`refused`: the
-    /// pod's RST to the SYN): `nf_conntrack_tcp_packet()`
-    /// (`net/netfilter/nf_conntrack_proto_tcp.c`) kills such an entry at
-    /// once, since no connection ever existed (long-standing, in 5.10 and
-    /// current kernels; facts.md §6). The entry so lives only until the
-    /// RST's passage. An RST after a SYN-ACK (`refused` false) finds a
-    /// flow that has seen a reply and moves it to CLOSE for
-    /// `nf_conntrack_tcp_timeout_close` (10 s).
-    fn close_refused_flow(
-        &mut self,
-        node: usize,
-        vpc_exp: SimTime,
-        ct_exp: SimTime,
-        at: SimTime,
-        refused: bool,
-    ) {
-        let now = self.now;
-        let closed_vpc = SimDuration::from_secs(self.p.vpc_closed_timeout_s);
-        let n = &mut self.nodes[node];
-        if vpc_exp != SimTime::ZERO {
-            n.vpc.retime(now, vpc_exp, at + closed_vpc);
-        }
-        if ct_exp != SimTime::ZERO {
-            if !refused {
-                n.linux_ct
-                    .timed
-                    .retime(now, ct_exp, at + LinuxConntrack::CLOSE);
-            } else if at > now {
-                // Folded: the entry lives until the RST passes.
-                n.linux_ct.timed.retime(now, ct_exp, at);
-            } else {
-                n.linux_ct.timed.remove(now, ct_exp);
-            }
-            if refused {
-                self.metrics.add_node(node, PerNode::LinuxCtRstKilled, 1.0);
-            }
-        }
-    }
-
-    fn note_conntrack_full(&mut self, node: usize) {
-        if !self.nodes[node].vpc.full {
-            self.nodes[node].vpc.full = true;
-            let allowance = self.nodes[node].vpc.allowance;
-            self.trace.note(
-                self.now,
-                Notable::ConntrackFull { node: node as u16 },
-                format!("Node {node}: VPC conntrack allowance ({allowance} entries) exhausted; new flows dropped (conntrack_allowance_exceeded)"),
-            );
-        }
-    }
-
-    fn fate(&mut self, sample: u32, fate: Fate) {
-        if sample != u32::MAX {
-            let at = self.now;
-            self.trace.set_fate(sample, fate, at);
-        }
-    }
-
-    fn sample_reply(&mut self, sample: u32, kind: ReplyKind, lat: SimDuration) {
-        if sample == u32::MAX || !self.trace.may_sample(self.now) {
-            return;
-        }
-        let syn = self.trace.packets[sample as usize];
-        let node_ip = self.nodes[syn.node as usize].ip;
-        let (k, src, sport) = match kind {
-            ReplyKind::SynAck => (PacketKind::SynAck, syn.dst, syn.dport),
-            ReplyKind::Rst => (PacketKind::Rst, syn.dst, syn.dport),
-            ReplyKind::Icmp => (PacketKind::IcmpUnreachable, node_ip, 0),
-        };
-        self.trace.push_packet(PacketRecord {
-            id: 0,
-            kind: k,
-            sent: self.now,
-            arrives: self.now + lat,
-            src,
-            sport,
-            dst: syn.src,
-            dport: if kind == ReplyKind::Icmp {
-                0
-            } else {
-                syn.sport
-            },
-            node: syn.node,
-            fate: Fate::Delivered,
-            client: syn.client,
-            pod: syn.pod,
-            attempt: syn.attempt,
-            syn_no: syn.syn_no,
-            trigger: syn.trigger,
-            resolved_at: syn.resolved_at,
-            ingress_ens6: false,
-            answers: syn.id,
-        });
     }
 
     pub(crate) fn on_reply(&mut self, sub: u32, gen: u32, kind: ReplyKind) {
@@ -406,10 +305,22 @@ impl Sim {
                 n.linux_ct.established += 1;
             }
             // The VPC keeps a closing entry; netfilter only after a SYN-ACK.
-            (ReplyKind::Rst, _) => self.close_refused_flow(node, vpc_exp, ct_exp, now, true),
-            (ReplyKind::SynAck, false) => {
-                self.close_refused_flow(node, vpc_exp, ct_exp, now, false)
-            }
+            (ReplyKind::Rst, _) => close_refused_flow(
+                &mut ctx!(self, rng_net),
+                &mut self.nodes[node],
+                vpc_exp,
+                ct_exp,
+                now,
+                true,
+            ),
+            (ReplyKind::SynAck, false) => close_refused_flow(
+                &mut ctx!(self, rng_net),
+                &mut self.nodes[node],
+                vpc_exp,
+                ct_exp,
+                now,
+                false,
+            ),
             (ReplyKind::Icmp, _) => {
                 if self.p.icmp_closes_vpc_entry && vpc_exp != SimTime::ZERO {
                     self.nodes[node].vpc.remove(now, vpc_exp);
@@ -423,4 +334,125 @@ impl Sim {
         }
         let _ = Trigger::Rpc;
     }
+}
+
+/// An RST (or the client's RST to a SYN-ACK for a socket it already
+/// closed) passes at `at`: the flow's entries in `node`'s tables, added to
+/// expire at `vpc_exp` and `ct_exp` (zero: none), become closing entries.
+/// Called at `at`, or earlier by a folded refusal.
+///
+/// The VPC keeps a closing entry for `vpc_closed_timeout_s` (an
+/// assumption: AWS documents nothing). The node's netfilter does not
+/// when the RST is the only reply its entry has seen (`refused`: the
+/// pod's RST to the SYN): `nf_conntrack_tcp_packet()`
+/// (`net/netfilter/nf_conntrack_proto_tcp.c`) kills such an entry at
+/// once, since no connection ever existed (long-standing, in 5.10 and
+/// current kernels; facts.md §6). The entry so lives only until the
+/// RST's passage. An RST after a SYN-ACK (`refused` false) finds a
+/// flow that has seen a reply and moves it to CLOSE for
+/// `nf_conntrack_tcp_timeout_close` (10 s).
+fn close_refused_flow(
+    cx: &mut Ctx,
+    n: &mut Node,
+    vpc_exp: SimTime,
+    ct_exp: SimTime,
+    at: SimTime,
+    refused: bool,
+) {
+    let now = cx.now;
+    let closed_vpc = SimDuration::from_secs(cx.p.vpc_closed_timeout_s);
+    if vpc_exp != SimTime::ZERO {
+        n.vpc.retime(now, vpc_exp, at + closed_vpc);
+    }
+    if ct_exp != SimTime::ZERO {
+        if !refused {
+            n.linux_ct
+                .timed
+                .retime(now, ct_exp, at + LinuxConntrack::CLOSE);
+        } else if at > now {
+            // Folded: the entry lives until the RST passes.
+            n.linux_ct.timed.retime(now, ct_exp, at);
+        } else {
+            n.linux_ct.timed.remove(now, ct_exp);
+        }
+        if refused {
+            cx.metrics
+                .add_node(usize::from(n.index), PerNode::LinuxCtRstKilled, 1.0);
+        }
+    }
+}
+
+/// The first drop for the VPC allowance on `node` since its table was last
+/// seen with room is a notable event (node-local-dns's health checks clear
+/// `full` again when the table has room, `nodelocal/health.rs`).
+fn note_conntrack_full(cx: &mut Ctx, node: &mut Node) {
+    if !node.vpc.full {
+        node.vpc.full = true;
+        let allowance = node.vpc.allowance;
+        let i = node.index;
+        cx.note(
+            Notable::ConntrackFull { node: i },
+            format!("Node {i}: VPC conntrack allowance ({allowance} entries) exhausted; new flows dropped (conntrack_allowance_exceeded)"),
+        );
+    }
+}
+
+/// Sends the node's (or pod's) answer to the client's SYN (sampled packet
+/// `sample`, which reached node `node_ip`); returns when it arrives (30 µs
+/// of the pod's or kernel's own time, then the latency).
+fn answer(
+    cx: &mut Ctx,
+    node_ip: Ipv4Addr,
+    sub: u32,
+    gen: u32,
+    sample: u32,
+    kind: ReplyKind,
+) -> SimTime {
+    let lat = SimDuration::from_micros(cx.p.network_latency_us);
+    sample_reply(cx, node_ip, sample, kind, lat);
+    let after = reply_delay(cx.p);
+    cx.schedule(after, Ev::Reply { sub, gen, kind });
+    cx.now + after
+}
+
+/// From a SYN's arrival at the node to its answer's arrival at the client.
+fn reply_delay(p: &Params) -> SimDuration {
+    SimDuration::from_micros(p.network_latency_us + 30)
+}
+
+/// Records the answer to sampled SYN `sample` (within the per-second cap).
+fn sample_reply(cx: &mut Ctx, node_ip: Ipv4Addr, sample: u32, kind: ReplyKind, lat: SimDuration) {
+    if sample == u32::MAX || !cx.trace.may_sample(cx.now) {
+        return;
+    }
+    let syn = cx.trace.packets[sample as usize];
+    let (k, src, sport) = match kind {
+        ReplyKind::SynAck => (PacketKind::SynAck, syn.dst, syn.dport),
+        ReplyKind::Rst => (PacketKind::Rst, syn.dst, syn.dport),
+        ReplyKind::Icmp => (PacketKind::IcmpUnreachable, node_ip, 0),
+    };
+    cx.trace.push_packet(PacketRecord {
+        id: 0,
+        kind: k,
+        sent: cx.now,
+        arrives: cx.now + lat,
+        src,
+        sport,
+        dst: syn.src,
+        dport: if kind == ReplyKind::Icmp {
+            0
+        } else {
+            syn.sport
+        },
+        node: syn.node,
+        fate: Fate::Delivered,
+        client: syn.client,
+        pod: syn.pod,
+        attempt: syn.attempt,
+        syn_no: syn.syn_no,
+        trigger: syn.trigger,
+        resolved_at: syn.resolved_at,
+        ingress_ens6: false,
+        answers: syn.id,
+    });
 }

@@ -11,7 +11,8 @@
 //! their addresses is in `resolver.rs`.
 
 use super::backoff::BackoffConfig;
-use super::engine::{Ev, ReplyKind, Sim};
+use super::engine::Sim;
+use super::event::{Ev, ReplyKind};
 use super::metrics::Global;
 use super::params::{GrpcSemantics, LbPolicy};
 use super::rng::SimRng;

@@ -12,7 +12,9 @@
 //!   (facts.md §7). Route 53 keeps a version history clients read through
 //!   TTL caches.
 
-use super::engine::{Ev, Sim};
+use super::ctx::{ctx, Ctx};
+use super::engine::Sim;
+use super::event::Ev;
 use super::metrics::Global;
 use super::node::Node;
 use super::params::ExternalDnsMode;
@@ -188,6 +190,42 @@ pub struct Route53 {
 }
 
 impl Route53 {
+    /// One pass of external-dns (facts.md §7): the pods it publishes now;
+    /// if they differ from the current record set, a new version, which
+    /// reaches every name server after a propagation delay drawn from the
+    /// context's stream (the cluster's). Then the next pass is scheduled.
+    pub(crate) fn external_dns_sync(&mut self, cx: &mut Ctx, pods: &[Pod]) {
+        let set = published(pods, cx.p.external_dns_mode);
+        let cur = self
+            .versions
+            .last()
+            .map(|v| v.pods.clone())
+            .unwrap_or_default();
+        if set != cur {
+            let added = set.iter().filter(|p| !cur.contains(p)).count() as u32;
+            let removed = cur.iter().filter(|p| !set.contains(p)).count() as u32;
+            let prop = cx.rng.below(cx.p.route53_propagation_max_s * 1_000_000 + 1);
+            let visible = cx.now + SimDuration::from_micros(prop);
+            self.versions.push(DnsVersion {
+                at: cx.now,
+                visible,
+                pods: set,
+            });
+            cx.note(
+                Notable::DnsUpdated { added, removed },
+                format!(
+                    "external-dns sync: Route 53 records updated (+{added} -{removed}); the change reaches every name server {:.1} s later; TTL {} s",
+                    prop as f64 / 1e6,
+                    cx.p.dns_ttl_s
+                ),
+            );
+        }
+        cx.schedule(
+            SimDuration::from_secs(cx.p.external_dns_interval_s.max(1)),
+            Ev::ExternalDnsSync,
+        );
+    }
+
     /// The newest version a resolver can get at `now` (changes become
     /// visible once propagated; a later change never hides behind an
     /// earlier one still propagating: the answer is the newest visible).
@@ -197,6 +235,21 @@ impl Route53 {
             .rposition(|v| v.visible <= now)
             .unwrap_or(0)
     }
+}
+
+/// Which pods external-dns publishes: the Ready ones, and the terminating
+/// ones too when it drops a pod only at its deletion (before v0.7.0 it
+/// published every Running pod, and a terminating pod stays Running until
+/// its containers exit; facts.md §7).
+fn published(pods: &[Pod], mode: ExternalDnsMode) -> Vec<u32> {
+    pods.iter()
+        .filter(|p| match p.phase {
+            Phase::Ready => true,
+            Phase::Terminating => mode == ExternalDnsMode::AfterDeletion,
+            Phase::Starting | Phase::Deleted => false,
+        })
+        .map(|p| p.index)
+        .collect()
 }
 
 impl Sim {
@@ -439,52 +492,11 @@ impl Sim {
         self.deployment_sync();
     }
 
-    /// Which pods external-dns publishes now.
-    fn published(&self) -> Vec<u32> {
-        self.pods
-            .iter()
-            .filter(|p| match p.phase {
-                Phase::Ready => true,
-                Phase::Terminating => self.p.external_dns_mode == ExternalDnsMode::AfterDeletion,
-                Phase::Starting | Phase::Deleted => false,
-            })
-            .map(|p| p.index)
-            .collect()
-    }
-
+    /// external-dns's sync loop: one pass, then the next one scheduled
+    /// (`Route53::external_dns_sync`, which takes its own history, the pods
+    /// it reads and the narrow context with the cluster's random stream).
     pub(crate) fn on_external_dns_sync(&mut self) {
-        let set = self.published();
-        let cur = self
-            .route53
-            .versions
-            .last()
-            .map(|v| v.pods.clone())
-            .unwrap_or_default();
-        if set != cur {
-            let added = set.iter().filter(|p| !cur.contains(p)).count() as u32;
-            let removed = cur.iter().filter(|p| !set.contains(p)).count() as u32;
-            let prop = self
-                .rng_cluster
-                .below(self.p.route53_propagation_max_s * 1_000_000 + 1);
-            let visible = self.now + SimDuration::from_micros(prop);
-            self.route53.versions.push(DnsVersion {
-                at: self.now,
-                visible,
-                pods: set,
-            });
-            self.trace.note(
-                self.now,
-                Notable::DnsUpdated { added, removed },
-                format!(
-                    "external-dns sync: Route 53 records updated (+{added} -{removed}); the change reaches every name server {:.1} s later; TTL {} s",
-                    prop as f64 / 1e6,
-                    self.p.dns_ttl_s
-                ),
-            );
-        }
-        self.schedule(
-            SimDuration::from_secs(self.p.external_dns_interval_s.max(1)),
-            Ev::ExternalDnsSync,
-        );
+        let cx = &mut ctx!(self, rng_cluster);
+        self.route53.external_dns_sync(cx, &self.pods);
     }
 }

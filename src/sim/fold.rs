@@ -13,7 +13,8 @@
 //! figure: `tests/engine.rs` runs a scenario with it on and off.
 
 use crate::sim::client::ConnState;
-use crate::sim::engine::{Ev, Sim};
+use crate::sim::engine::Sim;
+use crate::sim::event::Ev;
 use crate::sim::params::{GrpcSemantics, LbPolicy};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::trace::Trigger;

@@ -9,6 +9,9 @@
 //! | module | holds |
 //! |---|---|
 //! | [`engine`] | `Sim`: the state of the system, the event loop, `step`/`run_until` |
+//! | `event` | the events the queue carries and the kinds of reply to a SYN |
+//! | `ctx` | the narrow context a model takes instead of the world: clock, parameters, queue, a random stream, metrics, trace, totals |
+//! | `totals` | the run's counts of SYNs and attempts |
 //! | `checkpoint` | copies of the state to seek back to, and what they cost in bytes |
 //! | [`params`] | every knob, with the incident's values as defaults |
 //! | [`cluster`] | the rollout, pods, Cilium's part, external-dns and Route 53 |
@@ -33,7 +36,9 @@ pub mod backoff;
 mod checkpoint;
 pub mod client;
 pub mod cluster;
+mod ctx;
 pub mod engine;
+mod event;
 pub mod expiry;
 pub mod fabric;
 mod fold;
@@ -50,6 +55,7 @@ pub mod rng;
 pub mod route_memo;
 pub mod summary;
 pub mod time;
+mod totals;
 pub mod trace;
 
 pub use engine::Sim;

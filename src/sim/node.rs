@@ -161,7 +161,7 @@ impl VpcConntrack {
 /// The node's netfilter conntrack (facts.md §6): only packets that survive
 /// routing are confirmed; SYN_SENT 120 s, CLOSE 10 s, TIME_WAIT 120 s,
 /// ESTABLISHED counted. A refused flow (the pod's RST is its only reply) is
-/// deleted at once, not kept in CLOSE (`Sim::close_refused_flow`).
+/// deleted at once, not kept in CLOSE (`close_refused_flow` in `fabric/`).
 #[derive(Clone, Debug)]
 pub struct LinuxConntrack {
     /// `nf_conntrack_max`.

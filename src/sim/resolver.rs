@@ -7,7 +7,8 @@
 
 use super::client::ConnState;
 use super::cluster::Phase;
-use super::engine::{Ev, Sim};
+use super::engine::Sim;
+use super::event::Ev;
 use super::metrics::Global;
 use super::params::LbPolicy;
 use super::time::SimDuration;

@@ -3,7 +3,8 @@
 //! dialling again every dial timeout while it holds its slot.
 
 use super::{Hanging, Req, CACHE_MAX_TTL_S, CLUSTER_DNS, TCP_TIMEWAIT_LEN};
-use crate::sim::engine::{Ev, Sim};
+use crate::sim::engine::Sim;
+use crate::sim::event::Ev;
 use crate::sim::metrics::{Global, PerNode};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::trace::{Fate, PacketKind, PacketRecord, Trigger};

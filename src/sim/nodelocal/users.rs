@@ -3,7 +3,8 @@
 //! client's retries of a failed one.
 
 use super::{Req, RETRY_DELAY, TICK};
-use crate::sim::engine::{Ev, Sim};
+use crate::sim::engine::Sim;
+use crate::sim::event::Ev;
 use crate::sim::metrics::{Global, PerNode};
 use crate::sim::params::CorednsVersion;
 use crate::sim::rng::SimRng;

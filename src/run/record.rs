@@ -173,6 +173,7 @@ pub struct RunRecord {
 
 fn splice<T>(v: &mut Vec<T>, from: usize, add: Vec<T>) {
     v.truncate(from);
+    crate::sim::growth::reserve_by_half(v, add.len());
     v.extend(add);
 }
 

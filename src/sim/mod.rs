@@ -24,6 +24,7 @@
 //! | [`linux`] | the kernel's ingress path (shared with the lab) |
 //! | [`backoff`] | grpc-go and spec backoff arithmetic |
 //! | [`expiry`] | bounded counting of entries by expiry time |
+//! | [`growth`] | growing the big vectors by half, not doubling (a wasm memory never shrinks) |
 //! | [`metrics`] | per-second series |
 //! | [`trace`] | sampled packets, notable events, kernel log |
 //! | [`summary`] | the run's figures (the CLI's `--json`) |
@@ -42,6 +43,7 @@ mod event;
 pub mod expiry;
 pub mod fabric;
 mod fold;
+pub mod growth;
 pub mod linux;
 pub mod metrics;
 pub mod node;

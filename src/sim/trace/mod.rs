@@ -443,7 +443,7 @@ impl Trace {
     pub fn push_packet(&mut self, mut p: PacketRecord) -> u32 {
         p.id = self.packets.len() as u32;
         self.sampling.in_window += 1;
-        self.packets.push(p);
+        super::growth::push(&mut self.packets, p);
         p.id
     }
 
@@ -457,7 +457,7 @@ impl Trace {
             counts.resize(node + 1, 0);
         }
         counts[node] += 1;
-        self.packets.push(p);
+        super::growth::push(&mut self.packets, p);
         p.id
     }
 

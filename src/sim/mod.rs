@@ -20,7 +20,7 @@
 //! | [`fabric`] | packets through the VPC and the node's kernel |
 //! | [`node`] | a node: its `NetNs`, VPC and Linux conntrack, ICMP limits |
 //! | [`route_memo`] | a node's memo of its routing decisions per (client, pod) |
-//! | [`nodelocal`] | NodeLocal DNSCache and the service's users |
+//! | [`nodelocal`] | NodeLocal DNSCache and the service's users: methods on `NodeLocalDns` over the narrow context and its node |
 //! | [`linux`] | the kernel's ingress path (shared with the lab) |
 //! | [`backoff`] | grpc-go and spec backoff arithmetic |
 //! | [`expiry`] | bounded counting of entries by expiry time |

@@ -1,7 +1,7 @@
 //! The gRPC clients: channels, subchannel state machines, backoff and the
 //! DNS resolver: reconnect-on-disconnect (grpc-go ≤1.40), idle-on-disconnect
 //! (grpc-go ≥1.41, grpc-java) and deadline-paced (the spec's pacing, C-core's
-//! jitter), see [`GrpcSemantics`] (facts.md §2).
+//! jitter), see [`GrpcSemantics`](super::params::GrpcSemantics) (facts.md §2).
 //!
 //! Each client holds one channel per backend address (the post's clients),
 //! i.e. one subchannel per resolved IP. A subchannel's connection attempt is
@@ -12,7 +12,7 @@
 //!
 //! The subchannel's state machine and its backoff are in `subchannel.rs`,
 //! pure functions of the subchannel and explicit times; the attempt's
-//! packets are sampled through the narrow context ([`Ctx`]). The `impl Sim`
+//! packets are sampled through the narrow context (`Ctx`). The `impl Sim`
 //! here only wires them to the world: it finds the subchannel, its client
 //! and pod, builds the context and does what a transition asks (a
 //! re-resolution, a connect, a timer) in the order grpc-go does it.

@@ -30,7 +30,7 @@
 //! the per-second bookkeeping in `health.rs`.
 //!
 //! The handlers are methods on [`NodeLocalDns`] that take the narrow
-//! context ([`Ctx`](super::ctx::Ctx)) and the node it runs on ([`Host`]), not the world:
+//! context (`Ctx`) and the node it runs on (`Host`), not the world:
 //! node-local-dns touches nothing else (it draws from its own streams,
 //! never from the context's). `Sim` only dispatches its events to them.
 

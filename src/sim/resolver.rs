@@ -5,14 +5,14 @@
 //! and applies the answer to the client's channels: new addresses get a
 //! channel that connects at once, vanished ones are shut down.
 
-use super::client::Client;
-use super::cluster::Phase;
+use super::client::{CachedAnswer, Client};
+use super::cluster::{Phase, Route53};
 use super::ctx::{ctx, Ctx};
 use super::engine::Sim;
 use super::event::Ev;
 use super::metrics::Global;
 use super::params::LbPolicy;
-use super::time::SimDuration;
+use super::time::{SimDuration, SimTime};
 use super::trace::Trigger;
 
 impl Client {
@@ -33,6 +33,20 @@ impl Client {
     }
 }
 
+impl CachedAnswer {
+    /// The Route 53 version a client node's cache answers with at `now`:
+    /// the one it holds while younger than `ttl`, else the one visible now
+    /// (fetched and kept).
+    fn read(&mut self, r53: &Route53, now: SimTime, ttl: SimDuration) -> usize {
+        let fresh = matches!(self.fetched, Some(f) if now < f + ttl);
+        if !fresh {
+            self.fetched = Some(now);
+            self.version = r53.visible_at(now);
+        }
+        self.version
+    }
+}
+
 impl Sim {
     /// `ResolveNow` for client `client` ([`Client::resolve_now`]).
     pub(crate) fn resolve_now(&mut self, client: u32) {
@@ -43,13 +57,8 @@ impl Sim {
     fn dns_answer(&mut self, client: u32) -> Vec<u32> {
         let node = self.clients[client as usize].dns_node as usize;
         let ttl = SimDuration::from_secs(self.p.dns_ttl_s);
-        let entry = &mut self.client_dns[node];
-        let fresh = matches!(entry.fetched, Some(f) if self.now < f + ttl);
-        if !fresh {
-            entry.fetched = Some(self.now);
-            entry.version = self.route53.visible_at(self.now);
-        }
-        self.route53.versions[entry.version].pods.clone()
+        let version = self.client_dns[node].read(&self.route53, self.now, ttl);
+        self.route53.versions[version].pods.clone()
     }
 
     pub(crate) fn on_resolve(&mut self, client: u32) {

@@ -252,25 +252,23 @@ fn published(pods: &[Pod], mode: ExternalDnsMode) -> Vec<u32> {
         .collect()
 }
 
-impl Sim {
-    pub(crate) fn init_cluster(&mut self) {
-        let n = self.nodes.len().max(1) as u32;
-        for i in 0..self.p.replicas {
-            let node = (i % n) as u16;
-            let pod = self.create_pod(node, 0);
-            let p = &mut self.pods[pod as usize];
-            p.phase = Phase::Ready;
-            p.ready_at = Some(SimTime::ZERO);
-        }
-        let pods: Vec<u32> = (0..self.pods.len() as u32).collect();
-        self.route53.versions.push(DnsVersion {
-            at: SimTime::ZERO,
-            visible: SimTime::ZERO,
-            pods,
-        });
-    }
+/// What the Deployment controller works on: every pod that ever existed,
+/// the nodes they are placed on (Cilium sets up each new pod's endpoint
+/// there), and whether the rollout has finished. The rolling update takes
+/// this and the narrow context (with the cluster's random stream), not the
+/// world.
+pub(crate) struct Deployment<'a> {
+    /// Every pod that ever existed.
+    pub pods: &'a mut Vec<Pod>,
+    /// The service nodes.
+    pub nodes: &'a mut [Node],
+    /// The rollout has finished (noted once).
+    pub done: &'a mut bool,
+}
 
-    fn create_pod(&mut self, node: u16, revision: u8) -> u32 {
+impl Deployment<'_> {
+    /// A new pod of `revision` on `node`, created at `now`, Starting.
+    fn create_pod(&mut self, now: SimTime, node: u16, revision: u8) -> u32 {
         let index = self.pods.len() as u32;
         let nd = &mut self.nodes[node as usize];
         let slot = nd.next_slot;
@@ -283,7 +281,7 @@ impl Sim {
             node,
             revision,
             phase: Phase::Starting,
-            created: self.now,
+            created: now,
             ready_at: None,
             terminated_at: None,
             deleted_at: None,
@@ -296,32 +294,23 @@ impl Sim {
         index
     }
 
-    /// The pod owning `ip`, if any pod ever had it.
-    pub fn pod_by_ip(&self, ip: Ipv4Addr) -> Option<u32> {
-        let o = ip.octets();
-        if o[0] != 10 || o[1] != 0 || o[2] < 64 || o[2] >= 128 {
-            return None;
-        }
-        self.pods.iter().find(|p| p.ip == ip).map(|p| p.index)
-    }
-
-    pub(crate) fn on_rollout_begin(&mut self) {
-        self.trace.note(
-            self.now,
+    /// The rollout begins (the new ReplicaSet's first pass).
+    pub(crate) fn begin(&mut self, cx: &mut Ctx) {
+        cx.note(
             Notable::RolloutStarted,
             format!(
                 "Rollout starts: {} replicas, maxSurge {}%, maxUnavailable {}%",
-                self.p.replicas, self.p.max_surge_pct, self.p.max_unavailable_pct
+                cx.p.replicas, cx.p.max_surge_pct, cx.p.max_unavailable_pct
             ),
         );
-        self.deployment_sync();
+        self.sync(cx);
     }
 
     /// One pass of the Deployment controller's rolling update.
-    pub(crate) fn deployment_sync(&mut self) {
-        let r = self.p.replicas;
-        let mut surge = (r * self.p.max_surge_pct).div_ceil(100);
-        let unavail = r * self.p.max_unavailable_pct / 100;
+    pub(crate) fn sync(&mut self, cx: &mut Ctx) {
+        let r = cx.p.replicas;
+        let mut surge = (r * cx.p.max_surge_pct).div_ceil(100);
+        let unavail = r * cx.p.max_unavailable_pct / 100;
         if surge == 0 && unavail == 0 {
             surge = 1;
         }
@@ -348,13 +337,12 @@ impl Sim {
         let target = r.min(allowed);
         for _ in new_total..target {
             let node = self.least_loaded_node();
-            let pod = self.create_pod(node, 1);
-            let jitter = self.rng_cluster.range_inclusive(900, 1_100);
-            let startup = SimDuration::from_micros(self.p.pod_startup_s * 1_000 * jitter);
-            self.schedule(startup, Ev::PodReady(pod));
+            let pod = self.create_pod(cx.now, node, 1);
+            let jitter = cx.rng.range_inclusive(900, 1_100);
+            let startup = SimDuration::from_micros(cx.p.pod_startup_s * 1_000 * jitter);
+            cx.schedule(startup, Ev::PodReady(pod));
             let ip = self.pods[pod as usize].ip;
-            self.trace.note(
-                self.now,
+            cx.note(
                 Notable::PodCreated { pod },
                 format!(
                     "Pod {} created on node {} with IP {ip}",
@@ -390,17 +378,16 @@ impl Sim {
                 .expect("non-empty");
             candidates.retain(|c| *c != best);
             self.pods[best as usize].phase = Phase::Terminating;
-            self.schedule(SimDuration::ZERO, Ev::PodTerminate(best));
+            cx.schedule(SimDuration::ZERO, Ev::PodTerminate(best));
             can_remove -= 1;
         }
         let old_left = self
             .pods
             .iter()
             .any(|p| p.revision == 0 && p.phase != Phase::Deleted);
-        if !old_left && new_ready == r && !self.rollout_done {
-            self.rollout_done = true;
-            self.trace.note(
-                self.now,
+        if !old_left && new_ready == r && !*self.done {
+            *self.done = true;
+            cx.note(
                 Notable::RolloutFinished,
                 "Rollout complete: every replica runs the new version".into(),
             );
@@ -409,7 +396,7 @@ impl Sim {
 
     fn least_loaded_node(&self) -> u16 {
         let mut load = vec![0u32; self.nodes.len()];
-        for p in &self.pods {
+        for p in self.pods.iter() {
             if p.phase != Phase::Deleted {
                 load[p.node as usize] += 1;
             }
@@ -421,16 +408,73 @@ impl Sim {
             .unwrap_or(0)
     }
 
-    pub(crate) fn on_pod_ready(&mut self, pod: u32) {
+    /// Pod `pod`'s readiness probe passes: Ready, and the controller's next
+    /// pass.
+    pub(crate) fn pod_ready(&mut self, cx: &mut Ctx, pod: u32) {
         let p = &mut self.pods[pod as usize];
         if p.phase != Phase::Starting {
             return;
         }
         p.phase = Phase::Ready;
-        p.ready_at = Some(self.now);
+        p.ready_at = Some(cx.now);
         let text = format!("Pod {} is Ready ({})", p.name(), p.ip);
-        self.trace.note(self.now, Notable::PodReady { pod }, text);
-        self.deployment_sync();
+        cx.note(Notable::PodReady { pod }, text);
+        self.sync(cx);
+    }
+}
+
+/// The [`Deployment`] over `sim`'s fields (a macro for the same reason as
+/// `ctx!`: the context borrows other fields beside it).
+macro_rules! deployment {
+    ($sim:ident) => {
+        Deployment {
+            pods: &mut $sim.pods,
+            nodes: &mut $sim.nodes,
+            done: &mut $sim.rollout_done,
+        }
+    };
+}
+
+impl Sim {
+    pub(crate) fn init_cluster(&mut self) {
+        let n = self.nodes.len().max(1) as u32;
+        let now = self.now;
+        let d = &mut deployment!(self);
+        for i in 0..self.p.replicas {
+            let node = (i % n) as u16;
+            let pod = d.create_pod(now, node, 0);
+            let p = &mut d.pods[pod as usize];
+            p.phase = Phase::Ready;
+            p.ready_at = Some(SimTime::ZERO);
+        }
+        let pods: Vec<u32> = (0..self.pods.len() as u32).collect();
+        self.route53.versions.push(DnsVersion {
+            at: SimTime::ZERO,
+            visible: SimTime::ZERO,
+            pods,
+        });
+    }
+
+    /// The pod owning `ip`, if any pod ever had it.
+    pub fn pod_by_ip(&self, ip: Ipv4Addr) -> Option<u32> {
+        let o = ip.octets();
+        if o[0] != 10 || o[1] != 0 || o[2] < 64 || o[2] >= 128 {
+            return None;
+        }
+        self.pods.iter().find(|p| p.ip == ip).map(|p| p.index)
+    }
+
+    pub(crate) fn on_rollout_begin(&mut self) {
+        deployment!(self).begin(&mut ctx!(self, rng_cluster));
+    }
+
+    /// One pass of the Deployment controller ([`Deployment::sync`]).
+    pub(crate) fn deployment_sync(&mut self) {
+        deployment!(self).sync(&mut ctx!(self, rng_cluster));
+    }
+
+    pub(crate) fn on_pod_ready(&mut self, pod: u32) {
+        deployment!(self).pod_ready(&mut ctx!(self, rng_cluster), pod);
     }
 
     pub(crate) fn on_pod_terminate(&mut self, pod: u32) {

@@ -61,6 +61,13 @@ impl Ctx<'_> {
         self.queue.push(self.now + after, ev);
     }
 
+    /// Schedules `ev` at `at`, or now if `at` has passed (the clock is
+    /// never set back).
+    #[inline]
+    pub fn schedule_at(&mut self, at: SimTime, ev: Ev) {
+        self.queue.push(at.max(self.now), ev);
+    }
+
     /// Records the fate of sampled packet `sample` (`u32::MAX`: not
     /// sampled, nothing to record) as of now.
     #[inline]

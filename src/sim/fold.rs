@@ -12,7 +12,7 @@
 //! sampled clients, whose packets are recorded as they happen. It changes no
 //! figure: `tests/engine.rs` runs a scenario with it on and off.
 
-use crate::sim::client::ConnState;
+use crate::sim::client::{retransmits_within, ConnState, Then};
 use crate::sim::engine::Sim;
 use crate::sim::event::Ev;
 use crate::sim::params::{GrpcSemantics, LbPolicy};
@@ -54,9 +54,8 @@ impl Sim {
     /// generation. Only for subchannels that [`Sim::reconnect_folds`], where
     /// that is IDLE and an immediate connect.
     fn reconnect_as_of(&mut self, sub: u32, at: SimTime) -> u32 {
-        let s = &mut self.subs[sub as usize];
-        s.backoff_idx = s.backoff_idx.saturating_add(1);
-        s.state = ConnState::Idle;
+        let then = self.subs[sub as usize].backoff_done(self.p.grpc_semantics);
+        debug_assert_eq!(then, Then::Idle, "only ≥1.41 round_robin folds");
         self.start_attempt(sub, at).0
     }
 
@@ -149,12 +148,7 @@ impl Sim {
     #[inline]
     fn fail_certainly(&mut self, sub: u32, fails_at: SimTime, next: Trigger) {
         let at = self.backoff_end(sub, fails_at);
-        let s = &mut self.subs[sub as usize];
-        s.state = ConnState::TransientFailure;
-        s.folded = true;
-        s.next_trigger = next;
-        s.dial_deadline = fails_at;
-        let gen = s.gen;
+        let gen = self.subs[sub as usize].fail_folded(fails_at, next);
         let arrive = at + SimDuration::from_micros(self.p.network_latency_us);
         // An attempt whose SYN would still be in flight at the end runs
         // unfolded, so that it is counted like every other.
@@ -211,7 +205,7 @@ impl Sim {
     fn timeout_is_certain_and_silent(&self, sub: u32, deadline: SimTime) -> bool {
         let s = &self.subs[sub as usize];
         let dial = deadline.saturating_since(s.last_attempt).micros();
-        if self.retransmits_within(dial) {
+        if retransmits_within(&self.syn_retx_ms, dial) {
             return false;
         }
         if self.p.grpc_semantics == GrpcSemantics::ReconnectOnDisconnect {

@@ -14,13 +14,13 @@
 //! | `totals` | the run's counts of SYNs and attempts |
 //! | `checkpoint` | copies of the state to seek back to, and what they cost in bytes |
 //! | [`params`] | every knob, with the incident's values as defaults |
-//! | [`cluster`] | the rollout, pods, Cilium's part, external-dns and Route 53 |
-//! | [`client`] | gRPC channels, subchannel states, backoff |
+//! | [`cluster`] | the rollout (`Deployment`, over the narrow context), pods, Cilium's part, external-dns and Route 53 |
+//! | [`client`] | gRPC channels; `client/subchannel.rs`: the subchannel's state machine and backoff as functions of `Sub` with explicit times |
 //! | `resolver` | a client's DNS resolver: `ResolveNow`, its rate limit, the node cache, applying answers |
 //! | [`fabric`] | packets through the VPC and the node's kernel |
 //! | [`node`] | a node: its `NetNs`, VPC and Linux conntrack, ICMP limits |
 //! | [`route_memo`] | a node's memo of its routing decisions per (client, pod) |
-//! | [`nodelocal`] | NodeLocal DNSCache and the service's users |
+//! | [`nodelocal`] | NodeLocal DNSCache and the service's users: methods on `NodeLocalDns` over the narrow context and its node |
 //! | [`linux`] | the kernel's ingress path (shared with the lab) |
 //! | [`backoff`] | grpc-go and spec backoff arithmetic |
 //! | [`expiry`] | bounded counting of entries by expiry time |

@@ -5,43 +5,60 @@
 //! and applies the answer to the client's channels: new addresses get a
 //! channel that connects at once, vanished ones are shut down.
 
-use super::client::ConnState;
-use super::cluster::Phase;
+use super::client::{CachedAnswer, Client};
+use super::cluster::{Phase, Route53};
+use super::ctx::{ctx, Ctx};
 use super::engine::Sim;
 use super::event::Ev;
 use super::metrics::Global;
 use super::params::LbPolicy;
-use super::time::SimDuration;
+use super::time::{SimDuration, SimTime};
 use super::trace::Trigger;
 
-impl Sim {
-    /// `ResolveNow`: resolve at once, or when the rate limit allows.
-    pub(crate) fn resolve_now(&mut self, client: u32) {
-        let c = &mut self.clients[client as usize];
-        if c.resolve_pending {
+impl Client {
+    /// `ResolveNow` for this client (number `id`): resolve at once, or when
+    /// the rate limit allows; nothing if a resolution is already scheduled.
+    pub(crate) fn resolve_now(&mut self, id: u32, cx: &mut Ctx) {
+        if self.resolve_pending {
             return;
         }
-        c.resolve_pending = true;
-        let min = SimDuration::from_secs(self.p.min_time_between_resolutions_s);
-        let at = match c.last_resolution {
-            Some(last) => (last + min).max(self.now),
-            None => self.now,
+        self.resolve_pending = true;
+        let min = SimDuration::from_secs(cx.p.min_time_between_resolutions_s);
+        let at = match self.last_resolution {
+            Some(last) => (last + min).max(cx.now),
+            None => cx.now,
         };
-        c.resolve_at = at;
-        self.schedule_at(at, Ev::Resolve { client });
+        self.resolve_at = at;
+        cx.schedule_at(at, Ev::Resolve { client: id });
+    }
+}
+
+impl CachedAnswer {
+    /// The Route 53 version a client node's cache answers with at `now`:
+    /// the one it holds while younger than `ttl`, else the one visible now
+    /// (fetched and kept).
+    fn read(&mut self, r53: &Route53, now: SimTime, ttl: SimDuration) -> usize {
+        let fresh = matches!(self.fetched, Some(f) if now < f + ttl);
+        if !fresh {
+            self.fetched = Some(now);
+            self.version = r53.visible_at(now);
+        }
+        self.version
+    }
+}
+
+impl Sim {
+    /// `ResolveNow` for client `client` ([`Client::resolve_now`]).
+    pub(crate) fn resolve_now(&mut self, client: u32) {
+        self.clients[client as usize].resolve_now(client, &mut ctx!(self, rng_net));
     }
 
     /// The service's addresses as this client's node cache returns them now.
     fn dns_answer(&mut self, client: u32) -> Vec<u32> {
         let node = self.clients[client as usize].dns_node as usize;
         let ttl = SimDuration::from_secs(self.p.dns_ttl_s);
-        let entry = &mut self.client_dns[node];
-        let fresh = matches!(entry.fetched, Some(f) if self.now < f + ttl);
-        if !fresh {
-            entry.fetched = Some(self.now);
-            entry.version = self.route53.visible_at(self.now);
-        }
-        self.route53.versions[entry.version].pods.clone()
+        let version = self.client_dns[node].read(&self.route53, self.now, ttl);
+        self.route53.versions[version].pods.clone()
     }
 
     pub(crate) fn on_resolve(&mut self, client: u32) {
@@ -66,11 +83,7 @@ impl Sim {
             .partition(|(pod, _)| answer.contains(pod));
         for (pod, sub) in &gone {
             self.materialize_reconnect(*sub);
-            let s = &mut self.subs[*sub as usize];
-            let was_ready = s.state == ConnState::Ready;
-            s.state = ConnState::Shutdown;
-            s.gen = s.gen.wrapping_add(1);
-            if was_ready {
+            if self.subs[*sub as usize].shutdown() {
                 self.close_connection(*sub);
             }
             if self.pods[*pod as usize].phase == Phase::Deleted {

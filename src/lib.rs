@@ -12,7 +12,7 @@
 //! | exports | [`export`] | trace/metrics → CSV, pcap, flow logs, kernel log |
 //! | explanations | [`explain`] | why-chains, kernel walks, comparisons, from records and parameters |
 //! | whole run | [`run`] | a scenario run to its end in slices, streamed as the page's record |
-//! | formatting | [`format`] | numbers and simulated times, printed one way by page and CLI |
+//! | formatting | [`mod@format`] | numbers and simulated times, printed one way by page and CLI |
 //! | view model | [`viz`] | snapshots → positions, colours, chart series and drawing |
 //! | UI | `ui` (wasm only) | Yew components, canvas/SVG, animation, URL, browser APIs |
 

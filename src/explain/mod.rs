@@ -4,7 +4,7 @@
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`why`] | the inspector's chain of causes and a packet's path |
+//! | [`mod@why`] | the inspector's chain of causes and a packet's path |
 //! | [`kernel`] | the kernel step-through of one SYN, with what-if toggles |
 //! | [`compare`] | what a comparison runs and where two runs part |
 

@@ -1,7 +1,6 @@
 //! Exports: the engine's trace and metrics in formats other tools read.
 //!
-//! Every function here is pure: it takes a finished (or paused)
-//! [`Sim`](crate::sim::Sim) and
+//! Every function here is pure: it takes a finished (or paused) [`Sim`] and
 //! returns bytes or text, with no file system, clock or randomness, so the
 //! same code serves the CLI and the browser (which offers the result as a
 //! download). Each format's module cites the specification it follows.

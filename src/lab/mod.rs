@@ -7,7 +7,7 @@
 //! input line is one command; `#` starts a comment. Commands print what
 //! iproute2 prints (stdout) or its error text (stderr); a command the lab does
 //! not model prints `lab: unsupported: <command>` and the lab goes on.
-//! `ip route get … iif DEV` runs the very [`route_input`] the engine uses for
+//! `ip route get … iif DEV` runs the very [`route_input`](crate::sim::linux::route_input) the engine uses for
 //! every packet, and with `--explain` prints its step-through.
 
 mod inet;

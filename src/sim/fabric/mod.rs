@@ -10,7 +10,7 @@
 //! martians never are (facts.md §1.5).
 //!
 //! The path is a sequence of stages (`stages.rs`), each taking the narrow
-//! context ([`super::ctx::Ctx`]) and the state it owns (a table, the node)
+//! context (`Ctx`, `sim/ctx.rs`) and the state it owns (a table, the node)
 //! and returning a verdict, the way the kernel's input path reads; where it
 //! ends is recorded in one place (`fate.rs`). This file holds what needs
 //! the world: reading the SYN's subchannel, client and pod, the answer back

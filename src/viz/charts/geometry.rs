@@ -162,7 +162,7 @@ pub(super) const MARKER_GAP: i32 = 4;
 /// and its label's width (in time order), the label's left x and its row,
 /// or `None` when it fits in no row. A label sits right of its line, or left
 /// of it when it would cross `right`, never left of `left`; it takes the
-/// first row where it keeps [`MARKER_GAP`] from every label already there,
+/// first row where it keeps `MARKER_GAP` from every label already there,
 /// so no two labels overlap.
 pub fn layout_marker_labels(
     markers: &[(i32, i32)],

@@ -10,8 +10,8 @@
 //!    ([`ChartSpec::with_cursor`]) on a spec without recomputing it, hover
 //!    read-outs come from [`series_at`], and a URL can name one chart by its
 //!    stable [`ChartSpec::id`].
-//! 2. [`draw`] draws one spec on a plotters [`DrawingArea`]. It is generic
-//!    over the [`DrawingBackend`] because the same code must serve two
+//! 2. [`draw`] draws one spec on a plotters `DrawingArea`. It is generic
+//!    over the `DrawingBackend` because the same code must serve two
 //!    targets: in the browser the backend is `plotters-canvas` on a
 //!    `<canvas>`, and natively `tests/charts.rs` uses plotters' SVG backend
 //!    and checks the structure of what was drawn (titles, one polyline per

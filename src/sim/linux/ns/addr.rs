@@ -190,7 +190,7 @@ impl NetNs {
 
     /// `ip addr del A/N dev NAME` (`inet_rtm_deladdr` → `__inet_del_ifa`):
     /// deleting a primary first deletes its secondaries (`promote_secondaries`
-    /// is 0), each through [`Self::del_ifaddr_routes`]; deleting the last
+    /// is 0), each through `del_ifaddr_routes`; deleting the last
     /// address flushes every route through the device (`fib_inetaddr_event`
     /// → `fib_disable_ip(force)`). No such address: `EADDRNOTAVAIL`.
     pub fn addr_del(&mut self, name: &str, addr: Ipv4Addr, len: u8) -> Result<(), NetlinkError> {

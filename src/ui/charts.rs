@@ -50,11 +50,17 @@ struct Drawn {
     specs: Option<(DrawnFor, Rc<Vec<vc::ChartSpec>>)>,
 }
 
+/// How far a run is known, for deciding when the charts are stale: while
+/// it streams in, in tenths of its length, so that the charts are redrawn
+/// ten times as it arrives rather than with every chunk (each pass of every
+/// chart takes the page's thread from the work of a two-core machine,
+/// where the worker runs on the other core), and once more when it ends.
 fn known(r: &crate::run::RunRecord) -> u64 {
     if r.finished() {
         u64::MAX
     } else {
-        r.done_to.micros()
+        let tenth = (r.end().micros() / 10).max(1);
+        r.done_to.micros() / tenth * tenth
     }
 }
 

@@ -1,7 +1,8 @@
-//! The root component: the workers, URL sync, keyboard and the page's
-//! layout. The view state and the contexts components read are in
-//! [`super::state`]; the animation loop (the clock, the topology, the
-//! charts' cursors) in [`super::frame`].
+//! The root component: the workers and the page's layout. The view state
+//! and the contexts components read are in [`super::state`]; the animation
+//! loop (the clock, the topology, the charts' cursors) in [`super::frame`];
+//! the URL kept in step and the other effects in [`super::hooks`]; the
+//! keyboard in [`super::keys`].
 //!
 //! The page never runs the simulation: [`super::page::Page`] holds what the
 //! workers have streamed of the whole run, and every panel draws from it.
@@ -9,15 +10,14 @@
 use super::frame;
 use super::page::{Page, PageRef, Which};
 use super::state::{initial_view, view_state, Action, Ctx, ViewCtx};
-use super::util;
 use super::{
     assumptions, charts, controls, embed, eventlog, exports, inspector, kernel, lab, lens, story,
     storymode, topology, tour, transport,
 };
+use super::{hooks, keys};
 use crate::explain::compare;
 use crate::scenario::url;
 use crate::sim::time::SimTime;
-use gloo::events::EventListener;
 use yew::prelude::*;
 
 /// The root component.
@@ -70,70 +70,9 @@ pub fn app() -> Html {
         .clone()
     };
 
-    // Keep the URL equal to the state (replaceState: no history spam).
-    {
-        let page = page.clone();
-        let deps = ((*view).clone(), version);
-        use_effect_with(deps, move |(v, _)| {
-            let p = page.borrow();
-            if !p.clock.playing {
-                let q = format!("?{}", url::encode(&view_state(v, &p)));
-                if let Some(w) = web_sys::window() {
-                    let same = w.location().search().map(|s| s == q).unwrap_or(false);
-                    if !same {
-                        if let Ok(h) = w.history() {
-                            let _ = h.replace_state_with_url(
-                                &wasm_bindgen::JsValue::NULL,
-                                "",
-                                Some(&q),
-                            );
-                        }
-                    }
-                }
-            }
-            || ()
-        });
-    }
-
-    // Canvas sizes are cached between resizes (util::css_size).
-    use_effect_with((), move |_| {
-        let listener =
-            web_sys::window().map(|w| EventListener::new(&w, "resize", |_| util::layout_changed()));
-        move || drop(listener)
-    });
-
-    // Keyboard: space, arrows, [ ], n/N, ?, Escape.
-    {
-        let page = page.clone();
-        let view = view.clone();
-        let force = force.clone();
-        use_effect_with((), move |_| {
-            let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
-                let opts = gloo::events::EventListenerOptions::enable_prevent_default();
-                EventListener::new_with_options(&doc, "keydown", opts, move |ev| {
-                    let Some(ev) = wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(ev)
-                    else {
-                        return;
-                    };
-                    if let Some(t) = ev.target().and_then(|t| {
-                        wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(t).ok()
-                    }) {
-                        let tag = t.tag_name();
-                        if tag == "INPUT" || tag == "SELECT" || tag == "TEXTAREA" {
-                            return;
-                        }
-                    }
-                    let handled = transport::on_key(&page, &view, &ev.key(), ev.shift_key());
-                    if handled {
-                        ev.prevent_default();
-                        page.borrow_mut().version += 1;
-                        force.force_update();
-                    }
-                })
-            });
-            move || drop(listener)
-        });
-    }
+    hooks::use_url_sync(&page, &view, version);
+    hooks::use_resize();
+    keys::use_keyboard(&page, &view, &force);
 
     let ctx = Ctx {
         page: page.clone(),
@@ -177,33 +116,7 @@ pub fn app() -> Html {
         }
     };
 
-    // An embedded kernel panel with no packet shows the latest SYN to a
-    // deleted pod (the first of the run if there is none yet).
-    {
-        let view = view.clone();
-        let page = page.clone();
-        let pick = view.embed.as_deref() == Some("kernel") && view.selected.is_none();
-        let finished = page.borrow().record().is_some_and(|r| r.finished());
-        use_effect_with((pick, finished), move |(pick, finished)| {
-            if *pick && *finished {
-                let found = {
-                    let p = page.borrow();
-                    p.record()
-                        .and_then(|r| r.syn_to_deleted_pod(p.clock.t))
-                        .map(|q| (q.id, q.sent))
-                };
-                if let Some((id, sent)) = found {
-                    let mut p = page.borrow_mut();
-                    if sent > p.clock.t {
-                        p.seek(sent);
-                    }
-                    drop(p);
-                    view.dispatch(Action::Select(Some(id)));
-                }
-            }
-            || ()
-        });
-    }
+    hooks::use_kernel_embed_pick(&page, &view);
 
     // Story mode, on its own or embedded (`embed=story`).
     if view.story || view.embed.as_deref() == Some("story") {

@@ -125,6 +125,17 @@ perf.worker_run_ms = +(await page.evaluate(() => (window.__runMs || []).slice(-1
 const longTasks = await page.evaluate(() => window.__longTasks);
 check(Array.isArray(longTasks), 'the Long Tasks API is available');
 perf.long_task_ms_max_at_load = longTasks && longTasks.length ? +Math.max(...longTasks).toFixed(0) : 0;
+// The worker's own figures: its run from reading the request to the last
+// slice, and both wasm memories when the run ended.
+const own = await page.evaluate(() => [window.__workerRunMs, window.__workerWasmMb, window.__pageWasmMb].map((a) => (a || [NaN]).slice(-1)[0]));
+perf.in_worker_run_ms = Math.round(own[0]);
+perf.worker_wasm_mb = Math.round(own[1]);
+perf.page_wasm_mb = Math.round(own[2]);
+check(own.every((x) => x > 0), `the worker reports its run time and both wasm memories (${own.map((x) => Math.round(x)).join(' ms, ')} MB)`);
+// At t = 0 the moment track brings the exact state: a fresh load asks the
+// worker no question (one makes it build a second copy of the simulation).
+const asked = await page.evaluate(() => (window.__seekMs || []).length);
+check(asked === 0, `a fresh load at t = 0 asks the worker for no exact moment (${asked} asked)`);
 console.log(`interactive after ${perf.interactive_ms} ms; whole run known after ${perf.whole_run_known_ms} ms (worker ${perf.worker_run_ms} ms); long tasks ${JSON.stringify(longTasks)}`);
 await chartsDone();
 await axeCheck('the whole page at load, the run known', 'load');

@@ -1,5 +1,5 @@
 //! What the event queue carries: the events, and the kinds of reply a SYN
-//! can get. They are apart from `engine.rs` (which pops and dispatches
+//! can get. They are apart from `engine/` (which pops and dispatches
 //! them) because the models schedule them: a model that only needs an event
 //! or a reply kind then has no reason to import the world's module.
 

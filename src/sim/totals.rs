@@ -1,5 +1,5 @@
 //! The run's totals: counts of what happened to the clients' SYNs and
-//! attempts, which the summary reports. Apart from `engine.rs` so that a
+//! attempts, which the summary reports. Apart from `engine/` so that a
 //! model can count through its narrow context ([`super::ctx::Ctx`]) without
 //! the world's module; `engine` re-exports both types under their old path.
 

@@ -56,7 +56,7 @@ pub struct Sub {
     /// backoff the ranges allow has long reached its maximum.
     pub backoff_idx: u16,
     /// The current attempt's failure was certain and silent, so its failure
-    /// and backoff run as one timer (`fold.rs`). The state is then
+    /// and backoff run as one timer (`wiring/fold.rs`). The state is then
     /// TRANSIENT_FAILURE from the moment that is known: nothing outside the
     /// subchannel can tell it from CONNECTING before `dial_deadline`.
     pub folded: bool,
@@ -87,7 +87,7 @@ const _: () = assert!(std::mem::size_of::<Sub>() == 64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Then {
     /// It is IDLE: round_robin connects at once, pick_first waits for the
-    /// next RPC (`Sim::idle_action`).
+    /// next RPC (`Sim::idle_action`, `sim/wiring/clients.rs`).
     Idle,
     /// It connects at once (grpc-go ≤1.40's reconnect loop, the spec).
     Connect,
@@ -300,7 +300,7 @@ impl Sub {
 
     /// CONNECTING → TRANSIENT_FAILURE ahead of time: the attempt will fail
     /// at `fails_at` with nothing seen outside the subchannel, so its
-    /// failure and backoff run as one timer (`fold.rs`). Returns the
+    /// failure and backoff run as one timer (`wiring/fold.rs`). Returns the
     /// timer's generation.
     #[inline]
     pub(crate) fn fail_folded(&mut self, fails_at: SimTime, next: Trigger) -> u32 {

@@ -43,7 +43,7 @@ pub(crate) enum End {
 /// Records a SYN's `end` on `node`, the SYN sent to `pod` (sampled packet
 /// `sample`; `u32::MAX`: not sampled).
 #[inline]
-pub(super) fn record(cx: &mut Ctx, node: &mut Node, pod: &mut Pod, sample: u32, end: End) {
+pub(in crate::sim) fn record(cx: &mut Ctx, node: &mut Node, pod: &mut Pod, sample: u32, end: End) {
     let i = usize::from(node.index);
     match end {
         End::VpcAllowance => {

@@ -21,7 +21,7 @@ use crate::sim::time::{SimDuration, SimTime};
 use std::net::Ipv4Addr;
 
 /// What the stages read of a SYN.
-pub(super) struct Syn {
+pub(in crate::sim) struct Syn {
     /// The client pod's address (the source).
     pub src: Ipv4Addr,
     /// The pod's address (the destination).
@@ -37,7 +37,7 @@ pub(super) struct Syn {
 /// The expiries of a flow's entries in the node's two tables, the VPC's and
 /// the Linux conntrack's (`SimTime::ZERO`: none).
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Held {
+pub(in crate::sim) struct Held {
     /// The VPC's entry.
     pub vpc: SimTime,
     /// The Linux conntrack's entry.
@@ -64,7 +64,7 @@ pub(super) enum Verdict<T> {
 /// entries its flow holds afterwards (`prev`: those the flow's earlier SYNs
 /// left; a retransmission finds them).
 #[inline]
-pub(super) fn walk(cx: &mut Ctx, node: &mut Node, syn: &Syn, prev: Held) -> (End, Held) {
+pub(in crate::sim) fn walk(cx: &mut Ctx, node: &mut Node, syn: &Syn, prev: Held) -> (End, Held) {
     // 1. The VPC: the instance's conntrack must track the flow.
     let vpc = match vpc_conntrack(cx, &mut node.vpc, prev.vpc) {
         Verdict::Pass(exp) => exp,

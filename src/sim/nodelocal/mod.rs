@@ -32,7 +32,8 @@
 //! The handlers are methods on [`NodeLocalDns`] that take the narrow
 //! context (`Ctx`) and the node it runs on (`Host`), not the world:
 //! node-local-dns touches nothing else (it draws from its own streams,
-//! never from the context's). `Sim` only dispatches its events to them.
+//! never from the context's). The engine's wiring (`sim/wiring/nodelocal.rs`)
+//! only dispatches its events to them.
 
 mod health;
 #[cfg(test)]
@@ -40,8 +41,8 @@ mod tests;
 mod upstream;
 mod users;
 
-use super::ctx::ctx;
-use super::engine::Sim;
+pub(in crate::sim) use users::tick as users_tick;
+
 use super::node::Node;
 use super::params::Params;
 use super::ports::{self, EphemeralPorts};
@@ -82,45 +83,6 @@ pub(crate) struct Host<'a> {
     /// `Sim::syn_retx_ms`: the kernel's SYN retransmissions, ms after the
     /// first SYN.
     pub syn_retx_ms: &'a [u64],
-}
-
-/// The thin dispatch: each builds the context and hands the event to the
-/// instance of its node. The context's random stream is not drawn from
-/// (node-local-dns has streams of its own).
-impl Sim {
-    pub(crate) fn on_dns_tick(&mut self) {
-        let mut serving = vec![0u64; self.nodes.len()];
-        for p in &self.pods {
-            if p.serving() {
-                serving[p.node as usize] += 1;
-            }
-        }
-        users::tick(
-            &mut ctx!(self, rng_net),
-            &mut self.nld,
-            &mut self.nodes,
-            &self.syn_retx_ms,
-            &serving,
-            &mut self.dns_batch,
-        );
-    }
-
-    pub(crate) fn on_nld_retry(&mut self, node: u16, slot: u32) {
-        let node = usize::from(node);
-        let host = &mut Host {
-            node: &mut self.nodes[node],
-            syn_retx_ms: &self.syn_retx_ms,
-        };
-        self.nld[node].on_retry(&mut ctx!(self, rng_net), host, slot);
-    }
-
-    /// Per-second bookkeeping for node-local-dns and throughput.
-    pub(crate) fn nld_second(&mut self) {
-        let cx = &mut ctx!(self, rng_net);
-        for (d, nd) in self.nld.iter_mut().zip(self.nodes.iter_mut()) {
-            d.second(cx, nd);
-        }
-    }
 }
 
 /// One user request attempt's progress.

@@ -1,8 +1,8 @@
 //! The figures of a finished run (the CLI's `run --json` and the calibration).
 
-use super::cluster::Phase;
-use super::engine::Sim;
-use super::metrics::{Global, PerNode};
+use super::Sim;
+use crate::sim::cluster::Phase;
+use crate::sim::metrics::{Global, PerNode};
 use serde::{Deserialize, Serialize};
 
 /// Headline figures of a run.

@@ -1,6 +1,6 @@
 //! Event folding: a speed-up that runs several steps of a subchannel as one
 //! event where nothing can observe the steps between (not a gRPC state
-//! machine; see `client.rs` for that). An attempt whose failure is certain
+//! machine; see `client/subchannel.rs` for that). An attempt whose failure is certain
 //! and silent becomes one timer for the failure and the backoff
 //! (`Sub::folded`), and under grpc-go ≥ 1.41 round_robin that timer
 //! runs on to the next attempt's SYN reaching the node, for timed-out and
@@ -11,6 +11,11 @@
 //! parameters allow it ([`Sim::params_fold_reconnects`]), and never for
 //! sampled clients, whose packets are recorded as they happen. It changes no
 //! figure: `tests/engine.rs` runs a scenario with it on and off.
+//!
+//! Wiring, not a model: a fold needs the world because it reads a
+//! subchannel together with its client (sampled or not, its pending
+//! re-resolution), the node kernel's retransmission schedule and the run's
+//! end, and starts the next attempt through the clients' wiring.
 
 use crate::sim::client::{retransmits_within, ConnState, Then};
 use crate::sim::engine::Sim;

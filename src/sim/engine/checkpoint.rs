@@ -3,12 +3,12 @@
 //! back to them), and what a copy costs in bytes (the page keeps its
 //! checkpoints within a byte budget: `run::runner`).
 
-use super::client::{CachedAnswer, Client, Sub};
-use super::cluster::Pod;
-use super::engine::Sim;
-use super::metrics::{Global, PerNode};
-use super::time::SimTime;
-use super::trace::Trace;
+use super::Sim;
+use crate::sim::client::{CachedAnswer, Client, Sub};
+use crate::sim::cluster::Pod;
+use crate::sim::metrics::{Global, PerNode};
+use crate::sim::time::SimTime;
+use crate::sim::trace::Trace;
 
 /// A saved state to seek back to (see [`Sim::checkpoint`]).
 #[derive(Clone)]
@@ -18,7 +18,7 @@ pub struct Checkpoint {
     packets: usize,
     events: usize,
     klog: usize,
-    sampled_state: super::trace::SampleState,
+    sampled_state: crate::sim::trace::SampleState,
     sim: Sim,
 }
 

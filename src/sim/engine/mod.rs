@@ -2,11 +2,16 @@
 //!
 //! `Sim::new` builds the cluster in its steady state (every client connected
 //! to every replica); `step`/`run_until` pop events in `(time, seq)` order and
-//! hand each to the module that models it:
+//! hand each, through the wiring (`sim/wiring/`: the `impl Sim` blocks
+//! that find the state an event concerns and build the narrow context), to
+//! the module that models it:
 //! [`super::cluster`] (rollout, Cilium, external-dns, Route 53),
 //! [`super::client`] (gRPC channels, backoff, resolver),
 //! [`super::fabric`] (packets through the VPC and the node's kernel),
 //! [`super::nodelocal`] (NodeLocal DNSCache and the service's users).
+//!
+//! Here too, as parts of the engine: `checkpoint.rs` (copies of the world
+//! to seek back to) and [`summary`] (the world's figures at the end).
 
 use super::client::{CachedAnswer, Client, Sub};
 use super::cluster::{Pod, Route53};
@@ -21,8 +26,11 @@ use super::rng::SimRng;
 use super::time::{SimDuration, SimTime};
 use super::trace::Trace;
 
-pub use super::checkpoint::Checkpoint;
+mod checkpoint;
+pub mod summary;
+
 pub use super::totals::{MeanAcc, Totals};
+pub use checkpoint::Checkpoint;
 
 /// The whole simulated system.
 #[derive(Clone)]

@@ -131,7 +131,7 @@ const own = await page.evaluate(() => [window.__workerRunMs, window.__workerWasm
 perf.in_worker_run_ms = Math.round(own[0]);
 perf.worker_wasm_mb = Math.round(own[1]);
 perf.page_wasm_mb = Math.round(own[2]);
-check(own.every((x) => x > 0), `the worker reports its run time and both wasm memories (${own.map((x) => Math.round(x)).join(' ms, ')} MB)`);
+check(own.every((x) => x > 0), `the worker reports its run time and both wasm memories (run ${Math.round(own[0])} ms; worker ${Math.round(own[1])} MB, page ${Math.round(own[2])} MB)`);
 // At t = 0 the moment track brings the exact state: a fresh load asks the
 // worker no question (one makes it build a second copy of the simulation).
 const asked = await page.evaluate(() => (window.__seekMs || []).length);

@@ -23,21 +23,7 @@ fn ip(s: &str) -> Ipv4Addr {
 }
 
 fn route(dst: &str, dev: &str, gw: Option<&str>, ns: &NetNs) -> Route {
-    Route {
-        dst: dst.parse().unwrap(),
-        kind: RouteType::Unicast,
-        dev: ns.ifindex(dev),
-        gateway: gw.map(ip),
-        scope: if gw.is_some() {
-            Scope::UNIVERSE
-        } else {
-            Scope::LINK
-        },
-        proto: Proto::Boot,
-        prefsrc: None,
-        metric: 0,
-        onlink: false,
-    }
+    Route::unicast(dst.parse().unwrap(), ns.ifindex(dev).unwrap(), gw.map(ip))
 }
 
 fn unreachable(dst: &str) -> Route {

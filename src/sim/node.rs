@@ -10,7 +10,7 @@
 //! and optionally adds `unreachable podIP` (PR #18505, facts.md §4.1–4.2).
 
 use super::expiry::ExpiryCounter;
-use super::linux::fib::{Proto, Route, RouteType, Rule, Scope, RT_TABLE_MAIN};
+use super::linux::fib::{Route, Rule, RT_TABLE_MAIN};
 use super::linux::icmp::IcmpLimiter;
 use super::linux::{
     route_input, DevKind, IfIndex, InputPacket, InputVerdict, KernelVersion, NetNs, Prefix,
@@ -304,21 +304,7 @@ impl Node {
         let ip = Self::primary_ip(index);
         ns.addr_add("ens5", ip, 19).expect("ens5 addr");
         ns.set_ip_forward(true);
-        let gw = |dst: Prefix, dev: IfIndex, gw: Option<Ipv4Addr>| Route {
-            dst,
-            kind: RouteType::Unicast,
-            dev: Some(dev),
-            gateway: gw,
-            scope: if gw.is_some() {
-                Scope::UNIVERSE
-            } else {
-                Scope::LINK
-            },
-            proto: Proto::Boot,
-            prefsrc: None,
-            metric: 0,
-            onlink: false,
-        };
+        let gw = Route::unicast;
         ns.route_add(
             RT_TABLE_MAIN,
             gw(Prefix::ANY, ens5, Some(VPC_GATEWAY)),
@@ -414,17 +400,7 @@ impl Node {
         let name = Self::lxc_name(pod);
         let lxc = self.ns.link_add(&name, DevKind::Veth).expect("lxc");
         self.ns.link_set_up(&name, true).expect("lxc up");
-        let route = Route {
-            dst: Prefix::host(ip),
-            kind: RouteType::Unicast,
-            dev: Some(lxc),
-            gateway: None,
-            scope: Scope::LINK,
-            proto: Proto::Boot,
-            prefsrc: None,
-            metric: 0,
-            onlink: false,
-        };
+        let route = Route::unicast(Prefix::host(ip), lxc, None);
         self.ns
             .route_add(RT_TABLE_MAIN, route, true)
             .expect("pod route");

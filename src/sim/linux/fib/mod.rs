@@ -176,6 +176,27 @@ pub struct Route {
 }
 
 impl Route {
+    /// `<dst> [via <gateway>] dev <dev>` as `ip route add` makes it: scope
+    /// `universe` with a gateway, `link` without (iproute2's default,
+    /// `ip-route(8)`), protocol `boot`.
+    pub fn unicast(dst: Prefix, dev: IfIndex, gateway: Option<Ipv4Addr>) -> Route {
+        Route {
+            dst,
+            kind: RouteType::Unicast,
+            dev: Some(dev),
+            gateway,
+            scope: if gateway.is_some() {
+                Scope::UNIVERSE
+            } else {
+                Scope::LINK
+            },
+            proto: Proto::Boot,
+            prefsrc: None,
+            metric: 0,
+            onlink: false,
+        }
+    }
+
     /// `unreachable <dst>` as Cilium installs it for a deleted endpoint
     /// (cilium/cilium PR #18505, facts.md §4): no device, no gateway.
     pub fn unreachable(dst: Prefix) -> Route {

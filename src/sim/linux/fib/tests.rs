@@ -5,21 +5,7 @@ fn ip(s: &str) -> Ipv4Addr {
 }
 
 fn uni(dst: &str, dev: u32, gw: Option<&str>) -> Route {
-    Route {
-        dst: dst.parse().unwrap(),
-        kind: RouteType::Unicast,
-        dev: Some(IfIndex(dev)),
-        gateway: gw.map(ip),
-        scope: if gw.is_some() {
-            Scope::UNIVERSE
-        } else {
-            Scope::LINK
-        },
-        proto: Proto::Boot,
-        prefsrc: None,
-        metric: 0,
-        onlink: false,
-    }
+    Route::unicast(dst.parse().unwrap(), IfIndex(dev), gw.map(ip))
 }
 
 #[test]

@@ -1,20 +1,137 @@
 //! Seeded, portable randomness: one root seed per run, one stream per component.
 //!
-//! The generator is `rand_pcg::Pcg64Mcg`, a named algorithm whose output is the
-//! same on x86_64 and wasm32 (unlike rand's small, fast generator, which is a different
-//! algorithm on 32-bit targets). Each component (a client, the rollout, a DNS
-//! server...) derives its own stream from the root seed and a stable label, so
-//! adding a component never shifts the draws of the others (the smoltcp netsim
-//! `seed_a_to_b` idea). Ranges are drawn from integers; floats never decide order.
+//! The generator is PCG's 128-bit multiplicative congruential generator with the
+//! XSL RR output (O'Neill 2014, "PCG: A Family of Simple Fast Space-Efficient
+//! Statistically Good Algorithms"), the algorithm `rand_pcg::Pcg64Mcg` names: a
+//! named algorithm whose output is the same on x86_64 and wasm32 (unlike rand's
+//! small, fast generator, which is a different algorithm on 32-bit targets). Each
+//! component (a client, the rollout, a DNS server...) derives its own stream from
+//! the root seed and a stable label, so adding a component never shifts the draws
+//! of the others (the smoltcp netsim `seed_a_to_b` idea). Ranges are drawn from
+//! integers; floats never decide order.
+//!
+//! Why the generator and the range draw are written out here rather than taken
+//! from `rand_pcg` and `rand`'s `random_range`: both multiply in `u128`, and wasm
+//! has no 64 × 64 → 128-bit multiply, so every draw called compiler-builtins'
+//! `__multi3` (7 % of the whole run's time in V8's profile). Here the 128-bit
+//! product is built from 64-bit halves (`mul_hi`), which stays inline. The tests
+//! check both against the crates draw for draw, so every trace is unchanged.
 
-use rand::{Rng, RngCore};
+use rand::rand_core::impls;
+use rand::Rng;
+use rand::RngCore;
 use rand_distr::Exp1;
-use rand_pcg::Pcg64Mcg;
+
+/// The MCG's multiplier (PCG's 128-bit default, as in `rand_pcg`).
+const MULTIPLIER: u128 = 0x2360_ED05_1FC6_5DA4_4385_DF64_9FCC_F645;
+
+/// One step of the MCG: `state · MULTIPLIER mod 2^128`.
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+fn next_state(state: u128) -> u128 {
+    state.wrapping_mul(MULTIPLIER)
+}
+
+/// One step of the MCG on wasm, where `u128` multiplication is a call.
+#[cfg(target_arch = "wasm32")]
+#[inline(always)]
+fn next_state(state: u128) -> u128 {
+    next_state_by_halves(state)
+}
+
+/// One step of the MCG from 64-bit halves: the low half's full product with
+/// the multiplier's low half, plus the two cross products' low halves.
+#[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
+#[inline(always)]
+fn next_state_by_halves(state: u128) -> u128 {
+    let (lo, hi) = (state as u64, (state >> 64) as u64);
+    let (m_lo, m_hi) = (MULTIPLIER as u64, (MULTIPLIER >> 64) as u64);
+    let high = mul_hi_by_halves(lo, m_lo)
+        .wrapping_add(lo.wrapping_mul(m_hi))
+        .wrapping_add(hi.wrapping_mul(m_lo));
+    u128::from(high) << 64 | u128::from(lo.wrapping_mul(m_lo))
+}
+
+/// The high 64 bits of the 128-bit product `a · b`.
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+fn mul_hi(a: u64, b: u64) -> u64 {
+    ((u128::from(a) * u128::from(b)) >> 64) as u64
+}
+
+/// The high 64 bits of the 128-bit product `a · b`, from 32 × 32-bit products:
+/// wasm's widest multiply is 64 × 64 → 64. Every range the model draws from is
+/// below 2^32, where two products suffice; LLVM folds the four-product form
+/// back into a `u128` multiply when `b` is not a constant (and so into the
+/// `__multi3` call this avoids), the two-product form it leaves alone.
+#[cfg(target_arch = "wasm32")]
+#[inline(always)]
+fn mul_hi(a: u64, b: u64) -> u64 {
+    if b >> 32 == 0 {
+        mul_hi_small(a, b)
+    } else {
+        mul_hi_by_halves(a, b)
+    }
+}
+
+/// `mul_hi` for `b` below 2^32: `a · b = a₁·b·2^32 + a₀·b`, and
+/// `a₁·b + ⌊a₀·b / 2^32⌋` still fits in 64 bits.
+#[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
+#[inline(always)]
+fn mul_hi_small(a: u64, b: u64) -> u64 {
+    debug_assert!(b >> 32 == 0);
+    ((a >> 32) * b + (((a & 0xffff_ffff) * b) >> 32)) >> 32
+}
+
+#[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
+#[inline(always)]
+fn mul_hi_by_halves(a: u64, b: u64) -> u64 {
+    const LOW: u64 = 0xffff_ffff;
+    let (a0, a1) = (a & LOW, a >> 32);
+    let (b0, b1) = (b & LOW, b >> 32);
+    let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+    // Each term is below 2^32, so the sum of three fits in 64 bits.
+    let middle = (p00 >> 32) + (p01 & LOW) + (p10 & LOW);
+    p11 + (p01 >> 32) + (p10 >> 32) + (middle >> 32)
+}
+
+/// PCG's MCG with XSL RR output.
+#[derive(Clone, Debug)]
+struct Mcg128Xsl64 {
+    state: u128,
+}
+
+impl Mcg128Xsl64 {
+    fn new(state: u128) -> Mcg128Xsl64 {
+        // The low bit is forced to 1, as in the C version and rand_pcg.
+        Mcg128Xsl64 { state: state | 1 }
+    }
+}
+
+impl RngCore for Mcg128Xsl64 {
+    #[inline]
+    fn next_u32(&mut self) -> u32 {
+        self.next_u64() as u32
+    }
+
+    /// One step, then XSL RR: the state's halves xored, rotated right by its
+    /// top six bits.
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        self.state = next_state(self.state);
+        let (lo, hi) = (self.state as u64, (self.state >> 64) as u64);
+        (hi ^ lo).rotate_right((hi >> 58) as u32)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        impls::fill_bytes_via_next(self, dest)
+    }
+}
 
 /// A deterministic random stream.
 #[derive(Clone, Debug)]
 pub struct SimRng {
-    inner: Pcg64Mcg,
+    inner: Mcg128Xsl64,
 }
 
 /// 64-bit FNV-1a, used to turn stream labels into seeds (stable across targets).
@@ -42,7 +159,7 @@ impl SimRng {
         let b = mix(a ^ mix(index.wrapping_add(1)));
         let seed = (u128::from(a) << 64) | u128::from(b);
         SimRng {
-            inner: Pcg64Mcg::new(seed | 1),
+            inner: Mcg128Xsl64::new(seed),
         }
     }
 
@@ -52,12 +169,25 @@ impl SimRng {
     }
 
     /// Uniform integer in `lo..=hi` (returns `lo` if the range is empty).
+    ///
+    /// rand 0.9's `random_range` for `u64`, reproduced: Canon's method, one
+    /// draw multiplied by the range's size, and a second draw only when the
+    /// first lands where it could be biased (below 2^-64 bias).
     pub fn range_inclusive(&mut self, lo: u64, hi: u64) -> u64 {
         if hi <= lo {
-            lo
-        } else {
-            self.inner.random_range(lo..=hi)
+            return lo;
         }
+        let size = (hi - lo).wrapping_add(1);
+        if size == 0 {
+            return self.inner.next_u64();
+        }
+        let x = self.inner.next_u64();
+        let (mut result, low_order) = (mul_hi(x, size), x.wrapping_mul(size));
+        if low_order > size.wrapping_neg() {
+            let next_high = mul_hi(self.inner.next_u64(), size);
+            result += u64::from(low_order.checked_add(next_high).is_none());
+        }
+        lo.wrapping_add(result)
     }
 
     /// Uniform integer in `0..n` (0 if `n` is 0).
@@ -65,7 +195,7 @@ impl SimRng {
         if n == 0 {
             0
         } else {
-            self.inner.random_range(0..n)
+            self.range_inclusive(0, n - 1)
         }
     }
 
@@ -105,6 +235,98 @@ impl SimRng {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand_pcg::Pcg64Mcg;
+
+    /// The generator written out here is rand_pcg's `Pcg64Mcg`, draw for draw.
+    #[test]
+    fn the_generator_is_pcg64_mcg() {
+        for seed in [
+            1u128,
+            3,
+            u128::MAX,
+            0x2360_ED05_1FC6_5DA4_4385_DF64_9FCC_F645,
+            1 << 127,
+        ] {
+            let mut ours = Mcg128Xsl64::new(seed);
+            let mut theirs = Pcg64Mcg::new(seed | 1);
+            for _ in 0..100_000 {
+                assert_eq!(ours.next_u64(), theirs.next_u64(), "seed {seed:#x}");
+            }
+        }
+    }
+
+    /// rand_pcg's generator in the same state as `r`'s.
+    fn twin(r: &SimRng) -> Pcg64Mcg {
+        Pcg64Mcg::new(r.inner.state)
+    }
+
+    /// The range draw is rand's `random_range` for `u64`, draw for draw,
+    /// for small, odd, power-of-two and nearly full ranges.
+    #[test]
+    fn ranges_are_rands_random_range() {
+        let sizes = [
+            1u64,
+            2,
+            3,
+            7,
+            1 << 20,
+            1_000_000,
+            (1 << 63) + 1,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for (i, size) in sizes.into_iter().enumerate() {
+            let mut ours = SimRng::stream(5, "range", i as u64);
+            let mut theirs = twin(&ours);
+            for _ in 0..20_000 {
+                let lo = 17u64.min(u64::MAX - size);
+                assert_eq!(
+                    ours.range_inclusive(lo, lo + (size - 1)),
+                    theirs.random_range(lo..=lo + (size - 1))
+                );
+                assert_eq!(ours.below(size), theirs.random_range(0..size));
+            }
+        }
+        let mut ours = SimRng::stream(6, "full", 0);
+        let mut theirs = twin(&ours);
+        for _ in 0..1_000 {
+            assert_eq!(
+                ours.range_inclusive(0, u64::MAX),
+                theirs.random_range(0..=u64::MAX)
+            );
+        }
+    }
+
+    /// The step from 64-bit halves (wasm's) equals the `u128` one (native).
+    #[test]
+    fn the_step_by_halves_is_exact() {
+        let mut r = Pcg64Mcg::new(7);
+        for _ in 0..100_000 {
+            let state = u128::from(r.next_u64()) << 64 | u128::from(r.next_u64());
+            assert_eq!(next_state_by_halves(state), state.wrapping_mul(MULTIPLIER));
+        }
+    }
+
+    /// The products from 32-bit halves (wasm's) equal the `u128` one (native).
+    #[test]
+    fn the_high_half_by_halves_is_exact() {
+        let want = |a: u64, b: u64| ((u128::from(a) * u128::from(b)) >> 64) as u64;
+        let edges = [0u64, 1, 0xffff_ffff, 1 << 32, u64::MAX - 1, u64::MAX];
+        for a in edges {
+            for b in edges {
+                assert_eq!(mul_hi_by_halves(a, b), want(a, b));
+            }
+            for b in [0u64, 1, 3, 0xffff_fffe, 0xffff_ffff] {
+                assert_eq!(mul_hi_small(a, b), want(a, b));
+            }
+        }
+        let mut r = Pcg64Mcg::new(99);
+        for _ in 0..1_000_000 {
+            let (a, b) = (r.next_u64(), r.next_u64());
+            assert_eq!(mul_hi_by_halves(a, b), want(a, b));
+            assert_eq!(mul_hi_small(a, b >> 32), want(a, b >> 32));
+        }
+    }
 
     #[test]
     fn streams_are_reproducible_and_independent() {

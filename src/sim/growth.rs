@@ -9,7 +9,8 @@
 //! lets the freed blocks serve again, and leaves at most a third unused
 //! rather than half. The trace's sampled packets and the page's copy of
 //! them are the vectors this matters for (a quarter of a million records at
-//! the ranges' extremes).
+//! the ranges' extremes), and the subchannels the rollout adds to those the
+//! clients start with (400,000 of 64 bytes there).
 
 /// Makes room for `additional` more elements, growing the capacity by half
 /// (or to what is needed, if more).

@@ -34,6 +34,15 @@ impl Sim {
         self.client_dns = vec![CachedAnswer::default(); nodes as usize];
         let every = self.p.trace_every_nth_client.max(1);
         let initial: Vec<u32> = self.route53.versions[0].pods.clone();
+        // Every client opens one subchannel per pod at once, and during the
+        // rollout one per surge pod too: room for all of them in one
+        // allocation (the run's largest: 32 MB at the ranges' extremes),
+        // where doubling into it would hold old and new buffers side by
+        // side and leave up to half unused.
+        let surge = (initial.len() * self.p.max_surge_pct as usize).div_ceil(100);
+        let per_client = initial.len() + surge;
+        self.subs
+            .reserve_exact((self.p.clients as usize).saturating_mul(per_client));
         for c in 0..self.p.clients {
             let cp = c / per_pod;
             let ip = Ipv4Addr::new(10, 0, (128 + cp / 250) as u8, (2 + cp % 250) as u8);
@@ -77,7 +86,7 @@ impl Sim {
                 i
             }
             None => {
-                self.subs.push(s);
+                crate::sim::growth::push(&mut self.subs, s);
                 (self.subs.len() - 1) as u32
             }
         }

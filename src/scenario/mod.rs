@@ -156,23 +156,27 @@ pub fn validate(p: &Params) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// A small cluster with every mechanism, 240 simulated seconds on `seed`:
-/// the unit tests' usual scenario (`tests/common` has the integration
-/// tests' own).
+/// A small cluster with every mechanism in 240 simulated seconds: the
+/// settings the unit tests and the integration tests (`tests/common`) run
+/// most (seconds natively, in wasm too). Not part of the interface.
+#[doc(hidden)]
+pub const SMALL_FOR_TESTS: [(&str, &str); 8] = [
+    ("duration_s", "240"),
+    ("rollout_start_s", "30"),
+    ("clients", "90"),
+    ("replicas", "12"),
+    ("service_nodes", "4"),
+    ("conntrack_allowance", "20000"),
+    ("dns_qps_per_node", "100"),
+    ("trace_every_nth_client", "3"),
+];
+
+/// [`SMALL_FOR_TESTS`] on `preset` and `seed`: the unit tests' usual scenario.
 #[cfg(test)]
 pub(crate) fn small_for_tests(preset: &str, seed: u64) -> Scenario {
     let mut s = Scenario::preset(preset);
     s.seed = seed;
-    for (k, v) in [
-        ("duration_s", "240"),
-        ("rollout_start_s", "30"),
-        ("clients", "90"),
-        ("replicas", "12"),
-        ("service_nodes", "4"),
-        ("conntrack_allowance", "20000"),
-        ("dns_qps_per_node", "100"),
-        ("trace_every_nth_client", "3"),
-    ] {
+    for (k, v) in SMALL_FOR_TESTS {
         s.set.push((k.into(), v.into()));
     }
     s

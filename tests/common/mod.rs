@@ -6,16 +6,7 @@ use incident_sim::sim::params::Params;
 
 /// A small cluster that still has every mechanism: 4 nodes, 12 replicas,
 /// 90 clients, 240 s, the rollout at 30 s.
-pub const SMALL: [(&str, &str); 8] = [
-    ("duration_s", "240"),
-    ("rollout_start_s", "30"),
-    ("clients", "90"),
-    ("replicas", "12"),
-    ("service_nodes", "4"),
-    ("conntrack_allowance", "20000"),
-    ("dns_qps_per_node", "100"),
-    ("trace_every_nth_client", "3"),
-];
+pub const SMALL: [(&str, &str); 8] = incident_sim::scenario::SMALL_FOR_TESTS;
 
 /// The trace digest of [`small`] with seed 7: natively (tests/engine.rs) and
 /// in wasm (tests/wasm_engine.rs) alike.

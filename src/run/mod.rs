@@ -17,6 +17,7 @@ pub mod cell;
 pub mod record;
 pub mod runner;
 pub mod sweep;
+pub mod wire;
 
 pub use record::{
     Chunk, Finish, Moment, NodeInfo, NodeMoment, RunId, RunMeta, RunRecord, WorkerStats,

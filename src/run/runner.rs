@@ -33,9 +33,6 @@ pub const TRACK_STEP_MIN: SimDuration = SimDuration::from_millis(100);
 /// Packets are handed out once this much older than the run's clock: their
 /// fate is settled by then (a SYN's is set on arrival, microseconds later).
 const PACKET_SETTLE: SimDuration = SimDuration::from_secs(2);
-/// Closed seconds of the series resent with each chunk (a few can still
-/// change after they close).
-const SERIES_OVERLAP: usize = 5;
 
 /// The exact state of `sim` at its clock, read without changing it.
 pub fn moment_of(sim: &Sim) -> Moment {
@@ -284,7 +281,14 @@ impl Runner {
             trace.packets.partition_point(|p| p.sent < before)
         }
         .max(self.sent.packets);
-        let series_from = self.sent.seconds.saturating_sub(SERIES_OVERLAP);
+        // The seconds closed since the last chunk, from the earliest closed
+        // second changed since (a SYN counted in the second it was sent, a
+        // gauge filled in from the start).
+        let series_from = self
+            .sim
+            .metrics
+            .take_changed_from()
+            .map_or(self.sent.seconds, |c| c.min(self.sent.seconds));
         let c = Chunk {
             done_to: self.done_to(),
             events_done: self.sim.events(),

@@ -48,6 +48,40 @@ fn plain(sc: &Scenario) -> Sim {
     sim
 }
 
+/// Closed seconds that change long after they were sent reach the page: the
+/// flow-log gauge of the first pod to terminate is filled in from the run's
+/// start when that pod is chosen, many chunks after its early seconds went
+/// out (here the rollout starts at 200 s and a chunk is sent every 500
+/// events).
+#[test]
+fn seconds_changed_after_they_were_sent_reach_the_record() {
+    let mut sc = small("incident", 3);
+    sc.set.push(("rollout_start_s".into(), "200".into()));
+    let mut r = Runner::new(id(sc.clone())).expect("valid");
+    let mut rec = RunRecord::new(r.meta().clone());
+    let mut chunks_before_the_rollout = 0;
+    while !r.finished() {
+        r.advance(500);
+        let c = r.take_chunk();
+        if c.done_to < SimTime::from_secs(200) {
+            chunks_before_the_rollout += 1;
+        }
+        rec.apply(c);
+    }
+    assert!(
+        chunks_before_the_rollout > 10,
+        "{chunks_before_the_rollout}"
+    );
+    let sim = plain(&sc);
+    let m = crate::sim::metrics::Global::FlowLogEstablished;
+    assert!(
+        sim.metrics.global(m)[..150].iter().any(|v| *v > 0.0),
+        "the gauge is filled in for early seconds"
+    );
+    assert_eq!(rec.series.global(m), sim.metrics.global(m));
+    assert_eq!(rec.series.tail(0), sim.metrics.tail(0));
+}
+
 #[test]
 fn the_assembled_record_is_the_plain_run() {
     for preset in ["incident", "cilium-unreachable-route", "ens6-address"] {
@@ -357,4 +391,76 @@ fn the_story_moment_is_the_latest_rp_filter_drop_to_a_deleted_pod_before_its_bou
     // Without the rollout, none either.
     let (calm, _) = record_of(small("no-rollout", 5));
     assert!(calm.rp_filter_drop_to_deleted_pod(before).is_none());
+}
+
+/// Every message of a run crosses `wire` unchanged, in fewer bytes than
+/// gloo-worker's default (fixed-width) bincode; bytes that are not a whole
+/// message are an error, not a panic.
+#[test]
+fn messages_cross_the_wire_unchanged_and_smaller() {
+    fn round_trip<T>(m: &T) -> (usize, usize)
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let bytes = wire::encode(m).expect("encodes");
+        let back: T = wire::decode(&bytes).expect("decodes");
+        assert_eq!(&back, m);
+        (
+            bytes.len(),
+            bincode::serialize(m).expect("fixed-width").len(),
+        )
+    }
+    let sc = small("incident", 7);
+    let mut svc = Service::default();
+    round_trip(&Request::Start(id(sc.clone())));
+    let mut sizes = (0, 0);
+    for r in svc.request(Request::Start(id(sc))) {
+        round_trip(&r);
+    }
+    let mut finished = false;
+    while svc.busy() {
+        for r in svc.work() {
+            finished |= matches!(&r, Reply::Progress { chunk, .. } if chunk.finish.is_some());
+            let (v, f) = round_trip(&r);
+            sizes = (sizes.0 + v, sizes.1 + f);
+        }
+    }
+    assert!(finished, "the last chunk, with the run's end, crossed too");
+    let at = SimTime::from_secs(100);
+    let requests = [
+        Request::Moment { gen: 1, at },
+        Request::Kernel {
+            gen: 1,
+            packet: 0,
+            toggles: Default::default(),
+        },
+        Request::Export {
+            gen: 1,
+            format: "csv".into(),
+            until: at,
+        },
+        Request::Cancel,
+    ];
+    let mut answers = 0;
+    for q in requests {
+        round_trip(&q);
+        for r in svc.request(q) {
+            round_trip(&r);
+            answers += 1;
+        }
+    }
+    assert!(
+        answers >= 3,
+        "a moment, a kernel walk and an export answered"
+    );
+    assert!(
+        (sizes.0 as f64) < 0.8 * sizes.1 as f64,
+        "wire {} bytes against fixed-width {}",
+        sizes.0,
+        sizes.1
+    );
+    for junk in [&[][..], &[0xff; 7][..], &[3, 0, 0][..]] {
+        assert!(wire::decode::<Reply>(junk).is_err());
+        assert!(wire::decode::<Request>(junk).is_err());
+    }
 }

@@ -3,12 +3,15 @@
 //! [`RunWorker`] runs in the worker (the `incident-worker` binary registers
 //! it): a [`Service`] fed the page's [`Request`]s, working in slices of about
 //! 30 ms so that a new request (a changed parameter, a seek) is read between
-//! two slices. Messages cross as bincode (gloo-worker's codec): compact
-//! bytes, no JS objects per packet. The page holds a [`Link`] per worker.
+//! two slices. Messages cross as bytes ([`Wire`]: `run::wire`'s bincode with
+//! variable-length integers), no JS objects per packet. The page holds a
+//! [`Link`] per worker.
 
-use crate::run::{Reply, Request, Service, WorkerStats};
+use crate::run::{wire, Reply, Request, Service, WorkerStats};
 use gloo::timers::callback::Timeout;
-use gloo::worker::{HandlerId, Spawnable, Worker, WorkerBridge, WorkerScope};
+use gloo::worker::{Codec, HandlerId, Spawnable, Worker, WorkerBridge, WorkerScope};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -144,10 +147,31 @@ impl Worker for RunWorker {
     }
 }
 
+/// gloo-worker's codec for the page's and the workers' messages: the bytes
+/// of `run::wire` in a `Uint8Array`. Both ends are this crate, built
+/// together; a message that does not decode means a page and a worker from
+/// two builds (a stale cache), which gloo's codec interface, returning the
+/// message itself, can only end in a panic, as gloo's own codec does.
+pub struct Wire;
+
+impl Codec for Wire {
+    fn encode<I: Serialize>(input: I) -> JsValue {
+        let bytes = wire::encode(&input).expect("the worker's messages serialise");
+        js_sys::Uint8Array::from(bytes.as_slice()).into()
+    }
+
+    fn decode<O: DeserializeOwned>(input: JsValue) -> O {
+        let bytes = js_sys::Uint8Array::new(&input).to_vec();
+        wire::decode(&bytes).unwrap_or_else(|e| {
+            panic!("a worker message did not decode (page and worker from two builds?): {e}")
+        })
+    }
+}
+
 /// Registers the worker (the worker binary's `main`).
 pub fn register() {
     use gloo::worker::Registrable;
-    RunWorker::registrar().register();
+    RunWorker::registrar().encoding::<Wire>().register();
 }
 
 /// Delivers a worker's replies to the page.
@@ -182,9 +206,8 @@ impl Link {
         if let Some(f) = FACTORY.with(|x| x.borrow().clone()) {
             return Link::Custom(f(Rc::new(deliver)));
         }
-        let bridge = RunWorker::spawner()
-            .callback(deliver)
-            .spawn_with_loader(LOADER);
+        let mut spawner = RunWorker::spawner().encoding::<Wire>();
+        let bridge = spawner.callback(deliver).spawn_with_loader(LOADER);
         Link::Worker(bridge)
     }
 

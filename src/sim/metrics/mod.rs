@@ -351,6 +351,10 @@ pub struct Metrics {
     cur_node: Vec<[f64; PerNode::ALL.len()]>,
     /// Latencies of requests completed in the current second.
     pub latency: LatencyHistogram,
+    /// The earliest closed second changed since [`Metrics::take_changed_from`]
+    /// was last called (`usize::MAX`: none), so that the page's copy is sent
+    /// exactly the seconds it lacks or holds stale.
+    changed_from: usize,
 }
 
 impl Metrics {
@@ -367,6 +371,7 @@ impl Metrics {
             cur_global: [0.0; Global::ALL.len()],
             cur_node: vec![[0.0; PerNode::ALL.len()]; nodes],
             latency: LatencyHistogram::default(),
+            changed_from: usize::MAX,
         }
     }
 
@@ -383,7 +388,10 @@ impl Metrics {
     pub fn add_at(&mut self, at: SimTime, m: Global, v: f64) {
         let sec = at.secs() as usize;
         match self.global[m as usize].get_mut(sec) {
-            Some(closed) => *closed += v,
+            Some(closed) => {
+                *closed += v;
+                self.changed_from = self.changed_from.min(sec);
+            }
             None => self.cur_global[m as usize] += v,
         }
     }
@@ -415,11 +423,20 @@ impl Metrics {
     /// Raises a global gauge's completed seconds, oldest first, to `values`
     /// (for a series whose subject is only known later).
     pub fn backfill_gauge(&mut self, m: Global, values: impl IntoIterator<Item = f64>) {
-        for (c, v) in self.global[m as usize].iter_mut().zip(values) {
+        for (sec, (c, v)) in self.global[m as usize].iter_mut().zip(values).enumerate() {
             if v > *c {
                 *c = v;
+                self.changed_from = self.changed_from.min(sec);
             }
         }
+    }
+
+    /// The earliest closed second changed (by [`Metrics::add_at`] or
+    /// [`Metrics::backfill_gauge`]) since the last call, if any; starts
+    /// counting afresh.
+    pub fn take_changed_from(&mut self) -> Option<usize> {
+        let from = std::mem::replace(&mut self.changed_from, usize::MAX);
+        (from != usize::MAX).then_some(from)
     }
 
     /// Closes the current second.
@@ -467,9 +484,9 @@ impl Metrics {
     }
 
     /// The completed seconds of every series from second `from` on: what the
-    /// page's worker sends as a run goes (see `crate::run`). A few closed
-    /// seconds can still change (`add_at`, `backfill_gauge`), so the worker
-    /// resends a short overlap and the whole table once the run ends.
+    /// page's worker sends as a run goes (see `crate::run`): the seconds
+    /// closed since the last chunk and any earlier one that changed since
+    /// ([`Metrics::take_changed_from`]).
     pub fn tail(&self, from: usize) -> SeriesTail {
         let from = from.min(self.seconds());
         SeriesTail {

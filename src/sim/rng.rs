@@ -13,8 +13,9 @@
 //! Why the generator and the range draw are written out here rather than taken
 //! from `rand_pcg` and `rand`'s `random_range`: both multiply in `u128`, and wasm
 //! has no 64 × 64 → 128-bit multiply, so every draw called compiler-builtins'
-//! `__multi3` (7 % of the whole run's time in V8's profile). Here the 128-bit
-//! product is built from 64-bit halves (`mul_hi`), which stays inline. The tests
+//! `__multi3` (7 % of the whole run's time in Node 20's V8 profile). Here the
+//! 128-bit product is built from 64-bit halves (`mul_hi`), which stays inline:
+//! the run in Chromium took 5–8 % less time (docs/performance.md). The tests
 //! check both against the crates draw for draw, so every trace is unchanged.
 
 use rand::rand_core::impls;
@@ -83,6 +84,7 @@ fn mul_hi_small(a: u64, b: u64) -> u64 {
     ((a >> 32) * b + (((a & 0xffff_ffff) * b) >> 32)) >> 32
 }
 
+/// `mul_hi` for any `b`: the schoolbook product of the 32-bit halves.
 #[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
 #[inline(always)]
 fn mul_hi_by_halves(a: u64, b: u64) -> u64 {

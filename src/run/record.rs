@@ -203,6 +203,11 @@ impl RunRecord {
         self.events_done = c.events_done;
         self.series.apply_tail(&c.series);
         splice(&mut self.events, c.events_from, c.events);
+        if self.packets.capacity() == 0 && !c.packets.is_empty() {
+            // As the trace does (`Trace::store`): room for the cap at once,
+            // memory only as packets arrive, and no copy as they do.
+            self.packets.reserve_exact(crate::sim::trace::MAX_PACKETS);
+        }
         splice(&mut self.packets, c.packets_from, c.packets);
         splice(&mut self.klog, c.klog_from, c.klog);
         splice(&mut self.track, c.track_from, c.track);

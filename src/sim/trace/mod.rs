@@ -292,10 +292,14 @@ pub struct SampleState {
 }
 
 /// Bytes the sampled packets may take (a fixed size each: about 520,000
-/// of them). With the kernel log's and the notable events' budgets below,
-/// a trace holds at most 44 MiB of records, twice that while a vector
-/// grows, whatever the parameters (issue 21: memory bounded by bytes).
+/// of them, reserved at once: see `Trace::store`). With the kernel log's and
+/// the notable events' budgets below, a trace holds at most 44 MiB of
+/// records, whatever the parameters (issue 21: memory bounded by bytes); the
+/// log and the events can take up to half again while their vectors grow.
 pub const PACKET_BYTES: usize = 32 << 20;
+
+/// The packets [`PACKET_BYTES`] hold.
+pub const MAX_PACKETS: usize = PACKET_BYTES / std::mem::size_of::<PacketRecord>();
 
 /// Bytes the kernel log may take, its lines' text included.
 pub const LOG_BYTES: usize = 4 << 20;
@@ -359,7 +363,7 @@ impl Trace {
     pub fn new(per_second_cap: u32) -> Trace {
         Trace {
             per_second_cap,
-            max_packets: PACKET_BYTES / std::mem::size_of::<PacketRecord>(),
+            max_packets: MAX_PACKETS,
             max_log_lines: LOG_BYTES / std::mem::size_of::<KernelLogLine>(),
             ..Trace::default()
         }
@@ -443,7 +447,7 @@ impl Trace {
     pub fn push_packet(&mut self, mut p: PacketRecord) -> u32 {
         p.id = self.packets.len() as u32;
         self.sampling.in_window += 1;
-        super::growth::push(&mut self.packets, p);
+        self.store(p);
         p.id
     }
 
@@ -457,8 +461,21 @@ impl Trace {
             counts.resize(node + 1, 0);
         }
         counts[node] += 1;
-        super::growth::push(&mut self.packets, p);
+        self.store(p);
         p.id
+    }
+
+    /// Appends a packet. The first one reserves room for as many as the cap
+    /// allows: that is address space, not memory, until packets are written
+    /// into it (natively and in a browser's wasm memory alike), and the
+    /// vector then never moves. Growing instead copies it each time, holding
+    /// the old and the new buffer at once (68 MB at the ranges' extremes
+    /// over an hour), and in wasm the old buffers' memory is never returned.
+    fn store(&mut self, p: PacketRecord) {
+        if self.packets.capacity() == 0 {
+            self.packets.reserve_exact(self.max_packets);
+        }
+        super::growth::push(&mut self.packets, p);
     }
 
     /// Updates a stored packet's fate.

@@ -7,10 +7,11 @@
 //! new buffers side by side, then the old one wasted). Growing by half
 //! (the growth factor below the golden ratio, as folly's `fbvector` argues)
 //! lets the freed blocks serve again, and leaves at most a third unused
-//! rather than half. The trace's sampled packets and the page's copy of
-//! them are the vectors this matters for (a quarter of a million records at
-//! the ranges' extremes), and the subchannels the rollout adds to those the
-//! clients start with (400,000 of 64 bytes there).
+//! rather than half. It matters for the subchannels, should the rollout add
+//! more than the room made for the clients' first ones and its surge
+//! (400,000 of 64 bytes at the ranges' extremes), and for the sampled
+//! packets of a copy of the run restored from a checkpoint (the run's own
+//! trace and the page's record reserve the packets' cap at once instead).
 
 /// Makes room for `additional` more elements, growing the capacity by half
 /// (or to what is needed, if more).

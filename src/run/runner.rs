@@ -34,6 +34,13 @@ pub const TRACK_STEP_MIN: SimDuration = SimDuration::from_millis(100);
 /// fate is settled by then (a SYN's is set on arrival, microseconds later).
 const PACKET_SETTLE: SimDuration = SimDuration::from_secs(2);
 
+/// The most simulated time one slice runs: where events are sparse (before
+/// the rollout, the quiet hours after it) a slice of events would span
+/// minutes to hours, and its chunk would carry all their series and packets
+/// at once (70 MB more held for an instant at the ranges' extremes over an
+/// hour, in both the worker and the page, which a wasm memory keeps).
+pub const SLICE_SPAN: SimDuration = SimDuration::from_secs(30);
+
 /// The exact state of `sim` at its clock, read without changing it.
 pub fn moment_of(sim: &Sim) -> Moment {
     let at = sim.now();
@@ -201,11 +208,13 @@ impl Runner {
         &self.sim
     }
 
-    /// Runs up to about `max_events` events; true once the run has ended.
+    /// Runs up to about `max_events` events and [`SLICE_SPAN`] of simulated
+    /// time; true once the run has ended.
     pub fn advance(&mut self, max_events: u64) -> bool {
         let start = self.sim.events();
         let end = self.sim.end();
-        while !self.finished() && self.sim.events() - start < max_events {
+        let until = SimTime(self.sim.now().micros().saturating_add(SLICE_SPAN.micros()));
+        while !self.finished() && self.sim.events() - start < max_events && self.sim.now() < until {
             let target = self.next_sample.min(end);
             let left = max_events - (self.sim.events() - start);
             let reached = self.sim.run_until_bounded(target, left.min(20_000));

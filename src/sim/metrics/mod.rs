@@ -7,6 +7,8 @@
 use super::time::SimTime;
 use serde::{Deserialize, Serialize};
 
+mod compact;
+
 /// A series that exists once for the whole run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Global {
@@ -329,14 +331,17 @@ impl LatencyHistogram {
 }
 
 /// The completed seconds of every series from one second on (see
-/// [`Metrics::tail`]).
+/// [`Metrics::tail`]). It crosses to the page with whole values as integers
+/// (`metrics/compact.rs`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeriesTail {
     /// The first second held.
     pub from: usize,
     /// Global series, in [`Global::ALL`] order.
+    #[serde(with = "compact::series")]
     pub global: Vec<Vec<f64>>,
     /// Per node, its series in [`PerNode::ALL`] order.
+    #[serde(with = "compact::per_node")]
     pub node: Vec<Vec<Vec<f64>>>,
 }
 

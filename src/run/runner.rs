@@ -353,19 +353,9 @@ impl Runner {
                     self.scratch = Some(Sim::new(&self.meta.params, seed));
                 }
                 (Some(s), Some(cp)) => {
-                    // The copy's trace may be older than the checkpoint:
-                    // bring it up to the run's before cutting it back.
-                    let (from, to) = (&self.sim.trace, &mut s.trace);
-                    to.packets
-                        .truncate(to.packets.len().min(from.packets.len()));
-                    to.packets
-                        .extend_from_slice(&from.packets[to.packets.len()..]);
-                    to.events.truncate(to.events.len().min(from.events.len()));
-                    to.events.extend_from_slice(&from.events[to.events.len()..]);
-                    to.kernel_log
-                        .truncate(to.kernel_log.len().min(from.kernel_log.len()));
-                    to.kernel_log
-                        .extend_from_slice(&from.kernel_log[to.kernel_log.len()..]);
+                    // The copy's trace may be shorter or longer than the
+                    // checkpoint's: make it exactly that.
+                    cp.fill_trace(&self.sim.trace, &mut s.trace);
                     s.restore(cp);
                 }
                 (None, Some(cp)) => {
@@ -417,7 +407,21 @@ impl Runner {
         }
         let preset = self.meta.id.scenario.preset.clone();
         // Also at the end: the finished run's state is the copy's.
-        let s = self.scratch_at(until);
+        self.scratch_at(until);
+        let full = &self.sim.trace;
+        let s = self.scratch.as_mut().expect("scratch_at makes it");
+        if s.now() >= self.sim.end() {
+            // At the end the copy's trace is the run's whole trace (the
+            // split leaves it empty, a copy run to the end has it all).
+            let (to, from) = (&mut s.trace, full);
+            to.packets
+                .extend_from_slice(&from.packets[to.packets.len()..]);
+            to.events.extend_from_slice(&from.events[to.events.len()..]);
+            to.kernel_log
+                .extend_from_slice(&from.kernel_log[to.kernel_log.len()..]);
+            to.recount();
+            to.set_sample_state(from.sample_state());
+        }
         crate::export::render(s, format, &preset)
     }
 }

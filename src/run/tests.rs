@@ -464,3 +464,37 @@ fn messages_cross_the_wire_unchanged_and_smaller() {
         assert!(wire::decode::<Request>(junk).is_err());
     }
 }
+
+/// The first question after a run ends splits the run's state off without
+/// its trace: exports of the whole run asked right then, and after a moment
+/// at the end, still equal a plain run's in every format.
+#[test]
+fn exports_right_after_the_run_are_the_plain_runs() {
+    let sc = small("incident", 13);
+    let (_, mut svc) = record_of(sc.clone());
+    let full = plain(&sc);
+    let export = |svc: &mut Service, format: &str| {
+        svc.request(Request::Export {
+            gen: 1,
+            format: format.into(),
+            until: full.end(),
+        })
+    };
+    let want = |format: &str| crate::export::render(&full, format, &sc.preset).unwrap();
+    let first = export(&mut svc, "pcapng");
+    assert!(
+        matches!(first.first(), Some(Reply::Export { bytes, .. }) if *bytes == want("pcapng")),
+        "the first question, an export of the whole run"
+    );
+    svc.request(Request::Moment {
+        gen: 1,
+        at: full.end(),
+    });
+    for format in ["csv", "jsonl", "pcapng", "flowlog", "klog"] {
+        let got = export(&mut svc, format);
+        assert!(
+            matches!(got.first(), Some(Reply::Export { bytes, .. }) if *bytes == want(format)),
+            "{format} export of the whole run"
+        );
+    }
+}

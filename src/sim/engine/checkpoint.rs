@@ -28,6 +28,20 @@ impl Checkpoint {
         self.sim.events_done
     }
 
+    /// Makes `trace` (a copy's, of any length) hold exactly the records the
+    /// run's had here, copying from `full`, the run's whole trace, only
+    /// those it lacks.
+    pub fn fill_trace(&self, full: &Trace, trace: &mut Trace) {
+        fn fill<T: Clone>(to: &mut Vec<T>, from: &[T], len: usize) {
+            to.truncate(len);
+            let have = to.len();
+            to.extend_from_slice(&from[have..len.min(from.len())]);
+        }
+        fill(&mut trace.packets, &full.packets, self.packets);
+        fill(&mut trace.events, &full.events, self.events);
+        fill(&mut trace.kernel_log, &full.kernel_log, self.klog);
+    }
+
     /// Cuts a later trace of the same run back to what it held here.
     fn cut(&self, trace: &mut Trace) {
         trace.packets.truncate(self.packets);
@@ -204,12 +218,17 @@ impl Sim {
         self.warmed_slot = *warmed_slot;
     }
 
-    /// Moves this finished run's state (with a copy of its trace) out into
-    /// a simulation of its own, leaving here only the trace, the clock and
-    /// the counts: the runner's copy for questions about the past, made
-    /// without copying the state (see `run::Runner`).
+    /// Moves this finished run's state out into a simulation of its own,
+    /// leaving here only the trace, the clock and the counts: the runner's
+    /// copy for questions about the past, made without copying the state
+    /// (see `run::Runner`). The copy's trace is empty, with the same caps:
+    /// whoever needs it fills it from this one ([`Checkpoint::fill_trace`],
+    /// or the whole of it for an export at the end), so that a question
+    /// about a moment does not copy every record first.
     pub fn split_off_state(&mut self) -> Sim {
-        let trace = self.trace.clone();
+        let mut trace = Trace::new(self.trace.per_second_cap);
+        trace.max_packets = self.trace.max_packets;
+        trace.max_log_lines = self.trace.max_log_lines;
         use std::mem::take;
         Sim {
             p: self.p.clone(),

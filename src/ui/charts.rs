@@ -48,6 +48,8 @@ struct Drawn {
     next: usize,
     /// The specs of the last pass, reused while the runs have not moved.
     specs: Option<(DrawnFor, Rc<Vec<vc::ChartSpec>>)>,
+    /// What the canvases not yet redrawn were last marked stale for.
+    marked: Option<DrawnFor>,
 }
 
 /// How far a run is known, for deciding when the charts are stale: while
@@ -161,6 +163,19 @@ fn draw_some(
     let theme = if want.3 { Theme::DARK } else { Theme::LIGHT };
     let mut d = drawn.borrow_mut();
     let n = ids.len();
+    if d.marked != Some(want) {
+        // The runs moved on: every canvas still showing an older drawing
+        // says so at once (one chart is redrawn per frame), so that a
+        // canvas never reads "done" while it shows a run that was replaced.
+        for (i, id) in ids.iter().enumerate() {
+            if d.state.get(*id) != Some(&want) {
+                if let Some(canvas) = refs[i].cast::<web_sys::HtmlCanvasElement>() {
+                    let _ = canvas.set_attribute("data-state", "stale");
+                }
+            }
+        }
+        d.marked = Some(want);
+    }
     let mut done = 0;
     let mut specs: Option<Rc<Vec<vc::ChartSpec>>> = None;
     for k in 0..n {

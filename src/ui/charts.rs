@@ -48,8 +48,9 @@ struct Drawn {
     next: usize,
     /// The specs of the last pass, reused while the runs have not moved.
     specs: Option<(DrawnFor, Rc<Vec<vc::ChartSpec>>)>,
-    /// What the canvases not yet redrawn were last marked stale for.
-    marked: Option<DrawnFor>,
+    /// The runs (generation, compared generation) the canvases not yet
+    /// redrawn were last marked stale for.
+    marked: Option<(u32, Option<u32>)>,
 }
 
 /// How far a run is known, for deciding when the charts are stale: while
@@ -145,6 +146,17 @@ pub fn place_cursors(p: &Page) {
     });
 }
 
+/// A canvas's `data-state` once drawn for `want` (for the end-to-end test):
+/// `done` if drawn from the whole run(s), `partial` while they stream in.
+fn drawn_state(want: &DrawnFor) -> &'static str {
+    let done = want.1 == u64::MAX && want.2.is_none_or(|c| c.1 == u64::MAX);
+    if done {
+        "done"
+    } else {
+        "partial"
+    }
+}
+
 /// Charts drawn per animation frame.
 const PER_PASS: usize = 1;
 
@@ -163,18 +175,24 @@ fn draw_some(
     let theme = if want.3 { Theme::DARK } else { Theme::LIGHT };
     let mut d = drawn.borrow_mut();
     let n = ids.len();
-    if d.marked != Some(want) {
-        // The runs moved on: every canvas still showing an older drawing
-        // says so at once (one chart is redrawn per frame), so that a
-        // canvas never reads "done" while it shows a run that was replaced.
+    let runs = (want.0, want.2.map(|c| c.0));
+    if d.marked != Some(runs) {
+        // Another run (or compared run) replaced the one drawn: every
+        // canvas still showing the old one says so at once (one chart is
+        // redrawn per frame), so that none reads "done" while it shows a
+        // run that was replaced.
         for (i, id) in ids.iter().enumerate() {
-            if d.state.get(*id) != Some(&want) {
+            let current = d
+                .state
+                .get(*id)
+                .is_some_and(|s| (s.0, s.2.map(|c| c.0)) == runs);
+            if !current {
                 if let Some(canvas) = refs[i].cast::<web_sys::HtmlCanvasElement>() {
                     let _ = canvas.set_attribute("data-state", "stale");
                 }
             }
         }
-        d.marked = Some(want);
+        d.marked = Some(runs);
     }
     let mut done = 0;
     let mut specs: Option<Rc<Vec<vc::ChartSpec>>> = None;
@@ -218,9 +236,7 @@ fn draw_some(
                         .insert(id.to_string(), (geo, (f64::from(pw), f64::from(ph))))
                 });
                 d.state.insert(id.to_string(), want);
-                // For the end-to-end test: drawn from the whole run(s).
-                let done = want.1 == u64::MAX && want.2.is_none_or(|c| c.1 == u64::MAX);
-                let _ = canvas.set_attribute("data-state", if done { "done" } else { "partial" });
+                let _ = canvas.set_attribute("data-state", drawn_state(&want));
             }
             Err(err) => web_sys::console::warn_1(&format!("chart {id}: {err}").into()),
         }

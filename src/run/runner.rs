@@ -413,14 +413,15 @@ impl Runner {
         if s.now() >= self.sim.end() {
             // At the end the copy's trace is the run's whole trace (the
             // split leaves it empty, a copy run to the end has it all).
-            let (to, from) = (&mut s.trace, full);
-            to.packets
-                .extend_from_slice(&from.packets[to.packets.len()..]);
-            to.events.extend_from_slice(&from.events[to.events.len()..]);
-            to.kernel_log
-                .extend_from_slice(&from.kernel_log[to.kernel_log.len()..]);
+            let to = &mut s.trace;
+            to.fill_from(
+                full,
+                full.packets.len(),
+                full.events.len(),
+                full.kernel_log.len(),
+            );
             to.recount();
-            to.set_sample_state(from.sample_state());
+            to.set_sample_state(full.sample_state());
         }
         crate::export::render(s, format, &preset)
     }

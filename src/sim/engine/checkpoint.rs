@@ -32,14 +32,7 @@ impl Checkpoint {
     /// run's had here, copying from `full`, the run's whole trace, only
     /// those it lacks.
     pub fn fill_trace(&self, full: &Trace, trace: &mut Trace) {
-        fn fill<T: Clone>(to: &mut Vec<T>, from: &[T], len: usize) {
-            to.truncate(len);
-            let have = to.len();
-            to.extend_from_slice(&from[have..len.min(from.len())]);
-        }
-        fill(&mut trace.packets, &full.packets, self.packets);
-        fill(&mut trace.events, &full.events, self.events);
-        fill(&mut trace.kernel_log, &full.kernel_log, self.klog);
+        trace.fill_from(full, self.packets, self.events, self.klog);
     }
 
     /// Cuts a later trace of the same run back to what it held here.
@@ -110,8 +103,8 @@ impl Sim {
     }
 
     fn clone_without_trace(&self) -> Sim {
-        let trace = Trace::new(self.trace.per_second_cap);
-        let mut copy = Sim {
+        let trace = self.trace.empty_like();
+        Sim {
             p: self.p.clone(),
             seed: self.seed,
             version: self.version,
@@ -141,10 +134,7 @@ impl Sim {
             dns_batch: Vec::new(),
             reconnects_fold: self.reconnects_fold,
             warmed_slot: self.warmed_slot,
-        };
-        copy.trace.max_packets = self.trace.max_packets;
-        copy.trace.max_log_lines = self.trace.max_log_lines;
-        copy
+        }
     }
 
     /// Goes back to a checkpoint taken from this run (same scenario and
@@ -226,9 +216,7 @@ impl Sim {
     /// or the whole of it for an export at the end), so that a question
     /// about a moment does not copy every record first.
     pub fn split_off_state(&mut self) -> Sim {
-        let mut trace = Trace::new(self.trace.per_second_cap);
-        trace.max_packets = self.trace.max_packets;
-        trace.max_log_lines = self.trace.max_log_lines;
+        let trace = self.trace.empty_like();
         use std::mem::take;
         Sim {
             p: self.p.clone(),

@@ -342,6 +342,30 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// An empty trace with this one's caps.
+    pub fn empty_like(&self) -> Trace {
+        Trace {
+            per_second_cap: self.per_second_cap,
+            max_packets: self.max_packets,
+            max_log_lines: self.max_log_lines,
+            ..Trace::default()
+        }
+    }
+
+    /// Makes this trace (a copy's, of any length) hold the first `packets`,
+    /// `events` and `klog` records of `full`, the run's own, copying only
+    /// those it lacks. Its counters are left to the caller (`recount`).
+    pub fn fill_from(&mut self, full: &Trace, packets: usize, events: usize, klog: usize) {
+        fn fill<T: Clone>(to: &mut Vec<T>, from: &[T], len: usize) {
+            to.truncate(len);
+            let have = to.len();
+            to.extend_from_slice(&from[have..len.min(from.len())]);
+        }
+        fill(&mut self.packets, &full.packets, packets);
+        fill(&mut self.events, &full.events, events);
+        fill(&mut self.kernel_log, &full.kernel_log, klog);
+    }
+
     /// A copy of the first `packets`, `events` and `klog` records (the rest
     /// not copied: a checkpoint's trace, taken from a later one).
     pub fn prefix(&self, packets: usize, events: usize, klog: usize) -> Trace {

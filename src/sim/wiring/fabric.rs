@@ -136,21 +136,13 @@ impl Sim {
                 n.linux_ct.established += 1;
             }
             // The VPC keeps a closing entry; netfilter only after a SYN-ACK.
-            (ReplyKind::Rst, _) => close_refused_flow(
+            (ReplyKind::Rst, _) | (ReplyKind::SynAck, false) => close_refused_flow(
                 &mut ctx!(self, rng_net),
                 &mut self.nodes[node],
                 vpc_exp,
                 ct_exp,
                 now,
-                true,
-            ),
-            (ReplyKind::SynAck, false) => close_refused_flow(
-                &mut ctx!(self, rng_net),
-                &mut self.nodes[node],
-                vpc_exp,
-                ct_exp,
-                now,
-                false,
+                kind == ReplyKind::Rst,
             ),
             (ReplyKind::Icmp, _) => {
                 if self.p.icmp_closes_vpc_entry && vpc_exp != SimTime::ZERO {

@@ -135,6 +135,13 @@ impl Sim {
             warmed_slot: u64::MAX,
         };
         sim.reconnects_fold = sim.params_fold_reconnects();
+        // Every second's tick is queued first, so it sorts before anything
+        // else at its instant: an event at exactly k s then counts in
+        // second k, as its trace record says, and the gauges closing
+        // second k-1 see the state before it.
+        for s in 1..=p.duration_s {
+            sim.queue.push(SimTime::from_secs(s), Ev::Second);
+        }
         sim.init_cluster();
         sim.init_clients();
         if p.rollout {
@@ -146,7 +153,6 @@ impl Sim {
             .below(p.external_dns_interval_s.max(1) * 1_000_000);
         sim.queue.push(SimTime(phase), Ev::ExternalDnsSync);
         sim.queue.push(SimTime::from_millis(10), Ev::DnsTick);
-        sim.queue.push(SimTime::from_secs(1), Ev::Second);
         sim
     }
 
@@ -366,7 +372,6 @@ impl Sim {
         }
         self.nld_second();
         self.metrics.roll();
-        self.schedule(SimDuration::from_secs(1), Ev::Second);
     }
 
     /// Channels currently pointing at a deleted pod's IP.

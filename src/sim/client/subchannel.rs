@@ -20,7 +20,7 @@ use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::trace::Trigger;
 
 /// Subchannel connectivity state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConnState {
     /// IDLE.
     Idle,
@@ -39,7 +39,7 @@ pub enum ConnState {
 /// Exactly one cache line: the storm's events (dial deadlines, backoff
 /// timers) each touch one of ~43,000 subchannels at random, and a
 /// subchannel that straddled two lines cost two cache misses.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[repr(align(64))]
 pub struct Sub {
     /// Owning client.

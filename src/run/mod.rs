@@ -34,6 +34,10 @@ use serde::{Deserialize, Serialize};
 /// What the page asks of a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
+    /// A message the worker could not read: the page and the worker come
+    /// from two builds (one cached from before a deploy). Always the first
+    /// variant, so that every build reads it the same way ([`wire::decode_or_unreadable`]).
+    Unreadable,
     /// Run this scenario to its end, dropping whatever ran before.
     Start(RunId),
     /// Stop running (the page no longer needs this worker's run).
@@ -80,6 +84,10 @@ pub enum Request {
 /// What a worker answers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
+    /// A message could not be read, by the worker or by the page: the two
+    /// come from two builds. Always the first variant, as
+    /// [`Request::Unreadable`].
+    Unreadable,
     /// A run started.
     Started(Box<RunMeta>),
     /// What became known of the run.
@@ -139,6 +147,9 @@ pub enum Reply {
     },
 }
 
+/// What the page says when it and its worker come from two builds.
+pub const UNREADABLE: &str = "this page and its background worker come from two versions of the site (one was cached): reload the page";
+
 /// A worker's state: at most one run, and the questions waiting for it to
 /// get far enough. The browser worker feeds it [`Request`]s and calls
 /// [`Service::work`] in slices; natively the tests do the same.
@@ -176,6 +187,7 @@ impl Service {
                     }
                 }
             }
+            Request::Unreadable => vec![Reply::Unreadable],
             Request::Cancel => {
                 self.runner = None;
                 self.cell = None;

@@ -74,6 +74,15 @@ impl SweepJob {
     /// cell `w` runs (anything of another generation, or not a cell, is
     /// dropped). True if kept; then [`SweepJob::fill`] has work for `w`.
     pub fn on_reply(&mut self, w: usize, reply: Reply) -> bool {
+        if reply == Reply::Unreadable {
+            // The worker is from another build: its cell fails with a
+            // message instead of never finishing.
+            let Some(i) = self.running.get_mut(w).and_then(Option::take) else {
+                return false;
+            };
+            self.results[i] = Some(Err(super::UNREADABLE.to_string()));
+            return true;
+        }
         let Reply::Cell { gen, index, result } = reply else {
             return false;
         };

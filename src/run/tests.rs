@@ -459,10 +459,55 @@ fn messages_cross_the_wire_unchanged_and_smaller() {
         sizes.0,
         sizes.1
     );
-    for junk in [&[][..], &[0xff; 7][..], &[3, 0, 0][..]] {
+    for junk in [&[][..], &[0xff; 7][..], &[4][..], &[250][..]] {
         assert!(wire::decode::<Reply>(junk).is_err());
         assert!(wire::decode::<Request>(junk).is_err());
     }
+}
+
+/// A page and a worker from two builds (one cached from before a deploy):
+/// what one cannot read becomes `Unreadable`, whose bytes are the same in
+/// every build; the worker answers it in kind, the page shows why, and a
+/// sweep's cell fails with the reason instead of never finishing.
+#[test]
+fn a_message_from_another_build_is_said_to_be_unreadable() {
+    assert_eq!(wire::encode(&Reply::Unreadable).unwrap(), [0]);
+    assert_eq!(wire::encode(&Request::Unreadable).unwrap(), [0]);
+    for junk in [&[][..], &[0xff; 7][..], &[4][..], &[250][..]] {
+        assert_eq!(
+            wire::decode_or_unreadable::<Reply>(junk),
+            Some(Reply::Unreadable)
+        );
+        assert_eq!(
+            wire::decode_or_unreadable::<Request>(junk),
+            Some(Request::Unreadable)
+        );
+    }
+    let asked = Request::Moment {
+        gen: 4,
+        at: SimTime::from_secs(3),
+    };
+    let bytes = wire::encode(&asked).unwrap();
+    assert_eq!(wire::decode_or_unreadable::<Request>(&bytes), Some(asked));
+    let mut svc = Service::default();
+    assert_eq!(svc.request(Request::Unreadable), vec![Reply::Unreadable]);
+
+    let sweep = crate::scenario::sweep::Sweep {
+        base: small("incident", 3),
+        axes: vec![crate::scenario::sweep::Axis::parse("clients=10,20").unwrap()],
+        metric: crate::scenario::sweep::Metric::ErrorRatePeak,
+    };
+    let mut job = crate::run::sweep::SweepJob::new(1, &sweep, 1);
+    let sent = job.fill();
+    assert_eq!(sent.len(), 1);
+    assert!(job.on_reply(0, Reply::Unreadable));
+    let failed = job
+        .results()
+        .iter()
+        .flatten()
+        .next()
+        .expect("the cell ended");
+    assert_eq!(failed, &Err(crate::run::UNREADABLE.to_string()));
 }
 
 /// The first question after a run ends splits the run's state off without

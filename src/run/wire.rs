@@ -26,3 +26,16 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     options().deserialize(bytes).map_err(|e| e.to_string())
 }
+
+/// The bytes of an enum's first variant when it has no fields: what
+/// [`super::Request::Unreadable`] and [`super::Reply::Unreadable`] are in
+/// every build.
+const FIRST_VARIANT: [u8; 1] = [0];
+
+/// The value `bytes` encode, or, if they do not (a page and a worker from
+/// two builds), `T`'s first variant: [`super::Request::Unreadable`] or
+/// [`super::Reply::Unreadable`]. `None` only for a type without such a
+/// variant, which the messages' tests rule out.
+pub fn decode_or_unreadable<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    decode(bytes).or_else(|_| decode(&FIRST_VARIANT)).ok()
+}

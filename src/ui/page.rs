@@ -371,6 +371,16 @@ impl Page {
             }
             // The page's runs never ask for sweep cells (ui::sweep does).
             Reply::Cell { .. } => false,
+            Reply::Unreadable => {
+                let message = crate::run::UNREADABLE.to_string();
+                if slot.record.is_none() {
+                    slot.error = Some(message.clone());
+                }
+                if !self.errors.contains(&message) {
+                    self.errors.push(message);
+                }
+                true
+            }
             Reply::Error { gen, message } => {
                 if gen != gen_now {
                     return false;

@@ -162,9 +162,10 @@ impl Codec for Wire {
 
     fn decode<O: DeserializeOwned>(input: JsValue) -> O {
         let bytes = js_sys::Uint8Array::new(&input).to_vec();
-        wire::decode(&bytes).unwrap_or_else(|e| {
-            panic!("a worker message did not decode (page and worker from two builds?): {e}")
-        })
+        // A message from another build reads as `Unreadable`, which the
+        // page shows (`run::UNREADABLE`) and the worker answers in kind.
+        wire::decode_or_unreadable(&bytes)
+            .expect("Request and Reply start with a variant for an unreadable message")
     }
 }
 

@@ -119,6 +119,50 @@ async fn until(ms: i32, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
+/// A worker from another build (cached from before a deploy): every message
+/// it gets or sends is unreadable to the other side. The page says so, and
+/// how to fix it, instead of stopping.
+#[wasm_bindgen_test]
+async fn a_worker_from_another_build_is_named_not_fatal() {
+    use incident_sim::run::{wire, Reply, Request};
+    use std::rc::Rc;
+    incident_sim::ui::worker::serve_runs_with(|deliver| {
+        Rc::new(move |_: Request| {
+            // The bytes as another build would send them back.
+            let junk = [0xffu8; 7];
+            let deliver = deliver.clone();
+            gloo::timers::callback::Timeout::new(0, move || {
+                if let Some(reply) = wire::decode_or_unreadable::<Reply>(&junk) {
+                    deliver(reply);
+                }
+            })
+            .forget();
+        })
+    });
+    let w = web_sys::window().unwrap();
+    w.history()
+        .unwrap()
+        .replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("?{}", small_query())),
+        )
+        .unwrap();
+    let root = doc().create_element("div").unwrap();
+    doc().body().unwrap().append_child(&root).unwrap();
+    let app = yew::Renderer::<incident_sim::ui::App>::with_root(root.clone()).render();
+    assert!(
+        until(3_000, || text(&root, ".banner").contains("reload the page")).await,
+        "no message: {}",
+        text(&root, ".banner")
+    );
+    assert!(text(&root, ".banner").contains("two versions of the site"));
+    // The page is still there and answers: the scrubber and Play exist.
+    assert!(q(&root, "#play").is_some());
+    app.destroy();
+    root.remove();
+}
+
 #[wasm_bindgen_test]
 async fn play_advances_the_engine_clock_and_pause_stops_it() {
     let (root, app) = mount(&small_query());

@@ -85,21 +85,42 @@ impl EphemeralPorts {
         LOW + i as u16
     }
 
+    /// The first free offset of `order`, which rises but for wraps to a
+    /// lower offset: `held` is read with a cursor that moves along with it
+    /// (searched afresh only after a wrap), so a walk over a full range
+    /// costs what it did over an array, not a search per port.
+    fn first_free(&self, order: impl Iterator<Item = u32>, now_ms: u32) -> Option<u32> {
+        let mut pos = 0;
+        let mut last = None;
+        for i in order {
+            if last.is_none_or(|l| i < l) {
+                pos = self.held.partition_point(|e| u32::from(e.0) < i);
+            } else {
+                while self.held.get(pos).is_some_and(|e| u32::from(e.0) < i) {
+                    pos += 1;
+                }
+            }
+            last = Some(i);
+            match self.held.get(pos) {
+                Some(e) if u32::from(e.0) == i && e.1 > now_ms => {}
+                _ => return Some(i),
+            }
+        }
+        None
+    }
+
     /// A TCP `connect()`: the next free even port on the walk (then odd
     /// ones); `None` if every port is in use (`EADDRNOTAVAIL`).
     pub fn connect(&mut self, now: SimTime) -> Option<u16> {
         let now_ms = now.millis() as u32;
         let start = self.next & !1;
-        for parity in [0, 1] {
-            for k in 0..SPAN / 2 {
-                let i = (start + parity + 2 * k) % SPAN;
-                if self.free(i, now_ms) {
-                    self.next = (i + 2) % SPAN;
-                    return Some(self.take(i, now_ms));
-                }
-            }
-        }
-        None
+        // SPAN is even, so each half of the walk keeps its parity.
+        let walk = [0, 1]
+            .into_iter()
+            .flat_map(|parity| (0..SPAN / 2).map(move |k| (start + parity + 2 * k) % SPAN));
+        let i = self.first_free(walk, now_ms)?;
+        self.next = (i + 2) % SPAN;
+        Some(self.take(i, now_ms))
     }
 
     /// A UDP socket's port: from a random point of the range, the first
@@ -107,13 +128,8 @@ impl EphemeralPorts {
     pub fn udp(&mut self, now: SimTime, rng: &mut SimRng) -> Option<u16> {
         let now_ms = now.millis() as u32;
         let start = rng.below(u64::from(SPAN)) as u32;
-        for k in 0..SPAN {
-            let i = (start + k) % SPAN;
-            if self.free(i, now_ms) {
-                return Some(self.take(i, now_ms));
-            }
-        }
-        None
+        let i = self.first_free((0..SPAN).map(|k| (start + k) % SPAN), now_ms)?;
+        Some(self.take(i, now_ms))
     }
 
     /// The flow on `port` ends at `at` (its socket closed, and TIME_WAIT

@@ -45,6 +45,10 @@ pub struct EphemeralPorts {
     used: bool,
     /// Where the next `connect()` search starts (an offset into the range).
     next: u32,
+    /// After a walk found every port held: no port is free before this
+    /// time (ms; the earliest end then, lowered by any later release), so
+    /// walks until then find none at once (0: not known).
+    none_free_before: u32,
 }
 
 impl EphemeralPorts {
@@ -68,6 +72,7 @@ impl EphemeralPorts {
         if !self.used || i >= SPAN {
             return;
         }
+        self.none_free_before = self.none_free_before.min(until_ms);
         match self.held.binary_search_by_key(&(i as u16), |e| e.0) {
             Ok(k) => self.held[k].1 = until_ms,
             Err(k) => self.held.insert(k, (i as u16, until_ms)),
@@ -88,8 +93,20 @@ impl EphemeralPorts {
     /// The first free offset of `order`, which rises but for wraps to a
     /// lower offset: `held` is read with a cursor that moves along with it
     /// (searched afresh only after a wrap), so a walk over a full range
-    /// costs what it did over an array, not a search per port.
-    fn first_free(&self, order: impl Iterator<Item = u32>, now_ms: u32) -> Option<u32> {
+    /// costs what it did over an array, not a search per port. A walk that
+    /// finds none remembers when the first port frees.
+    fn first_free(&mut self, order: impl Iterator<Item = u32>, now_ms: u32) -> Option<u32> {
+        if now_ms < self.none_free_before {
+            return None;
+        }
+        let found = self.walk(order, now_ms);
+        if found.is_none() {
+            self.none_free_before = self.held.iter().map(|e| e.1).min().unwrap_or(0);
+        }
+        found
+    }
+
+    fn walk(&self, order: impl Iterator<Item = u32>, now_ms: u32) -> Option<u32> {
         let mut pos = 0;
         let mut last = None;
         for i in order {
@@ -190,6 +207,28 @@ mod tests {
                 assert!((LOW..=HIGH).contains(&port));
             }
         }
+    }
+
+    #[test]
+    fn a_full_range_has_no_port_until_one_frees() {
+        let mut p = EphemeralPorts::new(0);
+        let t = SimTime::from_secs(1);
+        let mut ports = Vec::new();
+        while let Some(port) = p.connect(t) {
+            ports.push(port);
+        }
+        assert_eq!(ports.len(), SPAN as usize);
+        let mut rng = SimRng::stream(1, "p", 0);
+        assert_eq!(p.udp(t, &mut rng), None);
+        // One flow ends at 5 s, another at 3 s (released later): the
+        // earliest end decides.
+        p.release(ports[10], SimTime::from_secs(5));
+        assert_eq!(p.connect(SimTime::from_secs(2)), None);
+        p.release(ports[20], SimTime::from_secs(3));
+        assert_eq!(p.connect(SimTime::from_millis(2_999)), None);
+        assert_eq!(p.connect(SimTime::from_secs(3)), Some(ports[20]));
+        assert_eq!(p.connect(SimTime::from_secs(4)), None);
+        assert_eq!(p.udp(SimTime::from_secs(5), &mut rng), Some(ports[10]));
     }
 
     /// The range as one array, a port's end per entry: the plainest

@@ -90,36 +90,34 @@ impl EphemeralPorts {
         LOW + i as u16
     }
 
-    /// The first free offset of `order`, which rises but for wraps to a
-    /// lower offset: `held` is read with a cursor that moves along with it
-    /// (searched afresh only after a wrap), so a walk over a full range
-    /// costs what it did over an array, not a search per port. A walk that
-    /// finds none remembers when the first port frees.
-    fn first_free(&mut self, order: impl Iterator<Item = u32>, now_ms: u32) -> Option<u32> {
+    /// The first free offset of `ranges` (each `(from, to, step)`, walked
+    /// in turn); a walk that finds none remembers when the first port
+    /// frees, and walks before then find none at once.
+    fn first_free(&mut self, ranges: &[(u32, u32, u32)], now_ms: u32) -> Option<u32> {
         if now_ms < self.none_free_before {
             return None;
         }
-        let found = self.walk(order, now_ms);
+        let found = ranges
+            .iter()
+            .find_map(|&(from, to, step)| self.walk(from, to, step, now_ms));
         if found.is_none() {
             self.none_free_before = self.held.iter().map(|e| e.1).min().unwrap_or(0);
         }
         found
     }
 
-    fn walk(&self, order: impl Iterator<Item = u32>, now_ms: u32) -> Option<u32> {
-        let mut pos = 0;
-        let mut last = None;
-        for i in order {
-            if last.is_none_or(|l| i < l) {
-                pos = self.held.partition_point(|e| u32::from(e.0) < i);
-            } else {
-                while self.held.get(pos).is_some_and(|e| u32::from(e.0) < i) {
-                    pos += 1;
-                }
+    /// The first free offset of `from, from + step, ...` below `to`: `held`
+    /// is read with a cursor moving along, so a walk over a crowded range
+    /// costs about what it did over an array, not a search per port.
+    fn walk(&self, from: u32, to: u32, step: u32, now_ms: u32) -> Option<u32> {
+        let mut pos = self.held.partition_point(|e| u32::from(e.0) < from);
+        let mut i = from;
+        while i < to {
+            while self.held.get(pos).is_some_and(|e| u32::from(e.0) < i) {
+                pos += 1;
             }
-            last = Some(i);
             match self.held.get(pos) {
-                Some(e) if u32::from(e.0) == i && e.1 > now_ms => {}
+                Some(e) if u32::from(e.0) == i && e.1 > now_ms => i += step,
                 _ => return Some(i),
             }
         }
@@ -131,11 +129,15 @@ impl EphemeralPorts {
     pub fn connect(&mut self, now: SimTime) -> Option<u16> {
         let now_ms = now.millis() as u32;
         let start = self.next & !1;
-        // SPAN is even, so each half of the walk keeps its parity.
-        let walk = [0, 1]
-            .into_iter()
-            .flat_map(|parity| (0..SPAN / 2).map(move |k| (start + parity + 2 * k) % SPAN));
-        let i = self.first_free(walk, now_ms)?;
+        // SPAN is even: from `start` to the range's end and round from its
+        // start, even offsets, then odd ones.
+        let walk = [
+            (start, SPAN, 2),
+            (0, start, 2),
+            (start + 1, SPAN, 2),
+            (1, start, 2),
+        ];
+        let i = self.first_free(&walk, now_ms)?;
         self.next = (i + 2) % SPAN;
         Some(self.take(i, now_ms))
     }
@@ -145,7 +147,7 @@ impl EphemeralPorts {
     pub fn udp(&mut self, now: SimTime, rng: &mut SimRng) -> Option<u16> {
         let now_ms = now.millis() as u32;
         let start = rng.below(u64::from(SPAN)) as u32;
-        let i = self.first_free((0..SPAN).map(|k| (start + k) % SPAN), now_ms)?;
+        let i = self.first_free(&[(start, SPAN, 1), (0, start, 1)], now_ms)?;
         Some(self.take(i, now_ms))
     }
 

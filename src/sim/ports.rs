@@ -16,10 +16,13 @@
 //! The kernel keeps the sockets; the model keeps the ports whose flow may
 //! still live, with when it ends: a sorted list of tens to hundreds of
 //! entries at the incident's busiest (a dense array of the range held
-//! 28,232 entries, 113 KB per address, and every checkpoint copied it).
+//! 28,232 entries, 113 KB per address, and every checkpoint copied it), and
+//! a bit per port for the walks.
 
 use super::rng::SimRng;
 use super::time::SimTime;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// `ip_local_port_range`'s default low end.
 pub const LOW: u16 = 32_768;
@@ -29,6 +32,9 @@ const SPAN: u32 = (HIGH - LOW) as u32 + 1;
 
 /// When an open flow ends: not yet known.
 const OPEN: u32 = u32::MAX;
+
+/// Words of one bit per port.
+const WORDS: usize = (SPAN as usize).div_ceil(64);
 
 /// The ports of one source address towards one destination.
 #[derive(Clone, Debug, Default)]
@@ -40,14 +46,21 @@ pub struct EphemeralPorts {
     held: Vec<(u16, u32)>,
     /// How long `held` was after entries were last dropped.
     kept: usize,
-    /// Whether a port was ever taken: until then, releasing or reopening
-    /// one records nothing.
-    used: bool,
+    /// One bit per port, set while its flow lives as far as `ending` has
+    /// been read: a walk looks for a clear bit 64 ports at a time, so a
+    /// crowded range (node-local-dns's upstream ports in TIME_WAIT) costs
+    /// a few hundred words, not a step per port. Empty until a port is
+    /// taken; until then releasing or reopening one records nothing.
+    live: Vec<u64>,
+    /// The ends of released flows, earliest first, read up to each walk's
+    /// time: each clears its port's bit unless the port was taken or
+    /// released again since (its end in `held` is no longer this one).
+    ending: BinaryHeap<Reverse<(u32, u16)>>,
     /// Where the next `connect()` search starts (an offset into the range).
     next: u32,
-    /// After a walk found every port held: no port is free before this
-    /// time (ms; the earliest end then, lowered by any later release), so
-    /// walks until then find none at once (0: not known).
+    /// After a walk found every port held: no port frees before this time
+    /// (ms; the earliest end then pending, lowered by any later release),
+    /// so walks until then find none at once (0: not known).
     none_free_before: u32,
 }
 
@@ -60,66 +73,104 @@ impl EphemeralPorts {
         }
     }
 
+    /// When the flow on offset `i` ends, if it is listed.
+    fn end_of(&self, i: u32) -> Option<u32> {
+        let k = self.held.binary_search_by_key(&(i as u16), |e| e.0).ok()?;
+        Some(self.held[k].1)
+    }
+
     fn free(&self, i: u32, now_ms: u32) -> bool {
-        match self.held.binary_search_by_key(&(i as u16), |e| e.0) {
-            Ok(k) => self.held[k].1 <= now_ms,
-            Err(_) => true,
-        }
+        self.end_of(i).is_none_or(|u| u <= now_ms)
     }
 
     /// Records when the flow on offset `i` ends (if a port was ever taken).
     fn set(&mut self, i: u32, until_ms: u32) {
-        if !self.used || i >= SPAN {
+        if self.live.is_empty() || i >= SPAN {
             return;
         }
-        self.none_free_before = self.none_free_before.min(until_ms);
         match self.held.binary_search_by_key(&(i as u16), |e| e.0) {
             Ok(k) => self.held[k].1 = until_ms,
             Err(k) => self.held.insert(k, (i as u16, until_ms)),
+        }
+        self.live[i as usize / 64] |= 1 << (i % 64);
+        if until_ms != OPEN {
+            self.ending.push(Reverse((until_ms, i as u16)));
+            self.none_free_before = self.none_free_before.min(until_ms);
         }
     }
 
     fn take(&mut self, i: u32, now_ms: u32) -> u16 {
         if self.held.len() >= 2 * self.kept + 64 {
-            // Ended flows never come back: time only moves forward.
+            // Ended flows never come back: time only moves forward (and
+            // their bits were cleared when the walk read `ending`).
             self.held.retain(|e| e.1 > now_ms);
             self.kept = self.held.len();
         }
-        self.used = true;
+        if self.live.is_empty() {
+            self.live = vec![0; WORDS];
+        }
         self.set(i, OPEN);
         LOW + i as u16
     }
 
-    /// The first free offset of `ranges` (each `(from, to, step)`, walked
-    /// in turn); a walk that finds none remembers when the first port
-    /// frees, and walks before then find none at once.
+    /// Clears the bits of the flows ended by `now_ms`.
+    fn expire(&mut self, now_ms: u32) {
+        while let Some(&Reverse((until, i))) = self.ending.peek() {
+            if until > now_ms {
+                break;
+            }
+            self.ending.pop();
+            if self.end_of(u32::from(i)) == Some(until) {
+                self.live[usize::from(i) / 64] &= !(1 << (i % 64));
+            }
+        }
+    }
+
+    /// The first free offset of `ranges` (each `(from, to, step)` with a
+    /// step of 1 or 2, walked in turn) at `now_ms`; a walk that finds none
+    /// remembers when the first port can free.
     fn first_free(&mut self, ranges: &[(u32, u32, u32)], now_ms: u32) -> Option<u32> {
         if now_ms < self.none_free_before {
             return None;
         }
+        self.expire(now_ms);
         let found = ranges
             .iter()
-            .find_map(|&(from, to, step)| self.walk(from, to, step, now_ms));
+            .find_map(|&(from, to, step)| self.walk(from, to, step));
         if found.is_none() {
-            self.none_free_before = self.held.iter().map(|e| e.1).min().unwrap_or(0);
+            self.none_free_before = self.ending.peek().map_or(OPEN, |e| e.0 .0);
         }
         found
     }
 
-    /// The first free offset of `from, from + step, ...` below `to`: `held`
-    /// is read with a cursor moving along, so a walk over a crowded range
-    /// costs about what it did over an array, not a search per port.
-    fn walk(&self, from: u32, to: u32, step: u32, now_ms: u32) -> Option<u32> {
-        let mut pos = self.held.partition_point(|e| u32::from(e.0) < from);
-        let mut i = from;
-        while i < to {
-            while self.held.get(pos).is_some_and(|e| u32::from(e.0) < i) {
-                pos += 1;
+    /// The first offset of `from, from + step, ...` below `to` whose bit is
+    /// clear.
+    fn walk(&self, from: u32, to: u32, step: u32) -> Option<u32> {
+        if from >= to {
+            return None;
+        }
+        if self.live.is_empty() {
+            return Some(from);
+        }
+        // Every other bit, from `from`'s parity (a word's 64 keeps it).
+        let stride = match (step, from % 2) {
+            (2, 0) => 0x5555_5555_5555_5555u64,
+            (2, _) => 0xaaaa_aaaa_aaaa_aaaau64,
+            _ => !0,
+        };
+        let mut w = from / 64;
+        let mut first = !0u64 << (from % 64);
+        while w * 64 < to {
+            let mut clear = !self.live[w as usize] & stride & first;
+            let left = to - w * 64;
+            if left < 64 {
+                clear &= (1u64 << left) - 1;
             }
-            match self.held.get(pos) {
-                Some(e) if u32::from(e.0) == i && e.1 > now_ms => i += step,
-                _ => return Some(i),
+            if clear != 0 {
+                return Some(w * 64 + clear.trailing_zeros());
             }
+            w += 1;
+            first = !0;
         }
         None
     }
@@ -271,6 +322,7 @@ mod tests {
         #[test]
         fn the_list_hands_out_what_the_array_would(
             offset in 0u32..SPAN,
+            prefill in prop_oneof![Just(0u32), 0u32..=SPAN, (SPAN - 64)..=SPAN],
             ops in prop::collection::vec((0u8..4, prop_oneof![0u32..3, 0u32..1_000], 0u32..120_000, any::<u16>()), 1..600),
         ) {
             let mut p = EphemeralPorts::new(offset);
@@ -279,6 +331,20 @@ mod tests {
             let mut rng_b = SimRng::stream(5, "p", 0);
             let mut now = 0u64;
             let mut taken: Vec<u16> = Vec::new();
+            // A crowded range first (up to every port held), each flow
+            // ending at its own time within two minutes.
+            for k in 0..prefill {
+                let port = p.connect(SimTime::ZERO).expect("room");
+                p.release(port, SimTime::from_millis(u64::from(k * 7 % 120_000)));
+                if d.until_ms.is_empty() {
+                    d.until_ms = vec![0; SPAN as usize];
+                }
+                d.until_ms[usize::from(port - LOW)] = k * 7 % 120_000;
+                taken.push(port);
+            }
+            if prefill > 0 {
+                d.next = p.next;
+            }
             for (op, step, hold, pick) in ops {
                 now += u64::from(step);
                 let t = SimTime::from_millis(now);

@@ -66,6 +66,12 @@ fn serve_runs_inline() {
 /// Mounts the app as if opened with `query` (the URL carries the state).
 fn mount(query: &str) -> (web_sys::Element, yew::AppHandle<incident_sim::ui::App>) {
     serve_runs_inline();
+    render_at(query)
+}
+
+/// Renders the app as if opened with `query`, its runs served by whatever
+/// `serve_runs_with` set last.
+fn render_at(query: &str) -> (web_sys::Element, yew::AppHandle<incident_sim::ui::App>) {
     let w = web_sys::window().unwrap();
     w.history()
         .unwrap()
@@ -139,25 +145,14 @@ async fn a_worker_from_another_build_is_named_not_fatal() {
             .forget();
         })
     });
-    let w = web_sys::window().unwrap();
-    w.history()
-        .unwrap()
-        .replace_state_with_url(
-            &wasm_bindgen::JsValue::NULL,
-            "",
-            Some(&format!("?{}", small_query())),
-        )
-        .unwrap();
-    let root = doc().create_element("div").unwrap();
-    doc().body().unwrap().append_child(&root).unwrap();
-    let app = yew::Renderer::<incident_sim::ui::App>::with_root(root.clone()).render();
+    let (root, app) = render_at(&small_query());
     assert!(
         until(3_000, || text(&root, ".banner").contains("reload the page")).await,
         "no message: {}",
         text(&root, ".banner")
     );
     assert!(text(&root, ".banner").contains("two versions of the site"));
-    // The page is still there and answers: the scrubber and Play exist.
+    // The page is still there: its transport is drawn.
     assert!(q(&root, "#play").is_some());
     app.destroy();
     root.remove();

@@ -111,6 +111,60 @@ fn estimates_are_within_the_stated_factor_at_extreme_settings() {
             ("duration_s", "60"),
             ("rollout_start_s", "20"),
         ],
+        // C-core's pacing (its first backoff is the base capped by the
+        // maximum: 1 ms here, not grpc-go's uncapped 600 s), one pick_first
+        // channel a client, and deadlines shorter than the round trip, so
+        // even a terminating pod's RST never arrives in time (found by
+        // tests/invariants.rs: estimated 13,000 events, 359 million in 40 s).
+        &[
+            ("clients", "100"),
+            ("replicas", "10"),
+            ("lb_policy", "pick_first"),
+            ("channel_per_backend", "false"),
+            ("grpc_semantics", "deadline-paced"),
+            ("base_delay_ms", "600000"),
+            ("max_delay_ms", "1"),
+            ("min_connect_timeout_ms", "0"),
+            ("jitter_milli", "1000"),
+            ("max_unavailable_pct", "100"),
+            ("network_latency_us", "100000"),
+            ("duration_s", "60"),
+            ("rollout_start_s", "50"),
+        ],
+        // A pick_first channel that reconnects on each of many RPCs.
+        &[
+            ("lb_policy", "pick_first"),
+            ("client_rpcs_per_s_milli", "100000"),
+            ("max_delay_ms", "1"),
+            ("clients", "100"),
+        ],
+        // The service pods' connections alone fill the node's conntrack
+        // table: every dial to cluster DNS is dropped and node-local-dns
+        // dials again every 10 ms for each waiting query (found by
+        // tests/invariants.rs: 206 million events at 60 s).
+        &[
+            ("clients", "1100"),
+            ("replicas", "1"),
+            ("service_nodes", "1"),
+            ("nf_conntrack_max", "1000"),
+            ("dns_qps_per_node", "200"),
+            ("nld_dial_timeout_ms", "10"),
+            ("rollout", "false"),
+            ("duration_s", "60"),
+        ],
+        // The same with a small memory limit: OOM-killed as the waiting
+        // queries pile up, again and again.
+        &[
+            ("clients", "1100"),
+            ("replicas", "1"),
+            ("service_nodes", "1"),
+            ("nf_conntrack_max", "1000"),
+            ("dns_qps_per_node", "2000"),
+            ("nld_memory_mb", "60"),
+            ("nld_dial_timeout_ms", "10"),
+            ("rollout", "false"),
+            ("duration_s", "60"),
+        ],
     ];
     for set in cases {
         let mut all: Vec<(&str, &str)> = short.to_vec();

@@ -136,10 +136,11 @@ pub fn estimate(p: &Params) -> Cost {
     let dns_retries_max = lookups * retries_per_lookup;
     let events_max = clock + dns_retries_max + storm_ceiling(p) + 1_000.0 * f64::from(p.replicas);
 
-    // The storm.
+    // The storm, and node-local-dns's redials.
     let storm = storm(p);
+    let redials = dns_redials(p);
 
-    let events = clock + storm;
+    let events = clock + storm + redials;
     let wall_s = (events + lookup_work) / WORK_PER_S;
 
     // Who drives it: the parts over a fifth of the work, biggest first; of
@@ -173,6 +174,25 @@ pub fn estimate(p: &Params) -> Cost {
                 "duration_s",
             ],
             &["dns_qps_per_node", "service_nodes", "duration_s"],
+        ),
+        (
+            redials,
+            &[
+                "nf_conntrack_max",
+                "conntrack_allowance",
+                "clients",
+                "replicas",
+                "service_nodes",
+                "dns_qps_per_node",
+                "nld_dial_timeout_ms",
+                "nld_timeout_ms",
+                "nld_max_concurrent",
+            ],
+            &[
+                "nld_dial_timeout_ms",
+                "nf_conntrack_max",
+                "conntrack_allowance",
+            ],
         ),
         (clock, &["duration_s"], &["duration_s"]),
     ];
@@ -221,9 +241,12 @@ fn storm(p: &Params) -> f64 {
     }
     let clients = f64::from(p.clients);
     let replicas = f64::from(p.replicas.max(1));
-    let subs_per_pod = match p.lb_policy {
-        LbPolicy::RoundRobin => clients,
-        LbPolicy::PickFirst => (clients / replicas).ceil(),
+    // One pick_first channel holds one subchannel; otherwise every client
+    // has one to every pod.
+    let subs_per_pod = if p.one_pick_first_channel() {
+        (clients / replicas).ceil()
+    } else {
+        clients
     };
     // How long a replaced pod's address is attempted: refused while it
     // terminates, then unanswered until the clients resolve again (the
@@ -252,9 +275,16 @@ fn storm(p: &Params) -> f64 {
     let syns = subs * syns_per;
     // Events per SYN: about one when a timed-out attempt's backoff folds
     // into the next SYN's arrival (grpc-go 1.41, round robin), else a few.
+    // An idle pick_first channel's reconnect adds the RPC's event.
     let folds =
         p.grpc_semantics == GrpcSemantics::IdleOnDisconnect && p.lb_policy == LbPolicy::RoundRobin;
-    let per_attempt = if folds { 0.1 } else { 1.2 };
+    let per_attempt = if folds {
+        0.1
+    } else if rpc_wait(p) > 0.0 {
+        2.2
+    } else {
+        1.2
+    };
     syns * 1.1 + subs * attempts * per_attempt
 }
 
@@ -285,6 +315,69 @@ fn storm_ceiling(p: &Params) -> f64 {
     subs * room * refused.max(unanswered)
 }
 
+/// node-local-dns's redials on nodes that cannot open a connection to
+/// cluster DNS at all: the service pods' own connections fill the node's
+/// conntrack table (`nf_conntrack_max`) or its VPC allowance, so every
+/// dial is dropped. Nothing then reaches the cache, every lookup is
+/// forwarded, and each holds one of `max_concurrent` slots until its
+/// deadline, dialling again every dial timeout (and retransmitting its SYN
+/// within a dial longer than a second). A storm that fills the tables only
+/// for a while is not counted here.
+fn dns_redials(p: &Params) -> f64 {
+    if p.dns_qps_per_node == 0 {
+        return 0.0;
+    }
+    let nodes = f64::from(p.service_nodes.max(1));
+    let subs = if p.one_pick_first_channel() {
+        f64::from(p.clients)
+    } else {
+        f64::from(p.clients) * f64::from(p.replicas)
+    };
+    let limit = p.nf_conntrack_max.min(p.conntrack_allowance) as f64;
+    if subs / nodes < limit {
+        return 0.0;
+    }
+    let qps = f64::from(p.dns_qps_per_node);
+    let deadline = p.nld_timeout_ms as f64 / 1e3;
+    let dial = (p.nld_dial_timeout_ms as f64 / 1e3).min(deadline).max(1e-3);
+    let duration = p.duration_s as f64;
+    // Queries waiting pile up until the first deadlines pass or the slots
+    // run out; past the memory limit (40 KB a query, `nodelocal`'s estimate)
+    // the instance is OOM-killed and restarts empty 5 s later.
+    let mem_cap = (f64::from(p.nld_memory_mb) - 20.0).max(0.0) * 1_024.0 / 40.0;
+    let slots = f64::from(p.nld_max_concurrent);
+    let fill = (slots.min(mem_cap) / qps).min(deadline);
+    let query_seconds = if duration <= fill {
+        qps * duration * duration / 2.0
+    } else if mem_cap < slots && fill < deadline {
+        // Filling and being killed, over and over.
+        qps * fill * fill / 2.0 * duration / (fill + 5.0)
+    } else {
+        qps * fill * fill / 2.0 + qps * fill * (duration - fill)
+    };
+    let retx = [1.0, 3.0, 7.0, 15.0, 31.0, 63.0]
+        .iter()
+        .filter(|&&o| o < dial)
+        .count() as f64;
+    nodes * query_seconds * (1.0 + retx) / dial
+}
+
+/// How long an idle pick_first channel waits for the application's next
+/// RPC on it before it connects again (grpc-go ≥ 1.41 and grpc-java idle a
+/// disconnected pick_first channel; `Client::next_rpc_gap` spreads a
+/// client's RPCs over its channels), seconds; zero where no channel waits.
+fn rpc_wait(p: &Params) -> f64 {
+    if p.lb_policy != LbPolicy::PickFirst || p.grpc_semantics != GrpcSemantics::IdleOnDisconnect {
+        return 0.0;
+    }
+    let channels = if p.one_pick_first_channel() {
+        1.0
+    } else {
+        f64::from(p.replicas.max(1))
+    };
+    channels * 1e3 / p.client_rpcs_per_s_milli.max(1) as f64
+}
+
 /// Connection attempts of one subchannel over `refused` seconds of RSTs and
 /// then `silent` seconds of unanswered SYNs, and SYNs sent (with the
 /// kernel's retransmissions within each attempt's dial deadline).
@@ -302,22 +395,32 @@ fn attempts(p: &Params, refused: f64, silent: f64) -> (f64, f64) {
             .count() as f64
     };
     let end = refused + silent;
+    let paced = p.grpc_semantics == GrpcSemantics::DeadlinePaced;
+    let rpc_wait = rpc_wait(p);
     let (mut t, mut n, mut syns) = (0.0f64, 0.0f64, 0.0f64);
-    // grpc-go's first backoff is the base delay, then it grows to the cap.
-    let mut b = base;
+    // grpc-go's first backoff is the base delay (`Backoff(0)`, uncapped);
+    // C-core's is the base capped by the maximum. Then it grows to the cap.
+    let mut b = if paced { base.min(max) } else { base };
     let mut steps = 0u32;
     while t < end {
-        let unanswered = t >= refused;
         let dial = min_connect.max(b);
-        // An unanswered attempt lasts until its deadline, then backs off
+        // Refused attempts end with the RST a round trip later, unless
+        // their deadline comes first; unanswered ones at their deadline
         // (however long the round trip: no answer is coming).
-        let step = if unanswered { dial + b } else { b + rtt }.max(1e-6);
+        let answered = t < refused && rtt < dial;
+        let unanswered = !answered;
+        let ends = if answered { rtt } else { dial };
+        // grpc-go backs off after the failure; C-core's next attempt starts
+        // a backoff after this one started (or at the failure, if later).
+        // An idle pick_first channel then waits for the application's RPC.
+        let step = if paced { ends.max(b) } else { ends + b } + rpc_wait;
+        let step = step.max(1e-6);
         let per_syns = if unanswered { 1.0 + retx(dial) } else { 1.0 };
         let next = (b * mult).min(max);
         steps += 1;
         if next == b || steps > 100_000 {
             // Steady: the rest of this phase in one go.
-            let phase_end = if unanswered { end } else { refused };
+            let phase_end = if t >= refused { end } else { refused };
             let k = ((phase_end - t) / step).ceil().max(1.0);
             n += k;
             syns += k * per_syns;

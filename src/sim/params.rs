@@ -276,3 +276,15 @@ impl Default for Params {
         }
     }
 }
+
+impl Params {
+    /// One pick_first channel over every address (`channel_per_backend`
+    /// off): a client holds a single subchannel, to the first address of
+    /// its resolver's answer. Which address that is follows the answer's
+    /// order, the same for every client here (an assumption: grpc-go's
+    /// pick_first takes the list as the resolver gives it; a DNS server
+    /// that rotates its answers would spread the clients).
+    pub fn one_pick_first_channel(&self) -> bool {
+        !self.channel_per_backend && self.lb_policy == LbPolicy::PickFirst
+    }
+}

@@ -424,4 +424,27 @@ mod tests {
             assert_eq!(u64::from(counts.iter().sum::<u32>()), sim.ready_subs);
         }
     }
+
+    /// One pick_first channel over every address holds one subchannel,
+    /// from the start (it once began with one to every pod, as round robin
+    /// does, and the rollout's GOAWAYs then woke them all) and through the
+    /// rollout.
+    #[test]
+    fn one_pick_first_channel_holds_one_subchannel() {
+        let sc = scenario::Scenario {
+            set: vec![
+                ("lb_policy".into(), "pick_first".into()),
+                ("channel_per_backend".into(), "false".into()),
+            ],
+            ..scenario::Scenario::preset("incident")
+        };
+        let p = sc.params().expect("valid");
+        let mut sim = Sim::new(&p, 3);
+        for t in [0, 1, 150, 200, 400, 900] {
+            sim.run_until(SimTime::from_secs(t));
+            let most = sim.clients.iter().map(|c| c.subs.len()).max();
+            assert_eq!(most, Some(1), "at {t} s");
+        }
+        assert_eq!(sim.ready_subs, u64::from(p.clients), "all reconnected");
+    }
 }

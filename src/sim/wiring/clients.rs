@@ -33,7 +33,13 @@ impl Sim {
         let nodes = self.p.client_nodes.max(1);
         self.client_dns = vec![CachedAnswer::default(); nodes as usize];
         let every = self.p.trace_every_nth_client.max(1);
-        let initial: Vec<u32> = self.route53.versions[0].pods.clone();
+        let mut initial: Vec<u32> = self.route53.versions[0].pods.clone();
+        if self.p.one_pick_first_channel() {
+            // One pick_first channel: connected to the answer's first
+            // address only, as a later resolution wires it
+            // (`Sim::update_channels`).
+            initial.truncate(1);
+        }
         // Every client opens one subchannel per pod at once, and during the
         // rollout one per surge pod too: room for all of them in one
         // allocation (the run's largest: 32 MB at the ranges' extremes),

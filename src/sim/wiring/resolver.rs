@@ -12,7 +12,6 @@ use crate::sim::cluster::Phase;
 use crate::sim::ctx::ctx;
 use crate::sim::engine::Sim;
 use crate::sim::metrics::Global;
-use crate::sim::params::LbPolicy;
 use crate::sim::time::SimDuration;
 use crate::sim::trace::Trigger;
 
@@ -66,7 +65,7 @@ impl Sim {
             .copied()
             .filter(|p| self.clients[ci].sub_for(*p).is_none())
             .collect();
-        if !self.p.channel_per_backend && self.p.lb_policy == LbPolicy::PickFirst {
+        if self.p.one_pick_first_channel() {
             // One pick_first channel: a single subchannel to the first address.
             if !self.clients[ci].subs.is_empty() {
                 new_pods.clear();

@@ -226,6 +226,13 @@ impl Sim {
             }
             return false;
         };
+        if at == self.end && !matches!(ev, Ev::Second) {
+            // The run is [0, end): at the end only the last second's tick
+            // runs (first at its instant), closing the last second; what
+            // would happen after it would count in a second no series has.
+            self.now = self.end;
+            return false;
+        }
         // Once per slot, whichever call loaded it (`run_until` peeks first).
         if self.queue.slot() != self.warmed_slot {
             self.warmed_slot = self.queue.slot();

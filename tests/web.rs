@@ -390,3 +390,70 @@ fn every_preset_runs_to_the_native_digest_in_the_browser() {
         assert_eq!(got, want, "{name}: digest {got:#x} in the browser");
     }
 }
+
+/// More service nodes than the topology draws rows: the canvas stays the
+/// height of twelve rows, a pager moves the window, and selecting a packet
+/// on a node outside it moves the window to that node.
+#[wasm_bindgen_test]
+async fn many_nodes_draw_a_window_that_follows_the_selected_packet() {
+    use incident_sim::viz::topology::{Layout, MAX_ROWS};
+    let query = format!("{},service_nodes:20,replicas:40", small_query());
+    // The same run, here, to find a packet on a node past the first window.
+    let (state, errors) = incident_sim::scenario::url::decode(&query);
+    assert!(errors.is_empty(), "{errors:?}");
+    let p = state.scenario.params().expect("valid");
+    let mut sim = incident_sim::sim::Sim::new(&p, state.scenario.seed);
+    sim.run_to_end();
+    let far = sim
+        .trace
+        .packets
+        .iter()
+        .find(|q| usize::from(q.node) >= MAX_ROWS + 2)
+        .expect("a packet on a node past the first window");
+    let (id, node) = (far.id, usize::from(far.node));
+    let at = far.sent.as_secs_f64();
+
+    let (root, app) = mount(&query);
+    let first = |root: &web_sys::Element| {
+        q(root, "#topology-window")
+            .and_then(|e| e.get_attribute("data-first"))
+            .unwrap_or_default()
+    };
+    assert!(
+        until(20_000, || first(&root) == "0").await,
+        "no window over 20 nodes"
+    );
+    let canvas: web_sys::HtmlCanvasElement = q(&root, "#topology").unwrap().dyn_into().unwrap();
+    assert!(until(5_000, || canvas.height() > 0).await);
+    let css_h = f64::from(canvas.client_height());
+    let css_w = f64::from(canvas.client_width());
+    let twelve = Layout::new(MAX_ROWS, 1).height * css_w / 1000.0;
+    assert!(
+        (css_h - twelve).abs() <= 2.0,
+        "canvas {css_h} px tall for 20 nodes, {twelve} for twelve"
+    );
+    click(&root, "#topology-window button[aria-label='later nodes']");
+    assert!(
+        until(2_000, || first(&root) == "8").await,
+        "the pager moved to {}",
+        first(&root)
+    );
+    click(&root, "#topology-window button[aria-label='earlier nodes']");
+    assert!(until(2_000, || first(&root) == "0").await);
+    app.destroy();
+
+    // Opened on that packet: the window shows its node.
+    let (root, app) = mount(&format!("{query}&t={at:.3}&pkt={id}"));
+    let want = (node + 1 - MAX_ROWS).to_string();
+    assert!(
+        until(20_000, || first(&root) == want).await,
+        "packet {id} on node {node}: window starts at {}, not {want}",
+        first(&root)
+    );
+    assert!(
+        text(&root, "#topology-window").contains("of 20"),
+        "{}",
+        text(&root, "#topology-window")
+    );
+    app.destroy();
+}

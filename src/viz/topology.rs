@@ -2,7 +2,7 @@
 //! given moment: the view model of the animation, with no DOM in it.
 //!
 //! Coordinates are logical (a 1000 × H canvas, H growing with the number of
-//! nodes); the UI scales them. A packet moves along a polyline from its
+//! nodes up to [`MAX_ROWS`], then a window of them); the UI scales them. A packet moves along a polyline from its
 //! sender through the VPC to the node's `ens6`, the routing/rp_filter gate and
 //! the pod, or back; a dropped packet stops where it died. Because a SYN
 //! crosses the network in a quarter of a millisecond, it is shown for at
@@ -23,11 +23,22 @@ pub const TOP: f64 = 64.0;
 /// A point.
 pub type Pt = (f64, f64);
 
+/// The most node rows drawn at once. With more nodes the view draws a
+/// window of them that the reader moves (and that follows the selected
+/// packet): one row per node made the canvas 4,153 px tall at 64 nodes,
+/// 29 MB of pixels with its off-screen copy, and a panel no one scrolls
+/// through.
+pub const MAX_ROWS: usize = 12;
+
 /// Fixed places of the view.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
     /// Number of service nodes.
     pub nodes: usize,
+    /// The first node drawn.
+    pub first: usize,
+    /// How many nodes are drawn, from `first`.
+    pub rows: usize,
     /// Number of client pods drawn.
     pub client_pods: usize,
     /// Canvas height.
@@ -59,19 +70,52 @@ pub mod x {
 }
 
 impl Layout {
-    /// A layout for `nodes` nodes and `client_pods` client pods.
+    /// A layout for `nodes` nodes and `client_pods` client pods, drawing
+    /// the first [`MAX_ROWS`] nodes.
     pub fn new(nodes: usize, client_pods: usize) -> Layout {
+        Layout::window(nodes, client_pods, 0)
+    }
+
+    /// A layout drawing nodes from `first` (moved back if fewer than
+    /// [`MAX_ROWS`] would follow it).
+    pub fn window(nodes: usize, client_pods: usize, first: usize) -> Layout {
         let nodes = nodes.max(1);
+        let rows = nodes.min(MAX_ROWS);
         Layout {
             nodes,
+            first: first.min(nodes - rows),
+            rows,
             client_pods: client_pods.max(1),
-            height: TOP + nodes as f64 * NODE_H + 24.0,
+            height: TOP + rows as f64 * NODE_H + 24.0,
         }
     }
 
-    /// Vertical centre of node `n`'s row.
+    /// The nodes drawn.
+    pub fn shown(&self) -> std::ops::Range<usize> {
+        self.first..self.first + self.rows
+    }
+
+    /// Whether node `n` is drawn.
+    pub fn shows(&self, n: usize) -> bool {
+        self.shown().contains(&n)
+    }
+
+    /// The first node of the window nearest this one that draws node `n`.
+    pub fn first_showing(&self, n: usize) -> usize {
+        if n < self.first {
+            n
+        } else if n >= self.first + self.rows {
+            (n + 1)
+                .saturating_sub(self.rows)
+                .min(self.nodes - self.rows)
+        } else {
+            self.first
+        }
+    }
+
+    /// Vertical centre of node `n`'s row (`n` drawn).
     pub fn node_y(&self, n: usize) -> f64 {
-        TOP + (n as f64 + 0.5) * NODE_H
+        TOP + (n.saturating_sub(self.first) as f64 + 0.5) * NODE_H
     }
 
     /// Where client pod `i` sits (a column, wrapped if needed).
@@ -251,6 +295,9 @@ pub fn dots(
     let stride = shown.div_ceil(MAX_DOTS).max(1);
     let mut out = Vec::new();
     for pkt in packets[from..to].iter().step_by(stride) {
+        if !layout.shows(usize::from(pkt.node)) {
+            continue;
+        }
         let dur = shown_for(pkt, speed, MIN_WALL_S);
         let age = t - pkt.sent.as_secs_f64();
         let dropped = pkt.fate.dropped();
@@ -382,6 +429,11 @@ mod tests {
         let (d, _, _) = dots(&packets, &layout, 9.2, 1.0, 15, true, |_| 0);
         assert_eq!(d.len(), 1);
         assert!(d[0].dropped_here);
+        // A packet to a node outside the window is not drawn.
+        let far = Layout::window(40, 60, 20);
+        assert!(dots(&packets, &far, 9.6, 1.0, 15, false, |_| 0)
+            .0
+            .is_empty());
         // Many packets at once: at most MAX_DOTS are drawn.
         let many: Vec<_> = (0..2_000)
             .map(|i| pkt(i, 5_000 + u64::from(i) / 10, Fate::Delivered))
@@ -398,9 +450,28 @@ mod tests {
     #[test]
     fn layout_grows_with_nodes() {
         let a = Layout::new(8, 60);
-        let b = Layout::new(16, 60);
+        let b = Layout::new(12, 60);
         assert!(b.height > a.height);
         assert!(a.node_y(7) < a.height);
         assert!(a.client(59).1 < a.height);
+    }
+
+    /// Past [`MAX_ROWS`] nodes the canvas stops growing: a window of rows,
+    /// each where the first rows would be, moved to show a given node.
+    #[test]
+    fn many_nodes_draw_a_window_of_rows() {
+        let twelve = Layout::new(MAX_ROWS, 400);
+        let l = Layout::new(64, 400);
+        assert_eq!(l.height, twelve.height);
+        assert_eq!((l.shown(), l.rows), (0..MAX_ROWS, MAX_ROWS));
+        assert!(l.client(399).1 < l.height);
+        let w = Layout::window(64, 400, l.first_showing(40));
+        assert_eq!(w.shown(), 29..41, "moved as little as needed");
+        assert_eq!(w.node_y(29), l.node_y(0));
+        assert_eq!(w.node_y(40), l.node_y(11));
+        assert_eq!(Layout::window(64, 400, w.first_showing(3)).shown(), 3..15);
+        assert_eq!(w.first_showing(35), 29, "already shown: stays");
+        assert_eq!(Layout::window(64, 400, 60).shown(), 52..64, "kept full");
+        assert_eq!(Layout::window(5, 10, 3).shown(), 0..5);
     }
 }

@@ -86,7 +86,6 @@ pub(super) fn paint_background(
     p: &Palette,
 ) {
     let params = rec.params();
-    let nodes = rec.meta.nodes.len();
     let client_pods = layout.client_pods;
     c.set_fill_style_str(p.bg);
     c.fill_rect(0.0, 0.0, geo::WIDTH, layout.height);
@@ -150,8 +149,8 @@ pub(super) fn paint_background(
     c.set_fill_style_str(p.fg);
     let _ = c.fill_text("VPC", x::VPC - 12.0, geo::TOP - 14.0);
 
-    // Nodes.
-    for n in 0..nodes {
+    // Nodes (those in the window).
+    for n in layout.shown() {
         let y = layout.node_y(n);
         let info = &rec.meta.nodes[n];
         let nm = m.nodes.get(n).copied().unwrap_or_default();

@@ -24,7 +24,7 @@ use crate::sim::time::SimTime;
 use crate::viz::topology::{self as geo, Layout};
 use background::{paint_background, palette_for};
 use packets::{paint_packets, reverse_path};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
@@ -36,6 +36,38 @@ thread_local! {
     static SCALE: RefCell<f64> = const { RefCell::new(1.0) };
     /// The slow layer, painted off screen.
     static BACKGROUND: RefCell<Option<Background>> = const { RefCell::new(None) };
+    /// The first node of the window of rows drawn (more nodes than
+    /// [`geo::MAX_ROWS`]), and the selected packet the window last moved to.
+    static WINDOW: Cell<(usize, Option<u32>)> = const { Cell::new((0, None)) };
+}
+
+/// The layout of the run's nodes, its window where the reader left it.
+fn layout_of(rec: &crate::run::RunRecord) -> Layout {
+    let params = rec.params();
+    let client_pods = (params.clients.div_ceil(params.clients_per_pod.max(1))) as usize;
+    Layout::window(
+        rec.meta.nodes.len(),
+        client_pods,
+        WINDOW.with(|w| w.get().0),
+    )
+}
+
+/// Moves the window to show the node of the selected packet, once per
+/// selection (the reader may then move it away); a packet the page does not
+/// know yet is followed once it arrives.
+fn follow(rec: &crate::run::RunRecord, selected: Option<u32>) {
+    let (first, followed) = WINDOW.with(Cell::get);
+    if selected == followed {
+        return;
+    }
+    let Some(id) = selected else {
+        WINDOW.with(|w| w.set((first, None)));
+        return;
+    };
+    if let Some(p) = rec.packets.get(id as usize) {
+        let first = layout_of(rec).first_showing(usize::from(p.node));
+        WINDOW.with(|w| w.set((first, selected)));
+    }
 }
 
 /// Repaint the slow layer at most this often while playing (ms of wall time).
@@ -45,7 +77,7 @@ const BACKGROUND_MS: f64 = 100.0;
 struct Background {
     canvas: HtmlCanvasElement,
     /// The moment, the run's generation and how much of it was known.
-    key: (SimTime, SimTime, bool, u32, usize),
+    key: (SimTime, SimTime, bool, u32, usize, usize),
     wall: f64,
     size: (u32, u32),
     dark: bool,
@@ -62,10 +94,7 @@ pub fn draw(page: &Page, canvas: &HtmlCanvasElement, selected: Option<u32>) {
     let Some((moment, exact)) = page.moment() else {
         return;
     };
-    let params = rec.params();
-    let nodes = rec.meta.nodes.len();
-    let client_pods = (params.clients.div_ceil(params.clients_per_pod.max(1))) as usize;
-    let layout = Layout::new(nodes, client_pods);
+    let layout = layout_of(rec);
     let css_w = util::css_width(canvas).max(300.0);
     let scale = css_w / geo::WIDTH;
     let css_h = layout.height * scale;
@@ -88,7 +117,14 @@ pub fn draw(page: &Page, canvas: &HtmlCanvasElement, selected: Option<u32>) {
     // moment it shows changes, at most every BACKGROUND_MS while playing,
     // and copied in every other frame: text is the costliest thing a 2D
     // canvas draws.
-    let key = (moment.at, t, exact, rec.id().gen, rec.pods.len());
+    let key = (
+        moment.at,
+        t,
+        exact,
+        rec.id().gen,
+        rec.pods.len(),
+        layout.first,
+    );
     let wall = util::now_ms();
     let fresh = BACKGROUND.with(|b| {
         let b = b.borrow();
@@ -127,7 +163,9 @@ pub fn draw(page: &Page, canvas: &HtmlCanvasElement, selected: Option<u32>) {
     paint_packets(rec, t, page.clock.speed, &c, &layout, &p, selected);
     let walk = page.walk.as_ref().filter(|w| Some(w.packet) == selected);
     if let Some((w, q)) = walk.and_then(|w| Some((w, rec.packets.get(w.packet as usize)?))) {
-        reverse_path(&c, &layout, &p, q.node as usize, w);
+        if layout.shows(usize::from(q.node)) {
+            reverse_path(&c, &layout, &p, usize::from(q.node), w);
+        }
     }
 }
 
@@ -197,8 +235,34 @@ pub fn topology(props: &TopologyProps) -> Html {
             }
         })
     };
+    let force = use_force_update();
     let page = ctx.page.borrow();
     let now = page.clock.t;
+    let window = page.record().map(|rec| {
+        follow(rec, ctx.view.selected);
+        layout_of(rec)
+    });
+    let pager = window.filter(|l| l.rows < l.nodes).map(|l| {
+        let step = move |first: usize| {
+            let force = force.clone();
+            Callback::from(move |_: MouseEvent| {
+                WINDOW.with(|w| w.set((first, w.get().1)));
+                force.force_update();
+            })
+        };
+        let earlier = l.first.saturating_sub(l.rows);
+        let later = (l.first + l.rows).min(l.nodes - l.rows);
+        html! {
+            <div class="topology__window" id="topology-window" data-first={l.first.to_string()}>
+                <button type="button" class="btn" onclick={step(earlier)} disabled={l.first == 0}
+                    aria-label="earlier nodes">{ "‹" }</button>
+                <span>{ format!("nodes {}–{} of {}", l.first, l.first + l.rows - 1, l.nodes) }</span>
+                <button type="button" class="btn" onclick={step(later)} disabled={l.first + l.rows >= l.nodes}
+                    aria-label="later nodes">{ "›" }</button>
+                <span class="muted">{ "packets to other nodes are not drawn; selecting one shows its node" }</span>
+            </div>
+        }
+    });
     let (saturated, full, syn_dead, vpc_fill) = match page.record() {
         Some(rec) => {
             let sec = now.secs() as usize;
@@ -257,6 +321,7 @@ pub fn topology(props: &TopologyProps) -> Html {
     html! {
         <>
             <h2>{ "Topology" }</h2>
+            { pager }
             <canvas ref={props.canvas.clone()} class="topology" id="topology" role="img" aria-label={alt} onclick={onclick}
                 data-vpc-fill={format!("{vpc_fill:.3}")} data-saturated-nodes={saturated.to_string()}
                 data-exact={exact.to_string()} data-reverse-path={reverse} data-martians={martians} />

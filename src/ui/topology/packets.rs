@@ -70,7 +70,10 @@ pub(super) fn paint_packets(
         c.stroke();
     }
     // The selected packet's path.
-    if let Some(sel) = selected.and_then(|id| pk.get(id as usize)) {
+    let sel = selected
+        .and_then(|id| pk.get(id as usize))
+        .filter(|q| layout.shows(usize::from(q.node)));
+    if let Some(sel) = sel {
         let slot = pods.get(sel.pod as usize).map(|q| q.slot()).unwrap_or(0);
         let (path, stop) = geo::path(layout, sel, per_pod, slot);
         c.set_stroke_style_str(p.fg);
@@ -107,10 +110,15 @@ pub(super) fn paint_packets(
     c.set_font("10px system-ui, sans-serif");
     let _ = c.fill_text(
         &format!(
-            "dots: {drawn} of {shown} sampled packets in view (every {}th client, ≤{}/s{}); lines: real SYN rate per node",
+            "dots: {drawn} of {shown} sampled packets in view (every {}th client, ≤{}/s{}); lines: real SYN rate per node{}",
             params.trace_every_nth_client,
             params.trace_per_second_cap,
-            if stride > 1 { format!(", 1 in {stride} drawn") } else { String::new() }
+            if stride > 1 { format!(", 1 in {stride} drawn") } else { String::new() },
+            if layout.rows < layout.nodes {
+                format!("; nodes {}–{} of {}", layout.first, layout.first + layout.rows - 1, layout.nodes)
+            } else {
+                String::new()
+            }
         ),
         8.0,
         layout.height - 8.0,

@@ -48,13 +48,21 @@ impl Default for Scenario {
 }
 
 /// Text from the user as a message quotes it: `{:?}` when short; when
-/// longer than [`QUOTE_MAX`] characters, its start, an ellipsis and its
-/// length in bytes, so that a 100 KB argument is named, not repeated.
+/// the quoted form is longer than [`QUOTE_MAX`] characters (control
+/// characters count as their escapes, `\u{15}` six), its start, an
+/// ellipsis and its length in bytes, so that a 100 KB argument is named,
+/// not repeated.
 pub fn quoted(s: &str) -> String {
-    match s.char_indices().nth(QUOTE_MAX) {
-        None => format!("{s:?}"),
-        Some((cut, _)) => format!("{:?}… ({} bytes)", &s[..cut], s.len()),
+    let escaped = format!("{s:?}");
+    if escaped.chars().count() <= QUOTE_MAX + 2 {
+        return escaped;
     }
+    // The opening quote and QUOTE_MAX characters.
+    let cut = escaped
+        .char_indices()
+        .nth(QUOTE_MAX + 1)
+        .map_or(escaped.len(), |(i, _)| i);
+    format!("{}\"… ({} bytes)", &escaped[..cut], s.len())
 }
 
 /// The most characters of user text a message repeats (see [`quoted`]).
@@ -221,6 +229,17 @@ mod tests {
         // Cut on a character boundary.
         let wide = "é".repeat(1_000);
         assert!(quoted(&wide).ends_with("… (2000 bytes)"));
+        assert_eq!(quoted(&"y".repeat(64)), format!("{:?}", "y".repeat(64)));
+        assert_eq!(
+            quoted(&"y".repeat(65)),
+            format!("{:?}… (65 bytes)", "y".repeat(64))
+        );
+        // Control characters escape to six or more characters each: the
+        // cut counts the escapes (the URL fuzzer found a 1,048-byte message
+        // from 160 of them).
+        let ctl = "\u{15}".repeat(160);
+        let q = quoted(&ctl);
+        assert!(q.len() < 100 && q.ends_with("… (160 bytes)"), "{q}");
         let mut s = Scenario::preset(&long);
         assert!(s.params().unwrap_err().0.len() < 300);
         s = Scenario::default();

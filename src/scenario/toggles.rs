@@ -2,6 +2,7 @@
 //! reader's changes to a copy of the node's namespace (`explain::kernel`
 //! applies them; here so that `scenario::url` can encode them).
 
+use super::quoted;
 use serde::{Deserialize, Serialize};
 
 /// Kernel what-ifs a reader applies to a copy of the node's namespace
@@ -51,14 +52,17 @@ impl Toggles {
                     "0" => Ok(0),
                     "1" => Ok(1),
                     "2" => Ok(2),
-                    _ => Err(format!("kernel toggle {piece:?}: rp_filter is 0, 1 or 2")),
+                    _ => Err(format!(
+                        "kernel toggle {}: rp_filter is 0, 1 or 2",
+                        quoted(piece)
+                    )),
                 }
             };
             let flag = |v: &str| -> Result<bool, String> {
                 match v {
                     "0" => Ok(false),
                     "1" => Ok(true),
-                    _ => Err(format!("kernel toggle {piece:?}: 0 or 1")),
+                    _ => Err(format!("kernel toggle {}: 0 or 1", quoted(piece))),
                 }
             };
             if let Some(v) = piece.strip_prefix("addr") {
@@ -71,7 +75,8 @@ impl Toggles {
                 t.rp_ens6 = Some(rp(v)?);
             } else {
                 return Err(format!(
-                    "kernel toggle {piece:?}: expected aN, eN, addrN or unrN"
+                    "kernel toggle {}: expected aN, eN, addrN or unrN",
+                    quoted(piece)
                 ));
             }
         }

@@ -322,9 +322,11 @@ pub fn topology(props: &TopologyProps) -> Html {
         <>
             <h2>{ "Topology" }</h2>
             { pager }
-            <canvas ref={props.canvas.clone()} class="topology" id="topology" role="img" aria-label={alt} onclick={onclick}
-                data-vpc-fill={format!("{vpc_fill:.3}")} data-saturated-nodes={saturated.to_string()}
-                data-exact={exact.to_string()} data-reverse-path={reverse} data-martians={martians} />
+            <div class="topology__scroll">
+                <canvas ref={props.canvas.clone()} class="topology" id="topology" role="img" aria-label={alt} onclick={onclick}
+                    data-vpc-fill={format!("{vpc_fill:.3}")} data-saturated-nodes={saturated.to_string()}
+                    data-exact={exact.to_string()} data-reverse-path={reverse} data-martians={martians} />
+            </div>
             <div class="legend" aria-hidden="true">
                 { for [("sw-syn", "SYN"), ("sw-synack", "SYN-ACK"), ("sw-rst", "RST"), ("sw-icmp", "ICMP"), ("sw-dns", "DNS")].iter().map(|(cls, l)| html! {
                     <span class="legend__item"><i class={*cls} />{ *l }</span>

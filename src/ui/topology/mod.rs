@@ -9,7 +9,7 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `mod.rs` | the panel, the frame's driver (`draw`) and the off-screen slow layer |
+//! | `mod.rs` | the panel, the frame's driver (`draw`), the off-screen slow layer and the window of node rows (past [`geo::MAX_ROWS`] nodes) |
 //! | `background.rs` | what changes slowly: DNS strip, clients, VPC, nodes, gauges |
 //! | `packets.rs` | what moves every frame: the sampled packets, the selected SYN's reverse path |
 
@@ -322,7 +322,9 @@ pub fn topology(props: &TopologyProps) -> Html {
         <>
             <h2>{ "Topology" }</h2>
             { pager }
-            <div class="topology__scroll">
+            // Focusable and named: on a narrow screen it scrolls sideways,
+            // and a keyboard must be able to scroll it too.
+            <div class="topology__scroll" tabindex="0" role="region" aria-label="Topology drawing (scrolls sideways on narrow screens)">
                 <canvas ref={props.canvas.clone()} class="topology" id="topology" role="img" aria-label={alt} onclick={onclick}
                     data-vpc-fill={format!("{vpc_fill:.3}")} data-saturated-nodes={saturated.to_string()}
                     data-exact={exact.to_string()} data-reverse-path={reverse} data-martians={martians} />

@@ -355,11 +355,16 @@ fn dns_redials(p: &Params) -> f64 {
     } else {
         qps * fill * fill / 2.0 + qps * fill * (duration - fill)
     };
-    let retx = [1.0, 3.0, 7.0, 15.0, 31.0, 63.0]
+    nodes * query_seconds * (1.0 + retransmissions_within(dial)) / dial
+}
+
+/// The kernel's SYN retransmissions before a dial of `dial` seconds gives
+/// up: 1, 3, 7, 15, 31 and 63 s after the first SYN.
+fn retransmissions_within(dial: f64) -> f64 {
+    [1.0, 3.0, 7.0, 15.0, 31.0, 63.0]
         .iter()
         .filter(|&&o| o < dial)
-        .count() as f64;
-    nodes * query_seconds * (1.0 + retx) / dial
+        .count() as f64
 }
 
 /// How long an idle pick_first channel waits for the application's next
@@ -387,13 +392,6 @@ fn attempts(p: &Params, refused: f64, silent: f64) -> (f64, f64) {
     let mult = p.multiplier_milli as f64 / 1e3;
     let min_connect = p.min_connect_timeout_ms as f64 / 1e3;
     let rtt = 2.0 * p.network_latency_us as f64 / 1e6;
-    // The kernel's SYN retransmissions (1, 3, 7, 15, 31, 63 s after the first).
-    let retx = |dial: f64| {
-        [1.0, 3.0, 7.0, 15.0, 31.0, 63.0]
-            .iter()
-            .filter(|&&o| o < dial)
-            .count() as f64
-    };
     let end = refused + silent;
     let paced = p.grpc_semantics == GrpcSemantics::DeadlinePaced;
     let rpc_wait = rpc_wait(p);
@@ -415,7 +413,11 @@ fn attempts(p: &Params, refused: f64, silent: f64) -> (f64, f64) {
         // An idle pick_first channel then waits for the application's RPC.
         let step = if paced { ends.max(b) } else { ends + b } + rpc_wait;
         let step = step.max(1e-6);
-        let per_syns = if unanswered { 1.0 + retx(dial) } else { 1.0 };
+        let per_syns = if unanswered {
+            1.0 + retransmissions_within(dial)
+        } else {
+            1.0
+        };
         let next = (b * mult).min(max);
         steps += 1;
         if next == b || steps > 100_000 {

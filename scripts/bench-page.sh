@@ -3,7 +3,9 @@
 # the native one, in interleaved pairs on this machine: each pair loads the
 # page on PRESET and waits for the whole run, then runs `incident-sim bench
 # --runs 1` of the same preset. Prints medians, the ratio native/wasm and
-# the renderer's memory with the run and its checkpoints held.
+# the renderer's memory with the run and its checkpoints held; then, in the
+# same page, the run again after a change (another preset and back): the
+# worker's speed once its module is compiled.
 #   scripts/bench-page.sh [PRESET] [PAIRS]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -406,17 +406,15 @@ fn attempts(p: &Params, refused: f64, silent: f64) -> (f64, f64) {
         // their deadline comes first; unanswered ones at their deadline
         // (however long the round trip: no answer is coming).
         let answered = t < refused && rtt < dial;
-        let unanswered = !answered;
         let ends = if answered { rtt } else { dial };
         // grpc-go backs off after the failure; C-core's next attempt starts
         // a backoff after this one started (or at the failure, if later).
         // An idle pick_first channel then waits for the application's RPC.
-        let step = if paced { ends.max(b) } else { ends + b } + rpc_wait;
-        let step = step.max(1e-6);
-        let per_syns = if unanswered {
-            1.0 + retransmissions_within(dial)
-        } else {
+        let step = (if paced { ends.max(b) } else { ends + b } + rpc_wait).max(1e-6);
+        let per_syns = if answered {
             1.0
+        } else {
+            1.0 + retransmissions_within(dial)
         };
         let next = (b * mult).min(max);
         steps += 1;

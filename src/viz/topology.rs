@@ -113,6 +113,19 @@ impl Layout {
         }
     }
 
+    /// Which nodes the window draws, as the reader reads it ("nodes 8–19 of
+    /// 64"); `None` when every node is drawn.
+    pub fn window_text(&self) -> Option<String> {
+        (self.rows < self.nodes).then(|| {
+            format!(
+                "nodes {}–{} of {}",
+                self.first,
+                self.first + self.rows - 1,
+                self.nodes
+            )
+        })
+    }
+
     /// Vertical centre of node `n`'s row (`n` drawn).
     pub fn node_y(&self, n: usize) -> f64 {
         TOP + (n.saturating_sub(self.first) as f64 + 0.5) * NODE_H
@@ -473,5 +486,7 @@ mod tests {
         assert_eq!(w.first_showing(35), 29, "already shown: stays");
         assert_eq!(Layout::window(64, 400, 60).shown(), 52..64, "kept full");
         assert_eq!(Layout::window(5, 10, 3).shown(), 0..5);
+        assert_eq!(w.window_text().as_deref(), Some("nodes 29–40 of 64"));
+        assert_eq!(Layout::window(5, 10, 3).window_text(), None);
     }
 }

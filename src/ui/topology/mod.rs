@@ -242,7 +242,7 @@ pub fn topology(props: &TopologyProps) -> Html {
         follow(rec, ctx.view.selected);
         layout_of(rec)
     });
-    let pager = window.filter(|l| l.rows < l.nodes).map(|l| {
+    let pager = window.and_then(|l| Some((l.window_text()?, l))).map(|(text, l)| {
         let step = move |first: usize| {
             let force = force.clone();
             Callback::from(move |_: MouseEvent| {
@@ -256,7 +256,7 @@ pub fn topology(props: &TopologyProps) -> Html {
             <div class="topology__window" id="topology-window" data-first={l.first.to_string()}>
                 <button type="button" class="btn" onclick={step(earlier)} disabled={l.first == 0}
                     aria-label="earlier nodes">{ "‹" }</button>
-                <span>{ format!("nodes {}–{} of {}", l.first, l.first + l.rows - 1, l.nodes) }</span>
+                <span>{ text }</span>
                 <button type="button" class="btn" onclick={step(later)} disabled={l.first + l.rows >= l.nodes}
                     aria-label="later nodes">{ "›" }</button>
                 <span class="muted">{ "packets to other nodes are not drawn; selecting one shows its node" }</span>

@@ -114,11 +114,7 @@ pub(super) fn paint_packets(
             params.trace_every_nth_client,
             params.trace_per_second_cap,
             if stride > 1 { format!(", 1 in {stride} drawn") } else { String::new() },
-            if layout.rows < layout.nodes {
-                format!("; nodes {}–{} of {}", layout.first, layout.first + layout.rows - 1, layout.nodes)
-            } else {
-                String::new()
-            }
+            layout.window_text().map(|w| format!("; {w}")).unwrap_or_default()
         ),
         8.0,
         layout.height - 8.0,
